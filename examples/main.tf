@@ -1,0 +1,24 @@
+# Connected-car telemetry platform: the classic mistakes seawall exists to catch.
+# `seawall scan examples/` reports each of them; the resources marked "correct" stay silent.
+
+terraform {
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = "~> 5.0"
+    }
+  }
+}
+
+provider "aws" {
+  region = var.region
+}
+
+locals {
+  name_prefix = "${var.company}-${var.environment}"
+  common_tags = {
+    Project            = "connected-car"
+    Environment        = var.environment
+    data_classification = "confidential"
+  }
+}

@@ -1,0 +1,42 @@
+resource "aws_security_group" "bastion" {
+  name        = "${local.name_prefix}-bastion"
+  description = "Jump host"
+  vpc_id      = var.vpc_id
+}
+
+resource "aws_vpc_security_group_ingress_rule" "bastion_ssh" {
+  security_group_id = aws_security_group.bastion.id
+  description       = "SSH from anywhere"
+  ip_protocol       = "tcp"
+  from_port         = 22
+  to_port           = 22
+  cidr_ipv4         = "0.0.0.0/0"
+}
+
+# Correct: reachable only from inside the VPC.
+resource "aws_security_group" "internal_api" {
+  name   = "${local.name_prefix}-internal-api"
+  vpc_id = var.vpc_id
+
+  ingress {
+    description = "API from the VPC"
+    from_port   = 8080
+    to_port     = 8080
+    protocol    = "tcp"
+    cidr_blocks = [var.vpc_cidr]
+  }
+}
+
+# Correct: a public web load balancer on HTTPS is how websites work.
+resource "aws_security_group" "web_lb" {
+  name   = "${local.name_prefix}-web-lb"
+  vpc_id = var.vpc_id
+
+  ingress {
+    from_port        = 443
+    to_port          = 443
+    protocol         = "tcp"
+    cidr_blocks      = ["0.0.0.0/0"]
+    ipv6_cidr_blocks = ["::/0"]
+  }
+}

@@ -1,0 +1,3 @@
+from linter.cli import main
+
+main(prog_name="seawall")

@@ -1,0 +1,88 @@
+"""The ``seawall`` command. Click only turns flags into a RunConfig; the engine does the rest.
+
+Exit codes: 0 no finding at or above ``--fail-on``; 1 findings; 2 a usage error, or an
+input that could not be read or parsed (reported with its file and line; every other
+file is still scanned).
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from linter.model import Severity
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+def _ids(values: tuple[str, ...]) -> list[str]:
+    out: list[str] = []
+    for v in values:
+        out.extend(x.strip() for x in v.split(",") if x.strip())
+    return out
+
+
+class _SeverityType(click.ParamType):
+    name = "severity"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Severity:
+        if isinstance(value, Severity):
+            return value
+        try:
+            return Severity.parse(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="seawall", prog_name="seawall")
+def main() -> None:
+    """seawall: find infrastructure settings that make data public, before deployment."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write the report to FILE instead of standard output.")
+@click.option("--select", multiple=True, metavar="ID", help="Run only these rules (repeat, or separate with commas).")
+@click.option("--ignore", multiple=True, metavar="ID", help="Do not run these rules (repeat, or separate with commas).")
+@click.option("--fail-on", type=_SeverityType(), default="low", show_default=True, help="Lowest severity that makes the exit code 1.")
+@click.option("--var-file", "var_files", multiple=True, type=click.Path(dir_okay=False), help="Terraform variables file (like terraform -var-file); repeatable.")
+@click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
+def scan(paths: tuple[str, ...], fmt: str, output: str | None, select: tuple[str, ...], ignore: tuple[str, ...], fail_on: Severity, var_files: tuple[str, ...], debug: bool) -> None:
+    """Scan Terraform in PATHS (files or directories; default: the current directory)."""
+    from linter.config import RunConfig
+    from linter.engine import run
+    from linter.outputs import renderer
+    from linter.ruleset import RuleError, load_rules
+
+    try:
+        rules = load_rules()
+    except RuleError as exc:
+        raise click.UsageError(str(exc)) from None
+    selected, ignored = _ids(select), _ids(ignore)
+    unknown = [i for i in selected + ignored if rules.get(i) is None]
+    if unknown:
+        raise click.BadParameter(f"unknown rule id: {', '.join(unknown)} (see `seawall rules`)", param_hint="--select/--ignore")
+    config = RunConfig(paths=list(paths) or ["."], select=selected, ignore=ignored, fail_on=fail_on, var_files=list(var_files))
+    result = run(config, rules, debug=debug)
+    report = renderer(fmt)(result, rules)
+    if output:
+        try:
+            with open(output, "w", encoding="utf-8") as fh:
+                fh.write(report)
+        except OSError as exc:
+            raise click.FileError(output, exc.strerror) from None
+    else:
+        sys.stdout.write(report)
+    if result.errors:
+        sys.exit(EXIT_ERROR)
+    if any(f.severity >= fail_on for f in result.findings):
+        sys.exit(EXIT_FINDINGS)
+    sys.exit(EXIT_CLEAN)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

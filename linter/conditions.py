@@ -1,0 +1,397 @@
+"""The small declarative vocabulary rules are written in.
+
+A condition is a mapping. Leaves name a ``path`` inside a resource and one operator:
+
+    equals, in, matches, contains, exists, cidr_open      (compare the value at the path)
+    where                                                  (a condition on each node at the path)
+
+and conditions combine with ``all``, ``any`` and ``not``. In a path, ``[*]`` means any
+element and ``["a.b"]`` quotes a key that holds dots.
+
+Evaluation is three-valued: True, False, or None when a value is Unknown. A finding is
+made only on True, so an unknown value never raises an alarm by itself. Each True result
+carries *witnesses*: the concrete paths where it was decided, which become the findings'
+locations. In an ``all``, the first condition is the one located (write what is wrong
+first, the circumstances after); ``any`` locates each of its true members.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from linter.model import Path
+from linter.values import JsonString, Unknown, hcl_equal
+
+Truth = bool | None
+Result = tuple[Truth, list[Path]]
+
+OPERATORS = ("equals", "in", "matches", "contains", "exists", "cidr_open", "where")
+_PATH_TOKEN = re.compile(r'\.?([A-Za-z0-9_\-@$:/]+)|\[(\*|\d+|"[^"]*"|\'[^\']*\')\]')
+
+
+class ConditionError(ValueError):
+    pass
+
+
+WILDCARD = object()
+
+
+def parse_path(text: str) -> tuple[Any, ...]:
+    """``ingress[*].cidr_blocks`` -> ('ingress', WILDCARD, 'cidr_blocks')."""
+    parts: list[Any] = []
+    pos = 0
+    text = text.strip()
+    if not text:
+        return ()
+    while pos < len(text):
+        m = _PATH_TOKEN.match(text, pos)
+        if m is None or m.end() == pos:
+            raise ConditionError(f"invalid path {text!r} at {text[pos:]!r}")
+        if m.group(1) is not None:
+            parts.append(m.group(1))
+        else:
+            token = m.group(2)
+            if token == "*":
+                parts.append(WILDCARD)
+            elif token[0] in "\"'":
+                parts.append(token[1:-1])
+            else:
+                parts.append(int(token))
+        pos = m.end()
+    return tuple(parts)
+
+
+def _step(node: Any, part: Any) -> list[tuple[Any, Any]]:
+    """The (key, child) pairs one path part selects from ``node``."""
+    if isinstance(node, JsonString):
+        node = node.decoded
+    if part is WILDCARD:
+        if isinstance(node, list):
+            return list(enumerate(node))
+        if isinstance(node, dict):
+            return list(node.items())
+        return []
+    if isinstance(part, int):
+        if isinstance(node, list) and 0 <= part < len(node):
+            return [(part, node[part])]
+        return []
+    if isinstance(node, dict) and part in node:
+        return [(part, node[part])]
+    return []
+
+
+def resolve(root: Any, parts: tuple[Any, ...], base: Path = ()) -> tuple[list[tuple[Path, Any]], Path]:
+    """All (concrete path, value) pairs at ``parts``; and the deepest existing prefix when none."""
+    frontier: list[tuple[Path, Any]] = [(base, root)]
+    deepest: Path = base
+    for part in parts:
+        nxt: list[tuple[Path, Any]] = []
+        for path, node in frontier:
+            if isinstance(node, Unknown):
+                nxt.append((path, node))  # an unknown container: everything below is unknown
+                continue
+            for key, child in _step(node, part):
+                nxt.append((path + (key,), child))
+        if not nxt:
+            return [], deepest
+        frontier = nxt
+        deepest = frontier[0][0]
+    return frontier, deepest
+
+
+def static_path(parts: tuple[Any, ...], base: Path = ()) -> Path:
+    """The path up to its first wildcard (where a missing setting is reported)."""
+    out: list[Any] = list(base)
+    for p in parts:
+        if p is WILDCARD:
+            break
+        out.append(p)
+    return tuple(out)
+
+
+# --------------------------------------------------------------------------- internet ranges
+
+_WORLD_WORDS = frozenset({"*", "internet", "any", "0.0.0.0", "::"})
+_V4_ALL = ipaddress.ip_network("0.0.0.0/0")
+_V6_ALL = ipaddress.ip_network("::/0")
+
+
+def world_networks(values: list[Any]) -> tuple[Truth, list[int]]:
+    """Whether the address ranges in ``values`` together cover the whole internet.
+
+    Returns the truth and the indexes of the entries that take part. A single range with a
+    zero-length prefix (``0.0.0.0/0``, ``::/0``, ``1.2.3.4/0``) covers everything, as do the
+    words Azure and others use (``*``, ``Internet``, ``Any``); so do several ranges whose
+    union is the whole space (``0.0.0.0/1`` and ``128.0.0.0/1``).
+    """
+    v4: list[tuple[int, Any]] = []
+    v6: list[tuple[int, Any]] = []
+    unknown = False
+    for i, v in enumerate(values):
+        if isinstance(v, Unknown):
+            unknown = True
+            continue
+        if not isinstance(v, str):
+            continue
+        text = v.strip()
+        if text.lower() in _WORLD_WORDS:
+            return True, [i]
+        try:
+            net = ipaddress.ip_network(text, strict=False)
+        except ValueError:
+            continue
+        if net.prefixlen == 0:
+            return True, [i]
+        (v4 if net.version == 4 else v6).append((i, net))
+    for nets, whole in ((v4, _V4_ALL), (v6, _V6_ALL)):
+        if len(nets) > 1:
+            collapsed = list(ipaddress.collapse_addresses(n for _, n in nets))  # type: ignore[misc]
+            if collapsed == [whole]:
+                return True, [i for i, _ in nets]
+    return (None if unknown else False), []
+
+
+# --------------------------------------------------------------------------- compiled conditions
+
+
+@dataclass(frozen=True)
+class Condition:
+    fn: Callable[[Any, Path], Result]
+    spec: Any
+
+    def evaluate(self, root: Any, base: Path = ()) -> Result:
+        return self.fn(root, base)
+
+
+def compile_condition(spec: Any, where: str = "when") -> Condition:
+    if not isinstance(spec, dict) or not spec:
+        raise ConditionError(f"{where}: a condition must be a non-empty mapping")
+    if "all" in spec or "any" in spec:
+        key = "all" if "all" in spec else "any"
+        if len(spec) != 1:
+            raise ConditionError(f"{where}: '{key}' must stand alone in its mapping")
+        members = spec[key]
+        if not isinstance(members, list) or not members:
+            raise ConditionError(f"{where}.{key}: must be a non-empty list of conditions")
+        compiled = [compile_condition(m, f"{where}.{key}[{i}]") for i, m in enumerate(members)]
+        return Condition(_all(compiled) if key == "all" else _any(compiled), spec)
+    if "not" in spec:
+        if len(spec) != 1:
+            raise ConditionError(f"{where}: 'not' must stand alone in its mapping")
+        inner = compile_condition(spec["not"], f"{where}.not")
+        return Condition(_not(inner, _static_paths(spec["not"])), spec)
+    if "path" not in spec:
+        raise ConditionError(f"{where}: a condition needs 'path' and an operator, or all/any/not")
+    ops = [k for k in spec if k != "path"]
+    if len(ops) != 1 or ops[0] not in OPERATORS:
+        raise ConditionError(f"{where}: needs exactly one operator of {', '.join(OPERATORS)}; got {', '.join(map(str, ops)) or 'none'}")
+    op = ops[0]
+    try:
+        parts = parse_path(str(spec["path"]))
+    except ConditionError as exc:
+        raise ConditionError(f"{where}.path: {exc}") from None
+    arg = spec[op]
+    return Condition(_leaf(parts, op, arg, where), spec)
+
+
+def _static_paths(spec: Any) -> list[tuple[Any, ...]]:
+    if isinstance(spec, dict):
+        if "path" in spec:
+            try:
+                return [parse_path(str(spec["path"]))]
+            except ConditionError:
+                return []
+        out: list[tuple[Any, ...]] = []
+        for key in ("all", "any"):
+            for m in spec.get(key, []) or []:
+                out.extend(_static_paths(m))
+        if "not" in spec:
+            out.extend(_static_paths(spec["not"]))
+        return out
+    return []
+
+
+def _all(members: list[Condition]) -> Callable[[Any, Path], Result]:
+    def fn(root: Any, base: Path) -> Result:
+        truth: Truth = True
+        first: list[Path] = []
+        for i, m in enumerate(members):
+            t, w = m.evaluate(root, base)
+            if t is False:
+                return False, []
+            if t is None:
+                truth = None
+            if i == 0:
+                first = w
+        return truth, (first if truth else [])
+
+    return fn
+
+
+def _any(members: list[Condition]) -> Callable[[Any, Path], Result]:
+    def fn(root: Any, base: Path) -> Result:
+        truth: Truth = False
+        witnesses: list[Path] = []
+        for m in members:
+            t, w = m.evaluate(root, base)
+            if t is True:
+                truth = True
+                witnesses.extend(x for x in w if x not in witnesses)
+            elif t is None and truth is False:
+                truth = None
+        return truth, witnesses
+
+    return fn
+
+
+def _not(inner: Condition, paths: list[tuple[Any, ...]]) -> Callable[[Any, Path], Result]:
+    def fn(root: Any, base: Path) -> Result:
+        t, _ = inner.evaluate(root, base)
+        if t is None:
+            return None, []
+        if t:
+            return False, []
+        witnesses = []
+        for p in paths:
+            _, deepest = resolve(root, p, base)
+            full = static_path(p, base)
+            witnesses.append(full if len(full) >= len(deepest) else deepest)
+        return True, witnesses[:1] or [base]
+
+    return fn
+
+
+def _leaf(parts: tuple[Any, ...], op: str, arg: Any, where: str) -> Callable[[Any, Path], Result]:
+    test = _make_test(op, arg, where)
+    if op == "where":
+        sub = compile_condition(arg, f"{where}.where")
+
+        def fn_where(root: Any, base: Path) -> Result:
+            nodes, _ = resolve(root, parts, base)
+            truth: Truth = False
+            witnesses: list[Path] = []
+            for path, node in nodes:
+                if isinstance(node, Unknown):
+                    truth = None if truth is False else truth
+                    continue
+                t, w = sub.evaluate(root, path)
+                if t is True:
+                    truth = True
+                    witnesses.extend(w or [path])
+                elif t is None and truth is False:
+                    truth = None
+            return truth, witnesses
+
+        return fn_where
+
+    if op == "exists":
+        want = bool(arg)
+
+        def fn_exists(root: Any, base: Path) -> Result:
+            nodes, deepest = resolve(root, parts, base)
+            present = [(p, v) for p, v in nodes if v is not None]
+            if want:
+                return (True, [p for p, _ in present]) if present else (False, [])
+            if present:
+                return False, []
+            full = static_path(parts, base)
+            return True, [full if len(full) >= len(deepest) else deepest]
+
+        return fn_exists
+
+    def fn(root: Any, base: Path) -> Result:
+        nodes, _ = resolve(root, parts, base)
+        truth: Truth = False
+        witnesses: list[Path] = []
+        for path, value in nodes:
+            t, extra = test(value)
+            if t is True:
+                truth = True
+                witnesses.append(path + extra if extra else path)
+            elif t is None and truth is False:
+                truth = None
+        return truth, witnesses
+
+    return fn
+
+
+def _make_test(op: str, arg: Any, where: str) -> Callable[[Any], tuple[Truth, Path]]:
+    if op == "equals":
+        return lambda v: (None, ()) if isinstance(v, Unknown) else (_loose_equal(v, arg), ())
+    if op == "in":
+        if not isinstance(arg, list):
+            raise ConditionError(f"{where}.in: must be a list")
+        return lambda v: (None, ()) if isinstance(v, Unknown) else (any(_loose_equal(v, a) for a in arg), ())
+    if op == "matches":
+        from linter.saferegex import RegexError, compile_pattern, safe_search
+
+        try:
+            compile_pattern(str(arg))
+        except RegexError as exc:
+            raise ConditionError(f"{where}.matches: {exc}") from None
+
+        def matches(v: Any) -> tuple[Truth, Path]:
+            if isinstance(v, Unknown):
+                return None, ()
+            if not isinstance(v, (str, int, float)) or isinstance(v, bool):
+                return False, ()
+            try:
+                return safe_search(str(arg), str(v)) is not None, ()
+            except RegexError:
+                return None, ()
+
+        return matches
+    if op == "contains":
+
+        def contains(v: Any) -> tuple[Truth, Path]:
+            if isinstance(v, Unknown):
+                return None, ()
+            if isinstance(v, str):
+                return (isinstance(arg, str) and arg in v), ()
+            if isinstance(v, list):
+                for i, item in enumerate(v):
+                    if _loose_equal(item, arg):
+                        return True, (i,)
+                return (None if any(isinstance(i, Unknown) for i in v) else False), ()
+            if isinstance(v, dict):
+                return (arg in v), ()
+            return False, ()
+
+        return contains
+    if op == "cidr_open":
+        if arg is not True:
+            raise ConditionError(f"{where}.cidr_open: must be true (use 'not' for the opposite)")
+
+        def cidr_open(v: Any) -> tuple[Truth, Path]:
+            if isinstance(v, Unknown):
+                return None, ()
+            if isinstance(v, str):
+                t, _ = world_networks([v])
+                return t, ()
+            if isinstance(v, list):
+                t, idx = world_networks(v)
+                return (t, (idx[0],) if t and len(idx) == 1 else ())
+            return False, ()
+
+        return cidr_open
+    raise ConditionError(f"{where}: unknown operator {op}")  # pragma: no cover
+
+
+def _loose_equal(value: Any, expected: Any) -> bool:
+    """Equality for rules: strings compare case-insensitively against strings, bools as bools,
+    and ``"true"`` equals ``true`` (Terraform and YAML write both)."""
+    if isinstance(expected, bool):
+        if isinstance(value, str):
+            return value.strip().lower() == ("true" if expected else "false")
+        return isinstance(value, bool) and value == expected
+    if isinstance(expected, str) and isinstance(value, str):
+        return value.lower() == expected.lower()
+    if isinstance(expected, (int, float)) and isinstance(value, str):
+        try:
+            return float(value) == float(expected)
+        except ValueError:
+            return False
+    return hcl_equal(value, expected)

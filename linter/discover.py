@@ -1,0 +1,94 @@
+"""Paths -> the inputs to parse: Terraform module directories and candidate documents.
+
+Cheap and import-light: it only looks at names. Directories that are hidden or belong to
+tools (``.git``, ``.terraform``, ``node_modules``…) are skipped, and symbolic links to
+directories are not followed, so a link loop cannot trap the walk.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from linter.model import InputError, Note
+
+SKIP_DIRS = frozenset({"node_modules", "__pycache__", "venv", "vendor"})
+DOCUMENT_SUFFIXES = (".yaml", ".yml", ".json", ".template")
+
+
+@dataclass
+class Inventory:
+    # module directory -> the scan root it was found under (file functions stay inside it)
+    terraform_dirs: dict[str, str] = field(default_factory=dict)
+    documents: list[str] = field(default_factory=list)
+    # when files are named explicitly, findings are reported for those files only
+    report_only: set[str] | None = None
+    report_dirs: list[str] = field(default_factory=list)
+    errors: list[InputError] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+
+    def reported(self, file: str) -> bool:
+        if self.report_only is None or file in self.report_only:
+            return True
+        return any(file.startswith(d.rstrip(os.sep) + os.sep) or d == "." for d in self.report_dirs)
+
+
+def _norm(path: str) -> str:
+    return os.path.normpath(path)
+
+
+def discover(paths: list[str]) -> Inventory:
+    inv = Inventory()
+    explicit_files: set[str] = set()
+    for raw in paths:
+        path = _norm(raw)
+        if os.path.isdir(path):
+            _walk(path, inv)
+        elif os.path.isfile(path):
+            explicit_files.add(path)
+            _add_file(path, os.path.dirname(path) or ".", inv)
+        elif os.path.lexists(path):
+            inv.errors.append(InputError(path, 1, 1, "not a regular file or directory; skipped", "read"))
+        else:
+            inv.errors.append(InputError(path, 1, 1, "no such file or directory", "read"))
+    if explicit_files:
+        # a named .tf file still loads its whole module for context, but only the named
+        # files (and the directories named beside them) are reported
+        inv.report_only = explicit_files
+        inv.report_dirs = [_norm(p) for p in paths if os.path.isdir(p)]
+    inv.documents = sorted(set(inv.documents))
+    return inv
+
+
+def _add_file(path: str, root: str, inv: Inventory) -> None:
+    if path.endswith(".tf"):
+        inv.terraform_dirs.setdefault(os.path.dirname(path) or ".", root)
+    elif path.endswith(DOCUMENT_SUFFIXES):
+        inv.documents.append(path)
+
+
+def _walk(top: str, inv: Inventory) -> None:
+    for dirpath, dirnames, filenames in os.walk(top, onerror=lambda e: _walk_error(e, inv)):
+        keep = []
+        for d in sorted(dirnames):
+            full = os.path.join(dirpath, d)
+            if d.startswith(".") or d in SKIP_DIRS:
+                continue
+            if os.path.islink(full):
+                inv.notes.append(Note(_norm(full), 1, "symbolic link to a directory; not followed"))
+                continue
+            keep.append(d)
+        dirnames[:] = keep
+        for name in sorted(filenames):
+            full = _norm(os.path.join(dirpath, name))
+            if os.path.islink(full):
+                target = os.path.realpath(full)
+                root = os.path.realpath(top)
+                if not target.startswith(root.rstrip(os.sep) + os.sep) or not os.path.isfile(target):
+                    inv.notes.append(Note(full, 1, "symbolic link out of the scanned tree (or broken); not followed"))
+                    continue
+            _add_file(full, _norm(top), inv)
+
+
+def _walk_error(exc: OSError, inv: Inventory) -> None:
+    inv.errors.append(InputError(_norm(exc.filename or "?"), 1, 1, f"cannot read directory: {exc.strerror or exc}", "read"))

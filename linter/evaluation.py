@@ -1,0 +1,123 @@
+"""Rules over the graph -> findings.
+
+Declarative rules are evaluated through an index by resource type (each rule only sees
+the resources its clauses name). Python rules get the whole graph. Both produce
+:class:`Hit` objects (a resource and a path inside it); :func:`to_finding` turns a hit into
+a :class:`Finding` located by :func:`linter.locate.locate` and explained by the value's
+origins and the module call chain.
+"""
+
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from linter.graph import Resource, ResourceGraph
+from linter.locate import locate, value_at
+from linter.model import Evidence, Finding, InputError, Path, Severity, Span, format_path
+from linter.ruleset import Rule, RuleSet
+from linter.values import Unknown, display
+
+
+@dataclass
+class Hit:
+    resource: Resource
+    path: Path = ()
+    message: str | None = None
+    evidence: list[Evidence] = field(default_factory=list)
+    severity: Severity | None = None
+    value: Any = None
+    # where to report, when it is not the path inside ``resource`` (a policy held elsewhere)
+    span: Span | None = None
+    # the resource whose path ``span`` should be located in (defaults to ``resource``)
+    located_in: Resource | None = None
+    located_path: Path | None = None
+
+
+def evaluate_rules(graph: ResourceGraph, rules: RuleSet, debug: bool = False) -> tuple[list[Finding], list[InputError]]:
+    findings: list[Finding] = []
+    errors: list[InputError] = []
+    for rule in rules:
+        try:
+            hits = list(rule.check(graph, rule)) if rule.check is not None else list(_declarative(graph, rule))
+        except Exception as exc:  # noqa: BLE001 - one broken rule must not stop the scan
+            detail = traceback.format_exc() if debug else f"{type(exc).__name__}: {exc}"
+            errors.append(
+                InputError(rule.source, 1, 1, f"internal error in rule {rule.id}: {detail} (please report this)", "internal")
+            )
+            continue
+        for hit in hits:
+            findings.append(to_finding(rule, hit))
+    return findings, errors
+
+
+def _declarative(graph: ResourceGraph, rule: Rule) -> Iterable[Hit]:
+    for fmt, clause in rule.clauses.items():
+        if clause.when is None:
+            continue
+        for res in graph.of_type(*clause.types):
+            if res.format != fmt and not (fmt == "terraform" and res.format == "terraform-plan"):
+                continue
+            truth, witnesses = clause.when.evaluate(res.attrs)
+            if truth is not True:
+                continue
+            seen: set[Path] = set()
+            for path in witnesses or [()]:
+                if path in seen:
+                    continue
+                seen.add(path)
+                yield Hit(res, path, value=value_at(res.attrs, path))
+
+
+def render_message(rule: Rule, hit: Hit) -> str:
+    if hit.message:
+        return hit.message
+    template = rule.message or rule.title
+    value = hit.value
+    fields = {
+        "resource": hit.resource.address,
+        "type": hit.resource.type,
+        "path": format_path(hit.path),
+        "value": display(value) if value is not None else "not set",
+    }
+    try:
+        return template.format(**fields)
+    except (KeyError, IndexError, ValueError):
+        return template
+
+
+def _normalised_value(value: Any) -> str:
+    if value is None or isinstance(value, Unknown):
+        return ""
+    return display(value, limit=200)
+
+
+def to_finding(rule: Rule, hit: Hit) -> Finding:
+    res = hit.resource
+    holder = hit.located_in or res
+    path = hit.located_path if hit.located_path is not None else hit.path
+    span = hit.span or locate(holder, path)
+    evidence: list[Evidence] = list(hit.evidence)
+    if holder.origins is not None and path:
+        for ev in holder.origins(path):
+            if ev not in evidence:
+                evidence.append(ev)
+    if holder.meta.get("unknown_expansion"):
+        evidence.append(
+            Evidence(f"{holder.address} is analysed once: its instances are not known ({holder.meta['unknown_expansion']})", holder.span)
+        )
+    for call in holder.call_chain:
+        evidence.append(call)
+    return Finding(
+        rule_id=rule.id,
+        severity=hit.severity or rule.severity,
+        title=rule.title,
+        message=render_message(rule, hit),
+        span=span,
+        resource=holder.address,
+        path=path,
+        evidence=tuple(evidence),
+        remediation=rule.remediation,
+        value=_normalised_value(hit.value),
+    )

@@ -1,0 +1,130 @@
+"""The data that flows between the stages: spans, severities, findings, errors.
+
+Everything here is immutable and plain, so every stage can be tested on its own.
+Lines and columns are 1-based; ``end_column`` is exclusive (the SARIF convention).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Union
+
+PathPart = Union[str, int]
+Path = tuple[PathPart, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    file: str
+    line: int
+    column: int = 1
+    end_line: int = 0
+    end_column: int = 0
+
+    def __post_init__(self) -> None:
+        if self.end_line < self.line:
+            object.__setattr__(self, "end_line", self.line)
+        if self.end_line == self.line and self.end_column < self.column:
+            object.__setattr__(self, "end_column", self.column)
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+    def with_file(self, file: str) -> Span:
+        return Span(file, self.line, self.column, self.end_line, self.end_column)
+
+
+class Severity(enum.IntEnum):
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+    CRITICAL = 4
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        try:
+            return cls[text.strip().upper()]
+        except KeyError:
+            names = ", ".join(s.name.lower() for s in cls)
+            raise ValueError(f"unknown severity {text!r} (expected one of: {names})") from None
+
+    def raised(self) -> Severity:
+        return Severity(min(self.value + 1, Severity.CRITICAL.value))
+
+    def __str__(self) -> str:
+        return self.name.lower()
+
+
+def format_path(path: Path) -> str:
+    """``('ingress', 0, 'cidr_blocks', 1)`` -> ``ingress[0].cidr_blocks[1]``."""
+    out: list[str] = []
+    for part in path:
+        if isinstance(part, int):
+            out.append(f"[{part}]")
+        elif out:
+            out.append(f".{part}")
+        else:
+            out.append(part)
+    return "".join(out)
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """One step of a finding's explanation, with the place it comes from when known."""
+
+    message: str
+    span: Span | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    rule_id: str
+    severity: Severity
+    title: str
+    message: str
+    span: Span
+    resource: str
+    path: Path = ()
+    evidence: tuple[Evidence, ...] = ()
+    remediation: str = ""
+    # the value that made the finding, normalised; part of the fingerprint
+    value: str = ""
+
+    def sort_key(self) -> tuple[str, int, int, str, str]:
+        return (self.span.file, self.span.line, self.span.column, self.rule_id, self.resource)
+
+
+@dataclass(frozen=True, slots=True)
+class InputError:
+    """An input that could not be read or parsed; the rest of the run goes on."""
+
+    file: str
+    line: int
+    column: int
+    message: str
+    kind: str = "parse"  # parse | read | internal
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        return (self.file, self.line, self.column, self.message)
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """Information that is neither a finding nor an error (a module not analysed, a file skipped)."""
+
+    file: str
+    line: int
+    message: str
+
+    def sort_key(self) -> tuple[str, int, str]:
+        return (self.file, self.line, self.message)
+
+
+@dataclass(slots=True)
+class ScanResult:
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[InputError] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+    files_scanned: int = 0
+    resources: int = 0

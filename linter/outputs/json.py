@@ -1,0 +1,56 @@
+"""``--format json``: the versioned machine-readable report (documented in the README)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from linter.model import Finding, ScanResult, Severity, format_path
+from linter.ruleset import RuleSet
+
+VERSION = 1
+
+
+def finding_dict(f: Finding) -> dict[str, Any]:
+    return {
+        "rule_id": f.rule_id,
+        "severity": str(f.severity),
+        "title": f.title,
+        "message": f.message,
+        "file": f.span.file,
+        "line": f.span.line,
+        "column": f.span.column,
+        "end_line": f.span.end_line,
+        "end_column": f.span.end_column,
+        "resource": f.resource,
+        "path": format_path(f.path),
+        "evidence": [
+            {"file": e.span.file if e.span else None, "line": e.span.line if e.span else None, "message": e.message}
+            for e in f.evidence
+        ],
+        "remediation": f.remediation,
+    }
+
+
+def summary(result: ScanResult) -> dict[str, Any]:
+    by_severity = {str(s): 0 for s in sorted(Severity, reverse=True)}
+    for f in result.findings:
+        by_severity[str(f.severity)] += 1
+    return {
+        "findings": len(result.findings),
+        "by_severity": by_severity,
+        "errors": len(result.errors),
+        "files_scanned": result.files_scanned,
+        "resources": result.resources,
+    }
+
+
+def render(result: ScanResult, rules: RuleSet) -> str:
+    doc = {
+        "version": VERSION,
+        "findings": [finding_dict(f) for f in result.findings],
+        "errors": [{"file": e.file, "line": e.line, "column": e.column, "message": e.message, "kind": e.kind} for e in result.errors],
+        "notes": [{"file": n.file, "line": n.line, "message": n.message} for n in result.notes],
+        "summary": summary(result),
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=False) + "\n"

@@ -1,0 +1,25 @@
+"""What every parser returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from linter.graph import Resource
+from linter.model import InputError, Note
+
+
+@dataclass
+class ParseOutput:
+    resources: list[Resource] = field(default_factory=list)
+    errors: list[InputError] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)  # every file read
+    comments: dict[str, list[Any]] = field(default_factory=dict)  # file -> its comments
+
+    def extend(self, other: ParseOutput) -> None:
+        self.resources.extend(other.resources)
+        self.errors.extend(other.errors)
+        self.notes.extend(other.notes)
+        self.files.extend(other.files)
+        self.comments.update(other.comments)

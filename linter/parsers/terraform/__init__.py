@@ -1,0 +1,132 @@
+"""Terraform: directories of ``.tf`` files -> resources for the graph.
+
+All ``.tf`` files of a directory form one module. Variables take their values from, in
+increasing priority: their defaults, ``terraform.tfvars``, ``*.auto.tfvars`` (in name
+order), then ``--var-file`` files, as Terraform does. Each resource and data source is
+expanded by ``count``/``for_each`` and evaluated to a positioned value tree.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from linter.graph import Resource
+from linter.model import Evidence, InputError, Span
+from linter.parsers.base import ParseOutput
+from linter.parsers.hcl.evaluate import EvalError, Evaluator
+from linter.parsers.hcl.syntax import Variable
+from linter.parsers.terraform.config import load_module_dir, parse_file
+from linter.parsers.terraform.instance import ModuleInstance, Options, VarValue
+from linter.sources import SourceError, read_source
+from linter.values import Unknown, display
+
+
+def load_terraform(
+    directories: list[str],
+    var_files: list[str],
+    max_bytes: int,
+    scan_root: str,
+    overrides: dict[str, str] | None = None,
+) -> ParseOutput:
+    out = ParseOutput()
+    for directory in directories:
+        config = load_module_dir(directory, max_bytes, overrides)
+        out.errors.extend(config.errors)
+        out.notes.extend(config.notes)
+        for f in config.files:
+            out.comments[f.path] = f.comments
+            out.files.append(f.path)
+        if not config.files:
+            continue
+        inputs = _root_inputs(directory, var_files, max_bytes, out)
+        options = Options(max_bytes=max_bytes, scan_root=scan_root)
+        module = ModuleInstance(config, directory, "", inputs, (), options)
+        _collect(module, out)
+        out.notes.extend(options.notes)
+    return out
+
+
+def _collect(module: ModuleInstance, out: ParseOutput) -> None:
+    for inst in module.all_instances():
+        attrs = inst.attrs()
+        if isinstance(attrs, Unknown):  # pragma: no cover - a top-level body always evaluates
+            continue
+        rtype = inst.type if inst.mode == "managed" else "data." + inst.type
+        meta: dict[str, Any] = {"mode": inst.mode, "module_dir": module.config.dir}
+        if inst.key is not None:
+            meta["key"] = inst.key
+        if inst.unknown_expansion is not None:
+            meta["unknown_expansion"] = inst.unknown_expansion.reason or "not known"
+        out.resources.append(
+            Resource(
+                id=inst.id,
+                address=inst.address,
+                type=rtype,
+                format="terraform",
+                attrs=attrs,
+                span=inst.block.header,
+                block_span=inst.block.span,
+                refs=dict(inst.refs),
+                call_chain=module.call_chain,
+                origins=inst.origins_for,
+                meta=meta,
+            )
+        )
+
+
+def _root_inputs(directory: str, var_files: list[str], max_bytes: int, out: ParseOutput) -> dict[str, VarValue]:
+    try:
+        names = sorted(os.listdir(directory))
+    except OSError:
+        names = []
+    files = []
+    for candidate in ("terraform.tfvars", "terraform.tfvars.json"):
+        if candidate in names:
+            files.append(os.path.join(directory, candidate))
+    files.extend(os.path.join(directory, n) for n in names if n.endswith((".auto.tfvars", ".auto.tfvars.json")))
+    files.extend(var_files)
+    values: dict[str, VarValue] = {}
+    for path in files:
+        values.update(load_tfvars(path, max_bytes, out))
+    return values
+
+
+def load_tfvars(path: str, max_bytes: int, out: ParseOutput) -> dict[str, VarValue]:
+    label = os.path.basename(path)
+    if path.endswith(".json"):
+        try:
+            data = json.loads(read_source(path, max_bytes))
+        except SourceError as exc:
+            out.errors.append(InputError(path, exc.line, exc.column, exc.message, exc.kind))
+            return {}
+        except ValueError as exc:
+            out.errors.append(InputError(path, getattr(exc, "lineno", 1), getattr(exc, "colno", 1), f"invalid JSON: {exc}"))
+            return {}
+        if not isinstance(data, dict):
+            out.errors.append(InputError(path, 1, 1, "a .tfvars.json file must hold an object"))
+            return {}
+
+
+        return {k: VarValue(v, Evidence(f"var.{k} = {display(v)} (set in {label})", Span(path, 1))) for k, v in data.items()}
+    parsed = parse_file(path, max_bytes)
+    if isinstance(parsed, InputError):
+        out.errors.append(parsed)
+        return {}
+    out.comments[path] = parsed.comments
+    evaluator = Evaluator(_tfvars_root)
+    values: dict[str, VarValue] = {}
+    for name, attr in parsed.body.attributes.items():
+        value = evaluator.eval(attr.expr)
+        values[name] = VarValue(value, Evidence(f"var.{name} = {display(value)} (set in {label})", attr.span))
+    for block in parsed.body.blocks:
+        out.errors.append(InputError(path, block.span.line, block.span.column, f"a variables file holds only assignments, not a {block.type} block"))
+    return values
+
+
+def _tfvars_root(name: str, node: Variable) -> Any:
+    return EvalError(f"variables files cannot refer to {name}")
+
+
+

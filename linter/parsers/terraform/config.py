@@ -1,0 +1,128 @@
+"""A Terraform module's configuration: every ``.tf`` file of one directory, parsed and indexed."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from linter.model import InputError, Note
+from linter.parsers.hcl.syntax import Attribute, Block, HclFile, HclSyntaxError, parse_hcl
+from linter.sources import SourceError, read_source
+
+
+@dataclass
+class ModuleConfig:
+    dir: str  # as shown to users
+    files: list[HclFile] = field(default_factory=list)
+    variables: dict[str, Block] = field(default_factory=dict)
+    locals: dict[str, Attribute] = field(default_factory=dict)
+    resources: dict[str, Block] = field(default_factory=dict)  # "type.name"
+    data: dict[str, Block] = field(default_factory=dict)  # "type.name"
+    module_calls: dict[str, Block] = field(default_factory=dict)
+    outputs: dict[str, Block] = field(default_factory=dict)
+    resource_types: set[str] = field(default_factory=set)
+    errors: list[InputError] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+
+
+def is_terraform_file(name: str) -> bool:
+    return name.endswith(".tf")
+
+
+def parse_file(path: str, max_bytes: int) -> HclFile | InputError:
+    try:
+        text = read_source(path, max_bytes)
+    except SourceError as exc:
+        return InputError(path, exc.line, exc.column, exc.message, exc.kind)
+    return parse_text(text, path)
+
+
+def parse_text(text: str, path: str) -> HclFile | InputError:
+    try:
+        return parse_hcl(text, path)
+    except HclSyntaxError as exc:
+        return InputError(path, exc.line, exc.column, f"invalid HCL: {exc.message}", "parse")
+
+
+def build_config(directory: str, files: list[HclFile | InputError]) -> ModuleConfig:
+    config = ModuleConfig(dir=directory)
+    for item in files:
+        if isinstance(item, InputError):
+            config.errors.append(item)
+            continue
+        config.files.append(item)
+        _index(config, item)
+    return config
+
+
+def load_module_dir(directory: str, max_bytes: int, overrides: dict[str, str] | None = None) -> ModuleConfig:
+    """Parse every ``.tf`` file of ``directory``; ``overrides`` maps a path to text to use instead."""
+    try:
+        names = sorted(n for n in os.listdir(directory) if is_terraform_file(n))
+    except OSError as exc:
+        config = ModuleConfig(dir=directory)
+        config.errors.append(InputError(directory, 1, 1, f"cannot read directory: {exc.strerror or exc}", "read"))
+        return config
+    parsed: list[HclFile | InputError] = []
+    for name in names:
+        path = os.path.join(directory, name)
+        if not os.path.isfile(path):
+            continue
+        if overrides and path in overrides:
+            parsed.append(parse_text(overrides[path], path))
+        else:
+            parsed.append(parse_file(path, max_bytes))
+    return build_config(directory, parsed)
+
+
+def _index(config: ModuleConfig, hcl: HclFile) -> None:
+    for block in hcl.body.blocks:
+        kind, labels = block.type, block.labels
+        if kind == "resource" and len(labels) == 2:
+            _add(config, config.resources, f"{labels[0]}.{labels[1]}", block)
+            config.resource_types.add(labels[0])
+        elif kind == "data" and len(labels) == 2:
+            _add(config, config.data, f"{labels[0]}.{labels[1]}", block)
+        elif kind == "variable" and len(labels) == 1:
+            _add(config, config.variables, labels[0], block)
+        elif kind == "locals":
+            for name, attr in block.body.attributes.items():
+                if name in config.locals:
+                    _duplicate(config, f"local.{name}", attr.span.file, attr.span.line)
+                config.locals[name] = attr
+        elif kind == "module" and len(labels) == 1:
+            _add(config, config.module_calls, labels[0], block)
+        elif kind == "output" and len(labels) == 1:
+            _add(config, config.outputs, labels[0], block)
+
+
+def _add(config: ModuleConfig, table: dict[str, Block], key: str, block: Block) -> None:
+    existing = table.get(key)
+    if existing is not None:
+        if _is_override(block.span.file):
+            _merge_override(existing, block)
+            return
+        if _is_override(existing.span.file):
+            _merge_override(block, existing)
+            table[key] = block
+            return
+        _duplicate(config, key, block.span.file, block.span.line, existing)
+        return
+    table[key] = block
+
+
+def _is_override(path: str) -> bool:
+    name = os.path.basename(path)
+    return name == "override.tf" or name.endswith("_override.tf")
+
+
+def _merge_override(base: Block, override: Block) -> None:
+    """Terraform override files replace the attributes and nested blocks they name."""
+    base.body.attributes.update(override.body.attributes)
+    replaced = {b.type for b in override.body.blocks}
+    base.body.blocks = [b for b in base.body.blocks if b.type not in replaced] + list(override.body.blocks)
+
+
+def _duplicate(config: ModuleConfig, key: str, file: str, line: int, first: Block | None = None) -> None:
+    where = f" (first defined at {first.span.file}:{first.span.line})" if first is not None else ""
+    config.errors.append(InputError(file, line, 1, f"duplicate definition of {key}{where}; the first one is used", "parse"))

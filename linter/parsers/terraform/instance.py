@@ -1,0 +1,546 @@
+"""One instance of a Terraform module: what its names mean, evaluated lazily.
+
+A :class:`ModuleInstance` resolves ``var``, ``local``, resources, data sources, ``module``
+and ``path`` for the evaluator. Everything is computed on first use and memoised, with
+cycle protection, so a reference resolves whatever order the files are written in.
+
+While a value is evaluated, every resource it reaches is recorded; that is where the
+graph's reference edges come from (through locals, variables and module outputs too).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator
+
+from linter.model import Evidence, Note, Span
+from linter.parsers.hcl import syntax as s
+from linter.parsers.hcl.evaluate import EvalError, Evaluator, Namespace, walk_traversals
+from linter.parsers.hcl.functions import FUNCTIONS, FunctionError, to_number, to_string
+from linter.parsers.terraform.config import ModuleConfig
+from linter.values import JsonString, PDict, PList, Unknown, display
+
+MAX_INSTANCES = 1_000  # count / for_each expansions beyond this are analysed as one unknown instance
+META_ARGUMENTS = frozenset({"count", "for_each", "depends_on", "provider", "providers"})
+SKIPPED_BLOCKS = frozenset({"lifecycle", "provisioner", "connection"})
+
+
+@dataclass
+class VarValue:
+    value: Any
+    origin: Evidence | None  # where the value was set (tfvars line, default, module argument)
+    deps: frozenset[str] = frozenset()
+
+
+@dataclass
+class Options:
+    max_bytes: int
+    scan_root: str  # file functions may not read outside it
+    notes: list[Note] = field(default_factory=list)
+
+
+class ModuleInstance:
+    def __init__(
+        self,
+        config: ModuleConfig,
+        root_key: str,
+        prefix: str,
+        inputs: dict[str, VarValue],
+        call_chain: tuple[Evidence, ...],
+        options: Options,
+        depth: int = 0,
+    ) -> None:
+        self.config = config
+        self.root_key = root_key  # makes ids unique across root modules
+        self.prefix = prefix  # "" or "module.storage." …
+        self.call_chain = call_chain
+        self.options = options
+        self.depth = depth
+        self.vars: dict[str, VarValue] = {}
+        self._inputs = inputs
+        self._locals: dict[str, tuple[Any, frozenset[str]]] = {}
+        self._in_progress: set[str] = set()
+        self._recorders: list[set[str]] = []
+        self._expansions: dict[str, list[Instance] | Unknown] = {}
+        self.children: dict[str, Any] = {}  # module name -> value of its outputs (set by the loader)
+        functions = dict(FUNCTIONS)
+        functions.update(self._file_functions())
+        self.evaluator = Evaluator(self._resolve_root, functions)
+        self._init_variables()
+
+    # ------------------------------------------------------------------ ids
+    def resource_id(self, address: str) -> str:
+        return f"{self.root_key}::{self.prefix}{address}"
+
+    # ------------------------------------------------------------------ dependency recording
+    def touch(self, ids: Iterator[str] | frozenset[str] | set[str] | list[str]) -> None:
+        for rec in self._recorders:
+            rec.update(ids)
+
+    def record(self, fn: Callable[[], Any]) -> tuple[Any, frozenset[str]]:
+        """Evaluate ``fn`` with a fresh dependency record (nested evaluations do not leak in)."""
+        saved = self._recorders
+        rec: set[str] = set()
+        self._recorders = [rec]
+        try:
+            value = fn()
+        finally:
+            self._recorders = saved
+        return value, frozenset(rec)
+
+    # ------------------------------------------------------------------ variables
+    def _init_variables(self) -> None:
+        for name, block in self.config.variables.items():
+            given = self._inputs.get(name)
+            if given is not None:
+                self.vars[name] = given
+                continue
+            default = block.body.attributes.get("default")
+            if default is not None:
+                value = Evaluator(_no_references).eval(default.expr)
+                origin = Evidence(f"var.{name} = {display(value)} (the variable's default)", default.span)
+                self.vars[name] = VarValue(value, origin)
+            else:
+                self.vars[name] = VarValue(Unknown(f"var.{name} has no value"), None)
+        # inputs for variables the module does not declare are ignored, as Terraform warns
+
+    def var(self, name: str) -> Any:
+        given = self.vars.get(name)
+        if given is None:
+            return EvalError(f"var.{name} is not declared")
+        self.touch(given.deps)
+        return given.value
+
+    # ------------------------------------------------------------------ locals
+    def local(self, name: str) -> Any:
+        memo = self._locals.get(name)
+        if memo is None:
+            attr = self.config.locals.get(name)
+            if attr is None:
+                return EvalError(f"local.{name} is not defined")
+            key = "local." + name
+            if key in self._in_progress:
+                return EvalError(f"local.{name} refers to itself")
+            self._in_progress.add(key)
+            try:
+                memo = self.record(lambda: self.evaluator.eval(attr.expr))
+            finally:
+                self._in_progress.discard(key)
+            self._locals[name] = memo
+        value, deps = memo
+        self.touch(deps)
+        return value
+
+    # ------------------------------------------------------------------ resources and data
+    def expansion(self, mode: str, key: str) -> list[Instance] | Unknown:
+        """The instances of ``type.name`` (mode "managed" or "data"), expanded by count/for_each."""
+        cache_key = mode + ":" + key
+        cached = self._expansions.get(cache_key)
+        if cached is not None:
+            return cached
+        table = self.config.resources if mode == "managed" else self.config.data
+        block = table.get(key)
+        if block is None:
+            return EvalError(f"{key} is not defined")
+        if cache_key in self._in_progress:
+            return Unknown(f"{key} depends on itself")
+        self._in_progress.add(cache_key)
+        try:
+            result = self._expand(mode, key, block)
+        finally:
+            self._in_progress.discard(cache_key)
+        self._expansions[cache_key] = result
+        return result
+
+    def _expand(self, mode: str, key: str, block: s.Block) -> list[Instance]:
+        rtype, name = key.split(".", 1)
+        base = key if mode == "managed" else "data." + key
+        attrs = block.body.attributes
+        if "count" in attrs:
+            count, _ = self.record(lambda: self.evaluator.eval(attrs["count"].expr))
+            if isinstance(count, Unknown):
+                return [Instance(self, mode, rtype, name, block, base, None, {"count": {"index": Unknown("count.index is not known")}}, unknown_expansion=count)]
+            try:
+                n = int(to_number(count))
+            except FunctionError:
+                return [Instance(self, mode, rtype, name, block, base, None, {"count": {"index": Unknown("count is not a number")}}, unknown_expansion=Unknown("count is not a number"))]
+            if n > MAX_INSTANCES:
+                self.options.notes.append(Note(block.span.file, block.span.line, f"{base}: count = {n} is over {MAX_INSTANCES}; analysed as one instance"))
+                return [Instance(self, mode, rtype, name, block, base, None, {"count": {"index": Unknown("count.index")}}, unknown_expansion=Unknown("count too large"))]
+            return [Instance(self, mode, rtype, name, block, f"{base}[{i}]", i, {"count": {"index": i}}) for i in range(max(n, 0))]
+        if "for_each" in attrs:
+            coll, _ = self.record(lambda: self.evaluator.eval(attrs["for_each"].expr))
+            pairs = _for_each_pairs(coll)
+            if pairs is None:
+                reason = coll if isinstance(coll, Unknown) else Unknown("for_each is not a map or set of strings")
+                env = {"each": {"key": Unknown("each.key is not known"), "value": Unknown("each.value is not known")}}
+                return [Instance(self, mode, rtype, name, block, base, None, env, unknown_expansion=reason)]
+            if len(pairs) > MAX_INSTANCES:
+                self.options.notes.append(Note(block.span.file, block.span.line, f"{base}: for_each over {len(pairs)} elements is over {MAX_INSTANCES}; analysed as one instance"))
+                env = {"each": {"key": Unknown("each.key"), "value": Unknown("each.value")}}
+                return [Instance(self, mode, rtype, name, block, base, None, env, unknown_expansion=Unknown("for_each too large"))]
+            return [
+                Instance(self, mode, rtype, name, block, f'{base}["{k}"]', k, {"each": {"key": k, "value": v}})
+                for k, v in pairs
+            ]
+        return [Instance(self, mode, rtype, name, block, base, None, {})]
+
+    def reference_value(self, mode: str, key: str) -> Any:
+        """What ``aws_s3_bucket.b`` (or ``data.x.y``) evaluates to in an expression."""
+        block = (self.config.resources if mode == "managed" else self.config.data).get(key)
+        if block is None:
+            return EvalError(f"{'data.' if mode == 'data' else ''}{key} is not defined")
+        expansion = self.expansion(mode, key)
+        if isinstance(expansion, Unknown):
+            return expansion
+        self.touch(i.id for i in expansion)
+        attrs = block.body.attributes
+        if "count" in attrs or "for_each" in attrs:
+            if len(expansion) == 1 and expansion[0].unknown_expansion is not None:
+                only = expansion[0]
+                return Unknown(f"the instances of {only.address} are not known", only.id)
+            if "count" in attrs:
+                return [i.value() for i in expansion]
+            return {str(i.key): i.value() for i in expansion}
+        return expansion[0].value()
+
+    def all_instances(self) -> list[Instance]:
+        out: list[Instance] = []
+        for key in self.config.resources:
+            expansion = self.expansion("managed", key)
+            if isinstance(expansion, list):
+                out.extend(expansion)
+        for key in self.config.data:
+            expansion = self.expansion("data", key)
+            if isinstance(expansion, list):
+                out.extend(expansion)
+        return out
+
+    # ------------------------------------------------------------------ names
+    def _resolve_root(self, name: str, node: s.Variable) -> Any:
+        if name == "var":
+            return _Lookup(self.var, "var")
+        if name == "local":
+            return _Lookup(self.local, "local")
+        if name == "data":
+            return _Lookup(lambda t: _Lookup(lambda n: self.reference_value("data", f"{t}.{n}"), f"data.{t}"), "data")
+        if name == "module":
+            return _Lookup(self.module_output, "module")
+        if name == "path":
+            root = self.options.scan_root
+            return {"module": self.config.dir, "root": root, "cwd": "."}
+        if name == "terraform":
+            return {"workspace": "default"}
+        if name in ("count", "each", "self"):
+            return EvalError(f"{name} is not available here")
+        if name in self.config.resource_types:
+            return _Lookup(lambda n: self.reference_value("managed", f"{name}.{n}"), name)
+        return EvalError(f"unknown name {name!r}")
+
+    def module_output(self, name: str) -> Any:
+        if name not in self.config.module_calls:
+            return EvalError(f"module.{name} is not defined")
+        child = self.children.get(name)
+        if child is None:
+            return Unknown(f"module.{name} is not analysed")
+        return child() if callable(child) else child
+
+    # ------------------------------------------------------------------ bounded file functions
+    def _file_functions(self) -> dict[str, Callable[..., Any]]:
+        def safe_path(p: Any) -> str:
+            path = to_string(p)
+            full = os.path.realpath(path if os.path.isabs(path) else os.path.join(self.config.dir, path))
+            root = os.path.realpath(self.options.scan_root)
+            if not (full == root or full.startswith(root.rstrip(os.sep) + os.sep)):
+                raise FunctionError(f"{path} is outside the scanned tree; not read")
+            return full
+
+        def f_file(p: Any) -> str:
+            from linter.positioned import json_with_positions
+            from linter.sources import SourceError, read_source
+
+            try:
+                text = read_source(safe_path(p), self.options.max_bytes)
+            except SourceError as exc:
+                raise FunctionError(exc.message) from None
+            shown = to_string(p)
+            shown = shown if os.path.isabs(shown) else os.path.normpath(os.path.join(self.config.dir, shown))
+            decoded = json_with_positions(text, shown) if text.lstrip().startswith(("{", "[")) else None
+            return JsonString(text, decoded) if decoded is not None else text
+
+        def f_fileexists(p: Any) -> bool:
+            return os.path.isfile(safe_path(p))
+
+        def f_templatefile(p: Any, variables: Any = None) -> Any:
+            text = f_file(p)
+            try:
+                parts = s.parse_template_text(text, to_string(p), 1, 1)
+            except s.HclSyntaxError as exc:
+                raise FunctionError(f"template: {exc.message}") from None
+            env = dict(variables) if isinstance(variables, dict) else {}
+            template = s.Template(parts, Span(to_string(p), 1))
+            return Evaluator(_no_references, self.evaluator.functions).eval(template, env)
+
+        def f_abspath(p: Any) -> str:
+            return to_string(p)
+
+        return {
+            "file": f_file,
+            "fileexists": f_fileexists,
+            "templatefile": f_templatefile,
+            "abspath": f_abspath,
+            "pathexpand": lambda p: Unknown("pathexpand() depends on the machine"),
+            "fileset": lambda *a: Unknown("fileset() is not analysed"),
+            "filebase64": lambda p: Unknown("filebase64() is not analysed"),
+            "filemd5": lambda p: Unknown("file hashes are not analysed"),
+            "filesha1": lambda p: Unknown("file hashes are not analysed"),
+            "filesha256": lambda p: Unknown("file hashes are not analysed"),
+            "filesha512": lambda p: Unknown("file hashes are not analysed"),
+            "filebase64sha256": lambda p: Unknown("file hashes are not analysed"),
+            "filebase64sha512": lambda p: Unknown("file hashes are not analysed"),
+        }
+
+    # ------------------------------------------------------------------ origins (evidence)
+    def describe_origins(self, expr: s.Expr, limit: int = 4) -> list[Evidence]:
+        """Where the variables and locals an expression uses got their values."""
+        out: list[Evidence] = []
+        seen: set[str] = set()
+
+        def visit(e: s.Expr, depth: int) -> None:
+            for trav, _node in walk_traversals(e):
+                if len(out) >= limit or len(trav) < 2 or not isinstance(trav[1], str):
+                    continue
+                head, name = trav[0], trav[1]
+                key = f"{head}.{name}"
+                if key in seen:
+                    continue
+                seen.add(key)
+                if head == "var":
+                    given = self.vars.get(name)
+                    if given is not None and given.origin is not None:
+                        out.append(given.origin)
+                elif head == "local" and name in self.config.locals:
+                    attr = self.config.locals[name]
+                    value = self.local(name)
+                    out.append(Evidence(f"local.{name} = {display(value)}", attr.span))
+                    if depth < 2:
+                        visit(attr.expr, depth + 1)
+
+        visit(expr, 0)
+        return out
+
+
+class _Lookup(Namespace):
+    def __init__(self, fn: Callable[[str], Any], label: str) -> None:
+        self.fn = fn
+        self.label = label
+
+    def attr(self, name: str) -> Any:
+        return self.fn(name)
+
+    def index(self, key: Any) -> Any:
+        if isinstance(key, str):
+            return self.fn(key)
+        return EvalError(f"cannot index {self.label}")
+
+    def describe(self) -> str:
+        return self.label
+
+
+def _no_references(name: str, node: s.Variable) -> Any:
+    return EvalError(f"{name} cannot be used here")
+
+
+def _for_each_pairs(coll: Any) -> list[tuple[str, Any]] | None:
+    if isinstance(coll, Unknown):
+        return None
+    if isinstance(coll, dict):
+        if any(isinstance(k, Unknown) for k in coll):
+            return None
+        return [(str(k), coll[k]) for k in sorted(coll, key=str)]
+    if isinstance(coll, (list, tuple)):
+        if any(isinstance(v, Unknown) for v in coll):
+            return None
+        if not all(isinstance(v, str) for v in coll):
+            return None
+        return [(v, v) for v in sorted(set(coll))]
+    return None
+
+
+class Instance:
+    """One expanded resource or data source: ``aws_s3_bucket.b["logs"]``."""
+
+    def __init__(
+        self,
+        module: ModuleInstance,
+        mode: str,
+        rtype: str,
+        name: str,
+        block: s.Block,
+        address: str,
+        key: Any,
+        env: dict[str, Any],
+        unknown_expansion: Unknown | None = None,
+    ) -> None:
+        self.module = module
+        self.mode = mode
+        self.type = rtype
+        self.name = name
+        self.block = block
+        self.local_address = address
+        self.address = module.prefix + address
+        self.key = key
+        self.env = env
+        self.unknown_expansion = unknown_expansion
+        self.id = module.resource_id(address)
+        self._attrs: PDict | None = None
+        self._refs: dict[str, frozenset[str]] = {}
+        self._evaluating = False
+        self._value: _ResourceValue | None = None
+
+    def value(self) -> _ResourceValue:
+        if self._value is None:
+            self._value = _ResourceValue(self)
+        return self._value
+
+    def attrs(self) -> PDict | Unknown:
+        if self._attrs is None:
+            if self._evaluating:
+                return Unknown(f"{self.address} refers to itself", self.id)
+            self._evaluating = True
+            try:
+                self._attrs, _ = self.module.record(lambda: self._eval_body(self.block.body, self.env, top=True, block_span=self.block.span))
+            finally:
+                self._evaluating = False
+        return self._attrs
+
+    @property
+    def refs(self) -> dict[str, frozenset[str]]:
+        self.attrs()
+        return self._refs
+
+    def _eval_attr(self, expr: s.Expr, env: dict[str, Any], ref_key: str) -> Any:
+        value, deps = self.module.record(lambda: self.module.evaluator.eval(expr, env))
+        deps = deps - {self.id}
+        if deps:
+            self._refs[ref_key] = self._refs.get(ref_key, frozenset()) | deps
+        return value
+
+    def _eval_body(self, body: s.Body, env: dict[str, Any], top: bool, block_span: Span, ref_key: str = "") -> PDict:
+        out = PDict(span=block_span)
+        for name, attr in body.attributes.items():
+            if top and name in META_ARGUMENTS:
+                if name == "depends_on":
+                    self._eval_attr(attr.expr, env, "depends_on")
+                continue
+            value = self._eval_attr(attr.expr, env, ref_key or name)
+            if value is None:
+                continue  # null means "not set"
+            out[name] = value
+            out.spans[name] = attr.span
+        groups: dict[str, PList] = {}
+        for block in body.blocks:
+            if top and block.type in SKIPPED_BLOCKS:
+                continue
+            if block.type == "dynamic" and block.labels:
+                for generated, span in self._expand_dynamic(block, env, ref_key):
+                    group = groups.setdefault(block.labels[0], PList())
+                    group.append(generated)
+                    group.spans.append(span)
+                continue
+            group = groups.setdefault(block.type, PList())
+            group.append(self._eval_body(block.body, env, False, block.span, ref_key or block.type))
+            group.spans.append(block.span)
+        for name, group in groups.items():
+            if name in out:
+                continue
+            group.span = group.spans[0] if group.spans else None
+            out[name] = group
+            out.spans[name] = group.span
+        return out
+
+    def _expand_dynamic(self, block: s.Block, env: dict[str, Any], ref_key: str) -> list[tuple[PDict, Span]]:
+        label = block.labels[0]
+        attrs = block.body.attributes
+        iterator = label
+        if "iterator" in attrs:
+            it = attrs["iterator"].expr
+            if isinstance(it, s.Variable):
+                iterator = it.name
+        content = next(block.body.blocks_of("content"), None)
+        if content is None or "for_each" not in attrs:
+            return []
+        coll = self._eval_attr(attrs["for_each"].expr, env, ref_key or label)
+        if isinstance(coll, Unknown):
+            pairs: list[tuple[Any, Any]] = [(Unknown("dynamic key"), Unknown(f"the {label} blocks are not known ({coll.reason})"))]
+        elif isinstance(coll, dict):
+            pairs = [(k, coll[k]) for k in sorted(coll, key=str)]
+        elif isinstance(coll, (list, tuple)):
+            pairs = list(enumerate(coll))
+        else:
+            return []
+        out = []
+        for k, v in pairs[:MAX_INSTANCES]:
+            inner = dict(env)
+            inner[iterator] = {"key": k, "value": v}
+            out.append((self._eval_body(content.body, inner, False, content.span, ref_key or label), content.span))
+        return out
+
+    def origins_for(self, path: tuple[Any, ...]) -> list[Evidence]:
+        expr = _expr_at(self.block.body, path)
+        if expr is None:
+            return []
+        return self.module.describe_origins(expr)
+
+
+def _expr_at(body: s.Body, path: tuple[Any, ...]) -> s.Expr | None:
+    """The expression written for an attribute path (static blocks only)."""
+    if not path or not isinstance(path[0], str):
+        return None
+    head = path[0]
+    if head in body.attributes:
+        return body.attributes[head].expr
+    blocks = [b for b in body.blocks if b.type == head]
+    dynamic = [b for b in body.blocks if b.type == "dynamic" and b.labels[:1] == [head]]
+    if len(path) >= 2 and isinstance(path[1], int) and path[1] < len(blocks) and not dynamic:
+        return _expr_at(blocks[path[1]].body, path[2:])
+    if dynamic:
+        content = next(dynamic[0].body.blocks_of("content"), None)
+        if content is not None:
+            inner = _expr_at(content.body, path[2:])
+            if inner is not None:
+                return inner
+        return dynamic[0].body.attributes["for_each"].expr if "for_each" in dynamic[0].body.attributes else None
+    return None
+
+
+class _ResourceValue(Namespace):
+    """What an expression sees of a resource: configured values when known, else Unknown."""
+
+    def __init__(self, inst: Instance) -> None:
+        self.inst = inst
+
+    def attr(self, name: str) -> Any:
+        inst = self.inst
+        if inst.mode == "data" and inst.type == "aws_iam_policy_document" and name in ("json", "minified_json"):
+            from linter.parsers.terraform.policy_document import render_policy_document
+
+            attrs = inst.attrs()
+            if isinstance(attrs, Unknown):
+                return attrs
+            return render_policy_document(attrs)
+        attrs = inst.attrs()
+        if isinstance(attrs, PDict) and name in attrs and not isinstance(attrs[name], Unknown):
+            return attrs[name]
+        return Unknown(f"{inst.address}.{name} is known only after apply", inst.id)
+
+    def index(self, key: Any) -> Any:
+        return EvalError(f"{self.inst.address} is a single resource and cannot be indexed")
+
+    def describe(self) -> str:
+        return self.inst.address
+
+    def materialize(self) -> Any:
+        return Unknown(f"{self.inst.address} is known only after apply", self.inst.id)
+

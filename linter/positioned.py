@@ -1,0 +1,91 @@
+"""YAML nodes (and JSON text) -> positioned values (:class:`PDict`/:class:`PList`).
+
+PyYAML's composer gives every node its marks; converting nodes ourselves (instead of
+``safe_load``) keeps a span on each entry. JSON is read the same way (a JSON document is
+a YAML flow document), which gives positions to policies written in heredocs and files.
+A ``mapper`` translates positions inside the text to positions in the file the text came
+from (a heredoc starts somewhere inside a ``.tf`` file).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import yaml
+
+from linter.model import Span
+from linter.values import PDict, PList
+from linter.yamlsafe import SafeLoader, YamlBudgetError, check_node_budget
+
+Mapper = Callable[[int, int], tuple[int, int]]
+
+
+def _identity(line: int, col: int) -> tuple[int, int]:
+    return line + 1, col + 1
+
+
+class DuplicateKey:
+    """A key written twice in one mapping (the last one wins, as the cloud reads it)."""
+
+    def __init__(self, key: str, span: Span) -> None:
+        self.key = key
+        self.span = span
+
+
+class Converter:
+    def __init__(self, file: str, mapper: Mapper | None = None) -> None:
+        self.file = file
+        self.mapper = mapper or _identity
+        self.constructor = yaml.constructor.SafeConstructor()
+        self.duplicates: list[DuplicateKey] = []
+
+    def span(self, start: Any, end: Any) -> Span:
+        sl, sc = self.mapper(start.line, start.column)
+        el, ec = self.mapper(end.line, end.column)
+        return Span(self.file, sl, sc, el, ec)
+
+    def convert(self, node: Any, depth: int = 0) -> Any:
+        if depth > 200:
+            raise YamlBudgetError("document nested more than 200 levels deep", node.start_mark.line + 1, node.start_mark.column + 1)
+        if isinstance(node, yaml.MappingNode):
+            self.constructor.flatten_mapping(node)  # resolves << merge keys
+            out = PDict(span=self.span(node.start_mark, node.end_mark))
+            for key_node, value_node in node.value:
+                key = self.convert(key_node, depth + 1)
+                if isinstance(key, (dict, list)):
+                    key = str(key)
+                entry = self.span(key_node.start_mark, value_node.end_mark)
+                if key in out:
+                    self.duplicates.append(DuplicateKey(str(key), entry))
+                out[key] = self.convert(value_node, depth + 1)
+                out.spans[key] = entry
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            items = [self.convert(child, depth + 1) for child in node.value]
+            spans = [self.span(child.start_mark, child.end_mark) for child in node.value]
+            return PList(items, span=self.span(node.start_mark, node.end_mark), spans=spans)
+        try:
+            return self.constructor.construct_object(node, deep=True)
+        except yaml.constructor.ConstructorError:
+            return node.value  # an unknown tag: keep the text
+
+
+def json_with_positions(text: str, file: str, mapper: Mapper | None = None) -> Any:
+    """Parse JSON text into positioned values; None when it is not a JSON document."""
+    stripped = text.lstrip()
+    if not stripped.startswith(("{", "[")):
+        return None
+    try:
+        loader = SafeLoader(text.replace("\t", " "))
+        try:
+            node = loader.get_single_node()
+        finally:
+            loader.dispose()
+        if node is None:
+            return None
+        check_node_budget(node)
+        return Converter(file, mapper).convert(node)
+    except yaml.YAMLError:
+        return None
+    except (ValueError, TypeError, RecursionError):
+        return None

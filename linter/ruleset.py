@@ -1,0 +1,214 @@
+"""Rules are data: ``rules/<id>.yaml``, checked against ``rule-schema.json`` when loaded.
+
+A rule names what it finds in each format it covers (``match.terraform``,
+``match.cloudformation``, ``match.kubernetes``): the resource types and, for declarative
+rules, a condition. A rule whose logic needs the graph says ``check: python`` and has a
+companion module ``rules/<id_with_underscores>.py`` with ``check(graph, rule)``. Only the
+built-in rules may have companions: users' rule directories hold YAML alone, so a rule
+directory found in a scanned repository can never run code.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+from linter.conditions import Condition, ConditionError, compile_condition
+from linter.model import Severity
+
+FORMATS = ("terraform", "cloudformation", "kubernetes")
+
+
+class RuleError(Exception):
+    """A rule file that cannot be used; the message names the file and the field."""
+
+    def __init__(self, file: str, field_path: str, message: str) -> None:
+        where = f"{file}: {field_path}: " if field_path else f"{file}: "
+        super().__init__(where + message)
+        self.file = file
+        self.field = field_path
+
+
+@dataclass(frozen=True)
+class Clause:
+    format: str
+    types: tuple[str, ...]
+    when: Condition | None
+
+
+@dataclass
+class Rule:
+    id: str
+    title: str
+    severity: Severity
+    description: str
+    remediation: str
+    references: tuple[str, ...]
+    clauses: dict[str, Clause]
+    message: str = ""
+    tags: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    provider: str = ""
+    source: str = ""
+    builtin: bool = True
+    check: Callable[..., Iterable[Any]] | None = field(default=None, repr=False)
+
+    @property
+    def formats(self) -> tuple[str, ...]:
+        return tuple(f for f in FORMATS if f in self.clauses)
+
+    def types(self) -> set[str]:
+        return {t for c in self.clauses.values() for t in c.types}
+
+
+@dataclass
+class RuleSet:
+    rules: list[Rule]
+
+    def __post_init__(self) -> None:
+        self.by_id = {r.id: r for r in self.rules}
+        for r in self.rules:
+            for alias in r.aliases:
+                self.by_id.setdefault(alias, r)
+
+    def get(self, rule_id: str) -> Rule | None:
+        return self.by_id.get(rule_id)
+
+    def __iter__(self) -> Any:
+        return iter(self.rules)
+
+    def __len__(self) -> int:
+        return len(self.rules)
+
+
+@functools.lru_cache(maxsize=1)
+def _validator() -> Any:
+    import jsonschema
+
+    with open(os.path.join(os.path.dirname(__file__), "rule-schema.json"), encoding="utf-8") as fh:
+        schema = json.load(fh)
+    return jsonschema.Draft202012Validator(schema)
+
+
+def _error_path(error: Any) -> str:
+    parts = []
+    for p in error.absolute_path:
+        parts.append(f"[{p}]" if isinstance(p, int) else ("." if parts else "") + str(p))
+    return "".join(parts)
+
+
+def validate_rule_data(data: Any, file: str) -> None:
+    if not isinstance(data, dict):
+        raise RuleError(file, "", "a rule file must hold a mapping")
+    errors = sorted(_validator().iter_errors(data), key=lambda e: (list(map(str, e.absolute_path)), e.message))
+    if errors:
+        first = errors[0]
+        best = first
+        # a oneOf/anyOf failure is clearer through its most specific sub-error
+        while best.context:
+            best = sorted(best.context, key=lambda e: -len(list(e.absolute_path)))[0]
+        raise RuleError(file, _error_path(best) or _error_path(first), best.message)
+
+
+def parse_rule(data: Any, file: str, builtin: bool) -> Rule:
+    validate_rule_data(data, file)
+    stem = os.path.splitext(os.path.basename(file))[0]
+    if data["id"] != stem:
+        raise RuleError(file, "id", f"the id {data['id']!r} must equal the file name {stem!r}")
+    clauses: dict[str, Clause] = {}
+    for fmt, clause in data["match"].items():
+        types = clause["type"]
+        types_t = (types,) if isinstance(types, str) else tuple(types)
+        when = None
+        if "when" in clause:
+            try:
+                when = compile_condition(clause["when"], f"match.{fmt}.when")
+            except ConditionError as exc:
+                raise RuleError(file, "", str(exc)) from None
+        clauses[fmt] = Clause(fmt, types_t, when)
+    check = None
+    if data.get("check") == "python":
+        if not builtin:
+            raise RuleError(file, "check", "python checks are only allowed in seawall's built-in rules")
+        module_name = "linter.rules." + stem.replace("-", "_")
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as exc:
+            raise RuleError(file, "check", f"companion module {module_name} not found ({exc})") from None
+        check = getattr(module, "check", None)
+        if not callable(check):
+            raise RuleError(file, "check", f"{module_name} has no check(graph, rule) function")
+    else:
+        missing = [fmt for fmt, c in clauses.items() if c.when is None]
+        if missing:
+            raise RuleError(file, f"match.{missing[0]}.when", "a rule without 'check: python' needs a condition")
+    return Rule(
+        id=data["id"],
+        title=data["title"],
+        severity=Severity.parse(data["severity"]),
+        description=data["description"].strip(),
+        remediation=data["remediation"].strip(),
+        references=tuple(data["references"]),
+        clauses=clauses,
+        message=data.get("message", ""),
+        tags=tuple(data.get("tags", ())),
+        aliases=tuple(data.get("aliases", ())),
+        provider=data.get("provider", ""),
+        source=file,
+        builtin=builtin,
+        check=check,
+    )
+
+
+def load_rule_file(path: str, builtin: bool) -> Rule:
+    import yaml
+
+    from linter.yamlsafe import load_yaml_bounded
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = load_yaml_bounded(fh.read())
+    except OSError as exc:
+        raise RuleError(path, "", f"cannot read: {exc.strerror or exc}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else ""
+        raise RuleError(path, where, f"invalid YAML: {getattr(exc, 'problem', None) or exc}") from None
+    return parse_rule(data, path, builtin)
+
+
+def builtin_dir() -> str:
+    """Where the built-in rules are: ``rules/`` in a checkout, ``linter/rules`` in a wheel."""
+    import linter.rules
+
+    return os.path.dirname(os.path.abspath(linter.rules.__file__))
+
+
+def rule_files(directory: str) -> list[str]:
+    try:
+        names = sorted(os.listdir(directory))
+    except OSError as exc:
+        raise RuleError(directory, "", f"cannot read rule directory: {exc.strerror or exc}") from None
+    return [os.path.join(directory, n) for n in names if n.endswith((".yaml", ".yml"))]
+
+
+def load_rules(extra_dirs: Iterable[str] = (), builtin: bool = True) -> RuleSet:
+    rules: list[Rule] = []
+    sources: list[tuple[str, bool]] = []
+    if builtin:
+        sources.extend((f, True) for f in rule_files(builtin_dir()))
+    for d in extra_dirs:
+        sources.extend((f, False) for f in rule_files(d))
+    seen: dict[str, str] = {}
+    for path, is_builtin in sources:
+        rule = load_rule_file(path, is_builtin)
+        for name in (rule.id, *rule.aliases):
+            if name in seen:
+                raise RuleError(path, "id", f"the id {name!r} is already used by {seen[name]}")
+            seen[name] = path
+        rules.append(rule)
+    return RuleSet(rules)

@@ -1,0 +1,58 @@
+"""Reading input files: size limits, binary detection, encodings, line endings.
+
+Every parser reads through :func:`read_source`, so a bad file becomes one clear
+:class:`SourceError` (with a line when one is known) and never a traceback.
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+
+
+class SourceError(Exception):
+    def __init__(self, message: str, line: int = 1, column: int = 1, kind: str = "read") -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column
+        self.kind = kind
+
+
+def decode_source(data: bytes) -> str:
+    """Bytes of a text file -> str with ``\\n`` line endings; raises SourceError when not text."""
+    if data.startswith(codecs.BOM_UTF32_LE) or data.startswith(codecs.BOM_UTF32_BE):
+        encoding = "utf-32"
+    elif data.startswith(codecs.BOM_UTF16_LE) or data.startswith(codecs.BOM_UTF16_BE):
+        encoding = "utf-16"
+    else:
+        encoding = "utf-8-sig"
+        nul = data.find(b"\x00")
+        if nul >= 0:
+            line = data.count(b"\n", 0, nul) + 1
+            raise SourceError("binary file (contains NUL bytes); not scanned", line, kind="read")
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise SourceError(
+            f"not valid UTF-8 (byte 0x{data[exc.start]:02x}); save the file as UTF-8", line, column, kind="read"
+        ) from None
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
+
+
+def read_source(path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
+    try:
+        size = os.path.getsize(path)
+        if size > max_bytes:
+            raise SourceError(f"file is {size:,} bytes, over the {max_bytes:,}-byte limit; skipped", kind="read")
+        with open(path, "rb") as fh:
+            data = fh.read(max_bytes + 1)
+    except OSError as exc:
+        raise SourceError(f"cannot read: {exc.strerror or exc}", kind="read") from None
+    return decode_source(data)

@@ -1,0 +1,69 @@
+"""Bucket policies that let anyone in, unless ``restrict_public_buckets`` applies."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from linter.checks import Hit
+from linter.checks.aws_policy import describe_actions, public_grants
+from linter.checks.s3 import buckets_of, neutralised_by, protection
+from linter.graph import Resource, ResourceGraph
+from linter.model import Evidence
+from linter.ruleset import Rule
+
+S3_DATA_ACTIONS = frozenset(
+    {
+        "s3:GetObject",
+        "s3:GetObjectVersion",
+        "s3:GetObjectAcl",
+        "s3:ListBucket",
+        "s3:ListBucketVersions",
+        "s3:ListMultipartUploadParts",
+        "s3:PutObject",
+        "s3:PutObjectAcl",
+        "s3:DeleteObject",
+        "s3:DeleteObjectVersion",
+        "s3:RestoreObject",
+        "s3:PutBucketPolicy",
+        "s3:PutBucketAcl",
+        "s3:DeleteBucket",
+        "s3:DeleteBucketPolicy",
+    }
+)
+
+
+def _policies(graph: ResourceGraph) -> Iterator[tuple[Resource, list[Resource]]]:
+    """(resource holding a policy, the buckets it applies to)."""
+    for bucket in graph.of_type("aws_s3_bucket"):
+        if "policy" in bucket.attrs:
+            yield bucket, [bucket]
+    for pol in graph.of_type("aws_s3_bucket_policy"):
+        yield pol, buckets_of(graph, pol)
+
+
+def check(graph: ResourceGraph, rule: Rule) -> Iterator[Hit]:
+    for holder, buckets in _policies(graph):
+        grants = public_grants(holder.attrs.get("policy"), S3_DATA_ACTIONS)
+        if not grants:
+            continue
+        targets: list[Resource | None] = list(buckets) or [None]
+        for bucket in targets:
+            evidence: list[Evidence] = []
+            if bucket is not None:
+                p = protection(graph, bucket)
+                if neutralised_by(p, "restrict_public_buckets"):
+                    continue
+                evidence = p.evidence_for("restrict_public_buckets")
+                subject = f"S3 bucket {bucket.address}"
+            else:
+                evidence = [Evidence("the bucket it applies to is not defined in the scanned code, so no public access block is known to stop this")]
+                subject = f"the bucket of {holder.address}"
+            for grant in grants:
+                yield Hit(
+                    bucket or holder,
+                    message=f"{subject} is public through its policy: {grant.reason} may {describe_actions(grant.actions)} with no condition that limits who",
+                    evidence=list(evidence),
+                    value=grant.statement.get("Principal", grant.statement.get("NotPrincipal")),
+                    located_in=holder,
+                    located_path=("policy",) + grant.path,
+                )

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from linter.config import RunConfig
+from linter.engine import run
+from linter.model import ScanResult
+from linter.ruleset import RuleSet, load_rules
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures"
+CORPUS = Path(os.environ.get("SEAWALL_CORPUS", ROOT.parent / "shared" / "corpus"))
+
+
+@pytest.fixture(scope="session")
+def rules() -> RuleSet:
+    return load_rules()
+
+
+@pytest.fixture
+def scan(rules: RuleSet, tmp_path: Path):
+    """Scan files written into a temporary project: scan({"main.tf": "..."}, select=[...])."""
+
+    def _scan(files: dict[str, str] | None = None, select: list[str] | None = None, **kwargs) -> ScanResult:
+        project = tmp_path / "project"
+        project.mkdir(exist_ok=True)
+        for name, text in (files or {}).items():
+            target = project / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text)
+        paths = kwargs.pop("paths", [str(project)])
+        return run(RunConfig(paths=paths, select=select or [], **kwargs), rules)
+
+    return _scan
+
+
+def copy_case(case: Path, dest: Path) -> Path:
+    """Copy one fixture case (a file or a folder) into an empty folder and return it."""
+    target = dest / "case"
+    if case.is_dir():
+        shutil.copytree(case, target)
+    else:
+        target.mkdir(parents=True)
+        shutil.copy(case, target / case.name)
+    return target

@@ -1,0 +1,105 @@
+"""Every rule is finished: documented, and proven in both directions for each format it covers."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from linter.ruleset import RuleError, RuleSet, builtin_dir, load_rules, parse_rule
+
+from conftest import FIXTURES
+
+FORMAT_SUFFIXES = {"terraform": (".tf", ".tfvars")}
+
+
+def case_formats(case: Path) -> set[str]:
+    files = [case] if case.is_file() else [p for p in case.rglob("*") if p.is_file()]
+    formats = set()
+    for f in files:
+        if f.suffix in (".tf",):
+            formats.add("terraform")
+    return formats
+
+
+def test_every_rule_has_fixtures_both_ways(rules: RuleSet) -> None:
+    problems = []
+    for rule in rules:
+        folder = FIXTURES / rule.id
+        fails = sorted((folder / "fail").iterdir()) if (folder / "fail").is_dir() else []
+        passes = sorted((folder / "pass").iterdir()) if (folder / "pass").is_dir() else []
+        if not fails:
+            problems.append(f"{rule.id}: no fail case")
+        if not passes:
+            problems.append(f"{rule.id}: no pass case")
+        covered = set().union(*(case_formats(c) for c in fails)) if fails else set()
+        for fmt in rule.formats:
+            if fmt not in covered:
+                problems.append(f"{rule.id}: no fail case for {fmt}")
+    assert not problems, "\n".join(problems)
+
+
+def test_every_fixture_folder_has_a_rule(rules: RuleSet) -> None:
+    orphans = [p.name for p in FIXTURES.iterdir() if p.is_dir() and not p.name.startswith("_") and rules.get(p.name) is None]
+    assert not orphans
+
+
+def test_rule_ids_match_files_and_docs_are_complete(rules: RuleSet) -> None:
+    for rule in rules:
+        assert Path(rule.source).stem == rule.id
+        assert rule.description and rule.remediation and rule.references
+        assert rule.severity is not None
+        assert rule.formats
+
+
+def test_python_companions_belong_to_rules() -> None:
+    stems = {Path(f).stem.replace("-", "_") for f in os.listdir(builtin_dir()) if f.endswith(".yaml")}
+    companions = {Path(f).stem for f in os.listdir(builtin_dir()) if f.endswith(".py") and f != "__init__.py"}
+    assert companions <= stems, f"companion modules without a rule: {sorted(companions - stems)}"
+
+
+def _rule_data(**overrides):
+    data = {
+        "id": "test-rule-example",
+        "title": "An example rule for tests",
+        "severity": "high",
+        "description": "A description long enough to satisfy the schema's minimum.",
+        "remediation": "Fix it in the obvious way, please.",
+        "references": ["https://example.com/doc"],
+        "match": {"terraform": {"type": "aws_s3_bucket", "when": {"path": "acl", "equals": "public-read"}}},
+    }
+    data.update(overrides)
+    return data
+
+
+def test_schema_errors_name_the_file_and_field() -> None:
+    with pytest.raises(RuleError) as exc:
+        parse_rule(_rule_data(severity="urgent"), "/x/test-rule-example.yaml", builtin=False)
+    assert "test-rule-example.yaml" in str(exc.value)
+    assert "severity" in str(exc.value)
+
+
+def test_id_must_equal_file_name() -> None:
+    with pytest.raises(RuleError, match="must equal the file name"):
+        parse_rule(_rule_data(), "/x/other-name.yaml", builtin=False)
+
+
+def test_bad_condition_is_reported() -> None:
+    data = _rule_data(match={"terraform": {"type": "x", "when": {"path": "a", "equals": 1, "in": [1]}}})
+    with pytest.raises(RuleError, match="exactly one operator"):
+        parse_rule(data, "/x/test-rule-example.yaml", builtin=False)
+
+
+def test_user_rules_cannot_run_python(tmp_path: Path) -> None:
+    data = _rule_data(check="python")
+    with pytest.raises(RuleError, match="only allowed in seawall's built-in rules"):
+        parse_rule(data, str(tmp_path / "test-rule-example.yaml"), builtin=False)
+
+
+def test_duplicate_ids_are_rejected(tmp_path: Path) -> None:
+    import yaml
+
+    (tmp_path / "aws-s3-bucket-public-acl.yaml").write_text(yaml.safe_dump(_rule_data(id="aws-s3-bucket-public-acl")))
+    with pytest.raises(RuleError, match="already used"):
+        load_rules([str(tmp_path)])
