@@ -17,6 +17,17 @@ from linter.model import Severity
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
+def example_dir() -> str:
+    """The bundled example project: ``linter/examples`` in a wheel, ``examples/`` in a checkout."""
+    import os
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    for candidate in (os.path.join(here, "examples"), os.path.join(os.path.dirname(here), "examples")):
+        if os.path.isfile(os.path.join(candidate, "main.tf")):
+            return os.path.relpath(candidate) if not os.path.relpath(candidate).startswith("..") else candidate
+    raise click.UsageError("the bundled example project is missing from this installation")
+
+
 def _ids(values: tuple[str, ...]) -> list[str]:
     out: list[str] = []
     for v in values:
@@ -50,8 +61,9 @@ def main() -> None:
 @click.option("--ignore", multiple=True, metavar="ID", help="Do not run these rules (repeat, or separate with commas).")
 @click.option("--fail-on", type=_SeverityType(), default="low", show_default=True, help="Lowest severity that makes the exit code 1.")
 @click.option("--var-file", "var_files", multiple=True, type=click.Path(dir_okay=False), help="Terraform variables file (like terraform -var-file); repeatable.")
+@click.option("--example", is_flag=True, help="Scan the example project bundled with seawall (shows real findings).")
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
-def scan(paths: tuple[str, ...], fmt: str, output: str | None, select: tuple[str, ...], ignore: tuple[str, ...], fail_on: Severity, var_files: tuple[str, ...], debug: bool) -> None:
+def scan(paths: tuple[str, ...], fmt: str, output: str | None, select: tuple[str, ...], ignore: tuple[str, ...], fail_on: Severity, var_files: tuple[str, ...], example: bool, debug: bool) -> None:
     """Scan Terraform in PATHS (files or directories; default: the current directory)."""
     from linter.config import RunConfig
     from linter.engine import run
@@ -66,6 +78,8 @@ def scan(paths: tuple[str, ...], fmt: str, output: str | None, select: tuple[str
     unknown = [i for i in selected + ignored if rules.get(i) is None]
     if unknown:
         raise click.BadParameter(f"unknown rule id: {', '.join(unknown)} (see `seawall rules`)", param_hint="--select/--ignore")
+    if example:
+        paths = paths + (example_dir(),)
     config = RunConfig(paths=list(paths) or ["."], select=selected, ignore=ignored, fail_on=fail_on, var_files=list(var_files))
     result = run(config, rules, debug=debug)
     report = renderer(fmt)(result, rules)

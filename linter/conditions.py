@@ -163,6 +163,7 @@ class Condition:
     spec: Any
 
     def evaluate(self, root: Any, base: Path = ()) -> Result:
+        """Evaluate against ``root``, the value found at path ``base`` (witnesses are full paths)."""
         return self.fn(root, base)
 
 
@@ -265,7 +266,6 @@ def _not(inner: Condition, paths: list[tuple[Any, ...]]) -> Callable[[Any, Path]
 
 
 def _leaf(parts: tuple[Any, ...], op: str, arg: Any, where: str) -> Callable[[Any, Path], Result]:
-    test = _make_test(op, arg, where)
     if op == "where":
         sub = compile_condition(arg, f"{where}.where")
 
@@ -277,7 +277,7 @@ def _leaf(parts: tuple[Any, ...], op: str, arg: Any, where: str) -> Callable[[An
                 if isinstance(node, Unknown):
                     truth = None if truth is False else truth
                     continue
-                t, w = sub.evaluate(root, path)
+                t, w = sub.evaluate(node, path)
                 if t is True:
                     truth = True
                     witnesses.extend(w or [path])
@@ -301,6 +301,8 @@ def _leaf(parts: tuple[Any, ...], op: str, arg: Any, where: str) -> Callable[[An
             return True, [full if len(full) >= len(deepest) else deepest]
 
         return fn_exists
+
+    test = _make_test(op, arg, where)
 
     def fn(root: Any, base: Path) -> Result:
         nodes, _ = resolve(root, parts, base)

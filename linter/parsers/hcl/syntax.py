@@ -741,51 +741,42 @@ def _assemble(flat: list[Any], span: Span) -> list[TemplatePart]:
         if out and isinstance(out[-1], str):
             out[-1] = out[-1].rstrip()
 
-    def parse_until(stops: tuple[str, ...]) -> tuple[list[TemplatePart], str | None, bool]:
+    def parse_until(stops: tuple[str, ...]) -> tuple[list[TemplatePart], str | None]:
         nonlocal pos
         out: list[TemplatePart] = []
-        strip_next = False
         while pos < len(flat):
             item = flat[pos]
             pos += 1
-            if isinstance(item, str):
-                out.append(item.lstrip() if strip_next else item)
-                strip_next = False
-                continue
-            if isinstance(item, Interp):
+            if isinstance(item, (str, Interp)):
                 out.append(item)
-                strip_next = False
                 continue
             kind, payload, left, right = item
+            # ~ strips the whitespace (newlines included) on its side of the directive
             if left:
                 strip_prev(out)
+            if right and pos < len(flat) and isinstance(flat[pos], str):
+                flat[pos] = flat[pos].lstrip()
             if kind in stops:
-                return out, kind, right
+                return out, kind
             if kind == "if":
-                then, stop, r = parse_until(("else", "endif"))
+                then, stop = parse_until(("else", "endif"))
                 otherwise: list[TemplatePart] = []
                 if stop == "else":
-                    if r and flat[pos : pos + 1] and isinstance(flat[pos], str):
-                        flat[pos] = flat[pos].lstrip()
-                    otherwise, stop, r = parse_until(("endif",))
+                    otherwise, stop = parse_until(("endif",))
                 if stop != "endif":
                     raise HclSyntaxError("template 'if' without 'endif'", span.line, span.column)
                 out.append(IfDirective(payload, then, otherwise))
-                strip_next = r
             elif kind == "for":
                 key, value, coll = payload
-                body, stop, r = parse_until(("endfor",))
+                body, stop = parse_until(("endfor",))
                 if stop != "endfor":
                     raise HclSyntaxError("template 'for' without 'endfor'", span.line, span.column)
                 out.append(ForDirective(key, value, coll, body))
-                strip_next = r
             else:
                 raise HclSyntaxError(f"template '{kind}' without its opening directive", span.line, span.column)
-            if right and pos < len(flat) and isinstance(flat[pos], str):
-                flat[pos] = flat[pos].lstrip()
-        return out, None, False
+        return out, None
 
-    parts, stop, _ = parse_until(())
+    parts, _ = parse_until(())
     return parts
 
 

@@ -1,0 +1,105 @@
+"""The declarative vocabulary: three-valued, with witnesses for locations."""
+
+from __future__ import annotations
+
+import pytest
+
+from linter.conditions import ConditionError, compile_condition, parse_path, world_networks
+from linter.values import Unknown
+
+RES = {
+    "acl": "public-read",
+    "flag": True,
+    "name": "Data-Bucket",
+    "tags": {"env": "prod"},
+    "ingress": [
+        {"from_port": 22, "cidr_blocks": ["10.0.0.0/8"]},
+        {"from_port": 5432, "cidr_blocks": ["10.0.0.0/8", "0.0.0.0/0"]},
+    ],
+    "maybe": Unknown("x"),
+    "annotations": {"service.beta.kubernetes.io/scheme": "internal"},
+}
+
+
+def ev(spec):
+    return compile_condition(spec).evaluate(RES)
+
+
+@pytest.mark.parametrize(
+    ("spec", "truth", "witnesses"),
+    [
+        ({"path": "acl", "equals": "public-read"}, True, [("acl",)]),
+        ({"path": "acl", "equals": "PUBLIC-READ"}, True, [("acl",)]),
+        ({"path": "flag", "equals": "true"}, False, []),
+        ({"path": "flag", "equals": True}, True, [("flag",)]),
+        ({"path": "acl", "in": ["private", "public-read"]}, True, [("acl",)]),
+        ({"path": "name", "matches": "^Data-"}, True, [("name",)]),
+        ({"path": "tags", "contains": "env"}, True, [("tags",)]),
+        ({"path": "ingress[*].cidr_blocks", "contains": "0.0.0.0/0"}, True, [("ingress", 1, "cidr_blocks", 1)]),
+        ({"path": "ingress[*].cidr_blocks", "cidr_open": True}, True, [("ingress", 1, "cidr_blocks", 1)]),
+        ({"path": "missing", "exists": True}, False, []),
+        ({"path": "missing", "exists": False}, True, [("missing",)]),
+        ({"path": "maybe", "equals": "x"}, None, []),
+        ({"path": "maybe", "exists": True}, True, [("maybe",)]),
+        ({"not": {"path": "maybe", "equals": "x"}}, None, []),
+        ({"not": {"path": "acl", "equals": "private"}}, True, [("acl",)]),
+        ({"any": [{"path": "maybe", "equals": 1}, {"path": "acl", "equals": "public-read"}]}, True, [("acl",)]),
+        ({"any": [{"path": "maybe", "equals": 1}, {"path": "acl", "equals": "x"}]}, None, []),
+        ({"all": [{"path": "acl", "equals": "public-read"}, {"path": "maybe", "equals": 1}]}, None, []),
+        ({"all": [{"path": "acl", "equals": "public-read"}, {"path": "flag", "equals": True}]}, True, [("acl",)]),
+        (
+            {"path": "ingress[*]", "where": {"all": [{"path": "cidr_blocks", "cidr_open": True}, {"path": "from_port", "equals": 5432}]}},
+            True,
+            [("ingress", 1, "cidr_blocks", 1)],
+        ),
+        (
+            {"path": "ingress[*]", "where": {"all": [{"path": "cidr_blocks", "cidr_open": True}, {"path": "from_port", "equals": 22}]}},
+            False,
+            [],
+        ),
+        ({"path": 'annotations["service.beta.kubernetes.io/scheme"]', "equals": "internal"}, True, [("annotations", "service.beta.kubernetes.io/scheme")]),
+    ],
+)
+def test_semantics(spec, truth, witnesses) -> None:
+    assert ev(spec) == (truth, witnesses)
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        (["0.0.0.0/0"], True),
+        (["::/0"], True),
+        (["1.2.3.4/0"], True),
+        (["*"], True),
+        (["Internet"], True),
+        (["0.0.0.0/1", "128.0.0.0/1"], True),
+        (["0.0.0.0/1"], False),
+        (["10.0.0.0/8", "203.0.113.9/32"], False),
+        ([Unknown("x")], None),
+        (["not-a-cidr"], False),
+    ],
+)
+def test_world_networks(values, expected) -> None:
+    assert world_networks(values)[0] is expected
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {},
+        {"path": "a"},
+        {"path": "a", "equals": 1, "in": [1]},
+        {"all": []},
+        {"all": [{"path": "a", "equals": 1}], "any": []},
+        {"path": "a", "cidr_open": False},
+        {"path": "a[", "equals": 1},
+        {"path": "a", "matches": "("},
+    ],
+)
+def test_invalid_conditions_are_rejected(spec) -> None:
+    with pytest.raises(ConditionError):
+        compile_condition(spec)
+
+
+def test_parse_path() -> None:
+    assert parse_path('a.b[0]["c.d"][*]')[:4] == ("a", "b", 0, "c.d")

@@ -1,0 +1,23 @@
+"""Real public projects: the scanner gets through all of ../shared/corpus with no internal error,
+and no valid file is reported as unparsable."""
+
+from __future__ import annotations
+
+import pytest
+
+from linter.config import RunConfig
+from linter.engine import run
+from linter.ruleset import RuleSet
+
+from conftest import CORPUS
+
+pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"corpus not found at {CORPUS}")
+
+
+def test_whole_corpus_scans_without_errors(rules: RuleSet) -> None:
+    result = run(RunConfig(paths=[str(CORPUS)]), rules)
+    internal = [e for e in result.errors if e.kind == "internal"]
+    assert not internal, internal[:5]
+    assert not result.errors, result.errors[:5]
+    assert result.files_scanned >= 1700
+    assert result.resources > 1000
