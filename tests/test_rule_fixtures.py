@@ -1,6 +1,7 @@
 """Every rule on every one of its fixture cases: the set of reported lines must equal the set
 of lines marked ``# expect: <rule-id>`` (``//`` also works in HCL; ``# expect@N: <rule-id>``
-marks line N, for a line that cannot hold a comment, such as JSON inside a heredoc). Pass cases must give no
+marks line N, for a line that cannot hold a comment, such as JSON inside a heredoc;
+``<rule-id>=<severity>`` also checks the finding's severity). Pass cases must give no
 finding for the rule. Lines are compared as sets, so a finding that drifts to another line
 fails the test even when the count is right."""
 
@@ -17,7 +18,7 @@ from linter.ruleset import RuleSet
 
 from conftest import FIXTURES, copy_case
 
-MARKER = re.compile(r"(?:#|//)\s*expect(?:@(\d+))?:\s*([a-z0-9-]+(?:\s*,\s*[a-z0-9-]+)*)")
+MARKER = re.compile(r"(?:#|//)\s*expect(?:@(\d+))?:\s*([a-z0-9=-]+(?:\s*,\s*[a-z0-9=-]+)*)")
 
 
 def cases() -> list[tuple[str, str, Path]]:
@@ -30,17 +31,27 @@ def cases() -> list[tuple[str, str, Path]]:
     return out
 
 
-def expected(root: Path, rule_id: str) -> set[tuple[str, int]]:
-    found = set()
+def expected(root: Path, rule_id: str) -> tuple[set[tuple[str, int]], dict[tuple[str, int], str]]:
+    """The marked lines, and the severities given as ``# expect: <rule-id>=<severity>``."""
+    lines: set[tuple[str, int]] = set()
+    severities: dict[tuple[str, int], str] = {}
     for path in sorted(root.rglob("*")):
         if not path.is_file():
             continue
         for number, line in enumerate(path.read_text(errors="replace").splitlines(), start=1):
             m = MARKER.search(line)
-            if m and rule_id in [x.strip() for x in m.group(2).split(",")]:
+            if not m:
+                continue
+            for item in (x.strip() for x in m.group(2).split(",")):
+                name, _, severity = item.partition("=")
+                if name != rule_id:
+                    continue
                 # "# expect@N: id" marks line N, for lines that cannot hold a comment (JSON)
-                found.add((path.relative_to(root).as_posix(), int(m.group(1)) if m.group(1) else number))
-    return found
+                key = (path.relative_to(root).as_posix(), int(m.group(1)) if m.group(1) else number)
+                lines.add(key)
+                if severity:
+                    severities[key] = severity
+    return lines, severities
 
 
 @pytest.mark.parametrize(("rule_id", "kind", "case"), cases(), ids=lambda v: v.name if isinstance(v, Path) else str(v))
@@ -49,11 +60,14 @@ def test_rule_case(rule_id: str, kind: str, case: Path, rules: RuleSet, tmp_path
     root = copy_case(case, tmp_path)
     result = run(RunConfig(paths=[str(root)], select=[rule_id]), rules)
     assert not result.errors, f"fixture {case} has input errors: {result.errors}"
-    got = {(Path(f.span.file).relative_to(root).as_posix(), f.span.line) for f in result.findings if f.rule_id == rule_id}
-    want = expected(root, rule_id)
+    reported = {(Path(f.span.file).relative_to(root).as_posix(), f.span.line): f for f in result.findings if f.rule_id == rule_id}
+    got = set(reported)
+    want, severities = expected(root, rule_id)
     if kind == "pass":
         assert not want, f"pass case {case} must not carry expect markers"
         assert got == set(), f"{rule_id} fired on a pass case: {[f.message for f in result.findings]}"
     else:
         assert want, f"fail case {case} has no '# expect: {rule_id}' marker"
         assert got == want, f"lines differ for {case.name}: reported {sorted(got)}, expected {sorted(want)}; messages: {[f.message for f in result.findings]}"
+        for key, severity in severities.items():
+            assert str(reported[key].severity) == severity, f"{case.name}:{key[1]}: severity {reported[key].severity}, expected {severity}"
