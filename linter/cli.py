@@ -61,9 +61,10 @@ def main() -> None:
 @click.option("--ignore", multiple=True, metavar="ID", help="Do not run these rules (repeat, or separate with commas).")
 @click.option("--fail-on", type=_SeverityType(), default="low", show_default=True, help="Lowest severity that makes the exit code 1.")
 @click.option("--var-file", "var_files", multiple=True, type=click.Path(dir_okay=False), help="Terraform variables file (like terraform -var-file); repeatable.")
+@click.option("--plan-source", type=click.Path(file_okay=False), help="Directory of the Terraform source of the plan JSON files scanned (default: the plan's own directory).")
 @click.option("--example", is_flag=True, help="Scan the example project bundled with seawall (shows real findings).")
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
-def scan(paths: tuple[str, ...], fmt: str, output: str | None, select: tuple[str, ...], ignore: tuple[str, ...], fail_on: Severity, var_files: tuple[str, ...], example: bool, debug: bool) -> None:
+def scan(paths: tuple[str, ...], fmt: str, output: str | None, select: tuple[str, ...], ignore: tuple[str, ...], fail_on: Severity, var_files: tuple[str, ...], plan_source: str | None, example: bool, debug: bool) -> None:
     """Scan Terraform in PATHS (files or directories; default: the current directory)."""
     from linter.config import RunConfig
     from linter.engine import run
@@ -80,7 +81,7 @@ def scan(paths: tuple[str, ...], fmt: str, output: str | None, select: tuple[str
         raise click.BadParameter(f"unknown rule id: {', '.join(unknown)} (see `seawall rules`)", param_hint="--select/--ignore")
     if example:
         paths = paths + (example_dir(),)
-    config = RunConfig(paths=list(paths) or ["."], select=selected, ignore=ignored, fail_on=fail_on, var_files=list(var_files))
+    config = RunConfig(paths=list(paths) or ["."], select=selected, ignore=ignored, fail_on=fail_on, var_files=list(var_files), plan_source=plan_source)
     result = run(config, rules, debug=debug)
     report = renderer(fmt)(result, rules)
     if output:

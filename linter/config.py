@@ -17,5 +17,7 @@ class RunConfig:
     var_files: list[str] = field(default_factory=list)
     rule_dirs: list[str] = field(default_factory=list)
     max_bytes: int = DEFAULT_MAX_BYTES
+    # where the Terraform source of plan JSON files is (default: the plan's own directory)
+    plan_source: str | None = None
     # text given for a path instead of the file on disk (stdin, an editor buffer)
     overrides: dict[str, str] = field(default_factory=dict)

@@ -92,3 +92,23 @@ def _walk(top: str, inv: Inventory) -> None:
 
 def _walk_error(exc: OSError, inv: Inventory) -> None:
     inv.errors.append(InputError(_norm(exc.filename or "?"), 1, 1, f"cannot read directory: {exc.strerror or exc}", "read"))
+
+
+def read_head(path: str, size: int = 65536) -> str:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(size).decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
+def classify_document(path: str, head: str | None = None) -> str | None:
+    """What a YAML/JSON file holds, from its first bytes: "terraform-plan", or None when it is
+    not an input seawall reads (most YAML and JSON in a repository is not)."""
+    from linter.parsers.terraform.plan import looks_like_plan
+
+    text = read_head(path) if head is None else head
+    if path.endswith(".json") and looks_like_plan(text):
+        return "terraform-plan"
+    return None
+

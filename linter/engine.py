@@ -9,12 +9,13 @@ from __future__ import annotations
 import os
 
 from linter.config import RunConfig
-from linter.discover import discover
+from linter.discover import Inventory, classify_document, discover
 from linter.evaluation import evaluate_rules
 from linter.graph import ResourceGraph
 from linter.model import Finding, ScanResult
 from linter.parsers.base import ParseOutput
 from linter.ruleset import RuleSet, load_rules
+from linter.values import count_unknown
 
 
 def select_rules(rules: RuleSet, config: RunConfig) -> RuleSet:
@@ -23,20 +24,55 @@ def select_rules(rules: RuleSet, config: RunConfig) -> RuleSet:
     return RuleSet(chosen)
 
 
-def parse_inputs(config: RunConfig) -> tuple[ParseOutput, object]:
+def parse_inputs(config: RunConfig) -> tuple[ParseOutput, Inventory]:
     inventory = discover(config.paths)
     out = ParseOutput()
     out.errors.extend(inventory.errors)
     out.notes.extend(inventory.notes)
-    if inventory.terraform_dirs:
+    kinds = {doc: classify_document(doc) for doc in inventory.documents}
+    plans = [doc for doc, kind in kinds.items() if kind == "terraform-plan"]
+    plan_sources = {plan: _plan_source(plan, config) for plan in plans}
+    # a directory whose plan is scanned is analysed through the plan's resolved values
+    superseded = {os.path.normpath(d) for d in plan_sources.values() if d}
+    terraform_dirs = {d: root for d, root in inventory.terraform_dirs.items() if os.path.normpath(d) not in superseded}
+    if terraform_dirs or plans:
         from linter.parsers.terraform import load_terraform
 
         by_root: dict[str, list[str]] = {}
-        for directory, root in sorted(inventory.terraform_dirs.items()):
+        for directory, root in sorted(terraform_dirs.items()):
             by_root.setdefault(root, []).append(directory)
         for root, dirs in by_root.items():
             out.extend(load_terraform(dirs, config.var_files, config.max_bytes, root, config.overrides or None))
+        for plan in plans:
+            out.extend(_load_plan(plan, plan_sources[plan], config))
     return out, inventory
+
+
+def _plan_source(plan: str, config: RunConfig) -> str | None:
+    if config.plan_source:
+        return config.plan_source
+    directory = os.path.dirname(plan) or "."
+    try:
+        return directory if any(n.endswith(".tf") for n in os.listdir(directory)) else None
+    except OSError:
+        return None
+
+
+def _load_plan(plan: str, source_dir: str | None, config: RunConfig) -> ParseOutput:
+    from linter.parsers.terraform import load_terraform
+    from linter.parsers.terraform.plan import load_plan
+
+    out = ParseOutput()
+    source = None
+    if source_dir:
+        # the source gives locations only: its own findings would repeat the plan's
+        mapped = load_terraform([source_dir], config.var_files, config.max_bytes, source_dir, config.overrides or None)
+        out.errors.extend(mapped.errors)
+        out.comments.update(mapped.comments)
+        out.files.extend(mapped.files)
+        source = {r.address: r for r in mapped.resources}
+    out.extend(load_plan(plan, config.max_bytes, source))
+    return out
 
 
 def run(config: RunConfig, rules: RuleSet | None = None, debug: bool = False) -> ScanResult:
@@ -44,13 +80,14 @@ def run(config: RunConfig, rules: RuleSet | None = None, debug: bool = False) ->
     graph = ResourceGraph(parsed.resources)
     ruleset = select_rules(rules if rules is not None else load_rules(config.rule_dirs), config)
     findings, rule_errors = evaluate_rules(graph, ruleset, debug=debug)
-    findings = [f for f in findings if inventory.reported(f.span.file)]  # type: ignore[attr-defined]
+    findings = [f for f in findings if inventory.reported(f.span.file)]
     result = ScanResult(
         findings=_dedupe(findings),
         errors=sorted(set(parsed.errors + rule_errors), key=lambda e: e.sort_key()),
         notes=sorted(set(parsed.notes), key=lambda n: n.sort_key()),
         files_scanned=len(set(parsed.files)),
         resources=len(graph),
+        stats={**parsed.stats, "edges": graph.edge_count(), "unknown_values": sum(count_unknown(r.attrs) for r in graph)},
     )
     return result
 
@@ -64,7 +101,3 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
             seen.add(key)
             out.append(f)
     return out
-
-
-def display_path(path: str) -> str:
-    return os.path.normpath(path)

@@ -128,3 +128,5 @@ class ScanResult:
     notes: list[Note] = field(default_factory=list)
     files_scanned: int = 0
     resources: int = 0
+    # how the graph came out: module calls instantiated, reference edges, values left Unknown
+    stats: dict[str, int] = field(default_factory=dict)

@@ -48,6 +48,23 @@ def contains_unknown(value: Any, _depth: int = 0) -> bool:
     return False
 
 
+def count_unknown(value: Any) -> int:
+    """How many values inside ``value`` are Unknown (JSON documents included)."""
+    stack = [value]
+    n = 0
+    while stack:
+        v = stack.pop()
+        if isinstance(v, Unknown):
+            n += 1
+        elif isinstance(v, dict):
+            stack.extend(v.values())
+        elif isinstance(v, list):
+            stack.extend(v)
+        elif isinstance(v, str) and hasattr(v, "decoded"):
+            stack.append(v.decoded)
+    return n
+
+
 def first_unknown(value: Any, _depth: int = 0) -> Unknown | None:
     if isinstance(value, Unknown):
         return value

@@ -130,3 +130,20 @@ def test_deep_nesting_does_not_crash() -> None:
         assert type(exc).__name__ == "HclSyntaxError"
         return
     Evaluator(root).eval(f.body.attributes["x"].expr)
+
+
+def test_replace_keeps_a_json_document_and_its_positions() -> None:
+    out = ev('replace(jsonencode({Principal = "*", Resource = "arn:_ID_"}), "_ID_", "bucket")')
+    assert isinstance(out, JsonString)
+    assert out.decoded["Resource"] == "arn:bucket" and '"arn:bucket"' in out
+    # an unknown replacement only makes the values that contained the placeholder unknown
+    partial = ev('replace(jsonencode({Principal = "*", Resource = "arn:_ID_"}), "_ID_", u)')
+    assert partial.decoded["Principal"] == "*" and isinstance(partial.decoded["Resource"], Unknown)
+    # and nothing to replace means the unknown does not matter
+    assert ev('replace("abc", "_ID_", u)') == "abc"
+
+
+def test_alltrue_anytrue_with_unknowns() -> None:
+    assert ev("anytrue([u, true])") is True
+    assert ev("alltrue([u, false])") is False
+    assert isinstance(ev("alltrue([u, true])"), Unknown)

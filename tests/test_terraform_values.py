@@ -169,3 +169,20 @@ def test_origins_name_the_tfvars_line(tmp_path: Path) -> None:
     [origin] = res.origins(("value",))
     assert origin.span is not None and origin.span.line == 2 and origin.span.file.endswith("terraform.tfvars")
     assert 'var.v = "from-tfvars"' in origin.message
+
+
+def test_type_constraints_fill_optional_attributes(tmp_path: Path) -> None:
+    files = {
+        "main.tf": (
+            'variable "cfg" {\n'
+            "  type = object({\n    name = string\n    port = optional(number, 5432)\n    tags = optional(map(string))\n"
+            "    rules = optional(list(object({ cidr = string, public = optional(bool, false) })), [])\n  })\n}\n"
+            'resource "null_resource" "r" {\n  port = var.cfg.port\n  tags = var.cfg.tags\n  public = [for r in var.cfg.rules : r.public]\n  name = var.cfg.name\n}\n'
+        ),
+        "terraform.tfvars": 'cfg = { name = 42, rules = [{ cidr = "0.0.0.0/0" }], extra = "dropped" }\n',
+    }
+    res = one(load(tmp_path, files), "null_resource.r")
+    assert res.attrs["port"] == 5432
+    assert "tags" not in res.attrs  # optional without default: null, i.e. not set
+    assert res.attrs["public"] == [False]
+    assert res.attrs["name"] == "42"  # converted to the declared string type

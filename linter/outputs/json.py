@@ -42,6 +42,7 @@ def summary(result: ScanResult) -> dict[str, Any]:
         "errors": len(result.errors),
         "files_scanned": result.files_scanned,
         "resources": result.resources,
+        **{k: result.stats[k] for k in sorted(result.stats)},
     }
 
 

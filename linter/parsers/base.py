@@ -16,6 +16,7 @@ class ParseOutput:
     notes: list[Note] = field(default_factory=list)
     files: list[str] = field(default_factory=list)  # every file read
     comments: dict[str, list[Any]] = field(default_factory=dict)  # file -> its comments
+    stats: dict[str, int] = field(default_factory=dict)
 
     def extend(self, other: ParseOutput) -> None:
         self.resources.extend(other.resources)
@@ -23,3 +24,5 @@ class ParseOutput:
         self.notes.extend(other.notes)
         self.files.extend(other.files)
         self.comments.update(other.comments)
+        for key, value in other.stats.items():
+            self.stats[key] = self.stats.get(key, 0) + value

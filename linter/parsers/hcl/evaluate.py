@@ -207,6 +207,8 @@ class Evaluator:
             return obj
         if obj is None:
             items: list[Any] = []
+        elif isinstance(obj, Namespace) and hasattr(obj, "elements"):
+            items = obj.elements()  # the instances of a resource with count/for_each
         elif isinstance(obj, dict) and not isinstance(obj, PDict) and e.full and _looks_like_instances(obj):
             items = list(obj.values())
         elif isinstance(obj, (list, tuple)):

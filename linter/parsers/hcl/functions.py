@@ -255,8 +255,7 @@ def f_split(sep: Any, s: Any) -> list[str]:
     return text.split(to_string(sep))
 
 
-def f_replace(s: Any, search: Any, repl: Any) -> str:
-    text, pattern, replacement = to_string(s), to_string(search), to_string(repl)
+def _replace_text(text: str, pattern: str, replacement: str) -> str:
     if len(pattern) > 1 and pattern.startswith("/") and pattern.endswith("/"):
         from linter.saferegex import safe_sub
 
@@ -264,6 +263,52 @@ def f_replace(s: Any, search: Any, repl: Any) -> str:
         py_repl = re.sub(r"\$\{?(\d+)\}?", r"\\g<\1>", replacement.replace("\\", "\\\\"))
         return safe_sub(pattern[1:-1], py_repl, text)
     return text.replace(pattern, replacement)
+
+
+def _matches(text: str, pattern: str) -> bool:
+    if len(pattern) > 1 and pattern.startswith("/") and pattern.endswith("/"):
+        from linter.saferegex import safe_search
+
+        return safe_search(pattern[1:-1], text) is not None
+    return pattern in text
+
+
+def _map_strings(value: Any, fn: Callable[[str], Any]) -> Any:
+    """Apply ``fn`` to every string inside a (positioned) structure, in place."""
+    if isinstance(value, str):
+        return fn(value)
+    if isinstance(value, dict):
+        for k in list(value):
+            value[k] = _map_strings(value[k], fn)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            value[i] = _map_strings(item, fn)
+    return value
+
+
+def f_replace(s: Any, search: Any, repl: Any) -> Any:
+    """replace(); on a JSON document it also rewrites the decoded structure, so a policy keeps
+    its shape and positions, and an unknown replacement only makes the affected values unknown."""
+    import copy
+
+    if isinstance(s, Unknown):
+        return s
+    if isinstance(search, Unknown):
+        return search
+    text, pattern = to_string(s), to_string(search)
+    if isinstance(repl, Unknown):
+        if not _matches(text, pattern):
+            return s  # nothing to replace: the value does not depend on the unknown
+        if isinstance(s, JsonString):
+            decoded = _map_strings(copy.deepcopy(s.decoded), lambda v: repl if _matches(v, pattern) else v)
+            return JsonString(_replace_text(text, pattern, "${unknown}"), decoded)
+        return repl
+    replacement = to_string(repl)
+    out = _replace_text(text, pattern, replacement)
+    if isinstance(s, JsonString):
+        decoded = _map_strings(copy.deepcopy(s.decoded), lambda v: _replace_text(v, pattern, replacement))
+        return JsonString(out, decoded)
+    return out
 
 
 def f_regex(pattern: Any, s: Any) -> Any:
@@ -580,12 +625,20 @@ def f_matchkeys(values: Any, keys: Any, search: Any) -> list[Any]:
     return [v for v, k in zip(vs, ks) if any(hcl_equal(k, w) for w in wanted)]
 
 
-def f_alltrue(lst: Any) -> bool:
-    return all(to_bool(i) for i in _list(lst))
+def f_alltrue(lst: Any) -> Any:
+    items = _list(lst)
+    if any(not isinstance(i, Unknown) and not to_bool(i) for i in items):
+        return False
+    unknown = next((i for i in items if isinstance(i, Unknown)), None)
+    return unknown if unknown is not None else True
 
 
-def f_anytrue(lst: Any) -> bool:
-    return any(to_bool(i) for i in _list(lst))
+def f_anytrue(lst: Any) -> Any:
+    items = _list(lst)
+    if any(not isinstance(i, Unknown) and to_bool(i) for i in items):
+        return True
+    unknown = next((i for i in items if isinstance(i, Unknown)), None)
+    return unknown if unknown is not None else False
 
 
 def f_sum(lst: Any) -> int | float:
@@ -790,4 +843,4 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
 }
 
 # functions whose result does not become unknown just because an argument is
-UNKNOWN_TOLERANT = frozenset({"coalesce", "coalescelist", "try", "can", "jsonencode"})
+UNKNOWN_TOLERANT = frozenset({"coalesce", "coalescelist", "try", "can", "jsonencode", "replace"})

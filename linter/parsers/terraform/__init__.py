@@ -16,9 +16,10 @@ from linter.graph import Resource
 from linter.model import Evidence, InputError, Span
 from linter.parsers.base import ParseOutput
 from linter.parsers.hcl.evaluate import EvalError, Evaluator
-from linter.parsers.hcl.syntax import Variable
-from linter.parsers.terraform.config import load_module_dir, parse_file
+from linter.parsers.hcl.syntax import Template, Variable
+from linter.parsers.terraform.config import parse_file
 from linter.parsers.terraform.instance import ModuleInstance, Options, VarValue
+from linter.parsers.terraform.modules import ModuleLoader, is_local_source
 from linter.sources import SourceError, read_source
 from linter.values import Unknown, display
 
@@ -31,21 +32,64 @@ def load_terraform(
     overrides: dict[str, str] | None = None,
 ) -> ParseOutput:
     out = ParseOutput()
+    options = Options(max_bytes=max_bytes, scan_root=scan_root)
+    loader = ModuleLoader(options, overrides)
+    directories = [os.path.normpath(d) for d in directories]
     for directory in directories:
-        config = load_module_dir(directory, max_bytes, overrides)
+        loader.config(directory)
+    for directory in root_modules(directories, loader):
+        config = loader.config(directory)
+        if not config.files:
+            continue
+        inputs: dict[str, Any] = dict(_root_inputs(directory, var_files, max_bytes, out))
+        loader.instantiate(config, directory, inputs)
+    for config in loader.configs.values():
         out.errors.extend(config.errors)
         out.notes.extend(config.notes)
         for f in config.files:
             out.comments[f.path] = f.comments
             out.files.append(f.path)
-        if not config.files:
-            continue
-        inputs = _root_inputs(directory, var_files, max_bytes, out)
-        options = Options(max_bytes=max_bytes, scan_root=scan_root)
-        module = ModuleInstance(config, directory, "", inputs, (), options)
+    for module in loader.instances:
         _collect(module, out)
-        out.notes.extend(options.notes)
+    out.notes.extend(loader.notes)
+    out.notes.extend(options.notes)
+    out.stats["module_calls"] = loader.calls_instantiated
     return out
+
+
+def root_modules(directories: list[str], loader: ModuleLoader) -> list[str]:
+    """The directories to analyse as root modules.
+
+    A directory that another scanned directory calls as a local module is analysed through
+    that call (with the caller's arguments and the call site in its findings), not again
+    on its own with default values. Directories that only call each other are roots.
+    """
+    scanned = set(directories)
+    callees: dict[str, set[str]] = {}
+    called: set[str] = set()
+    for d in directories:
+        targets = set()
+        for block in loader.config(d).module_calls.values():
+            attr = block.body.attributes.get("source")
+            src = attr.expr if attr is not None else None
+            if isinstance(src, Template) and len(src.parts) == 1 and isinstance(src.parts[0], str) and is_local_source(src.parts[0]):
+                target = os.path.normpath(os.path.join(d, src.parts[0]))
+                if target in scanned and target != d:
+                    targets.add(target)
+        callees[d] = targets
+        called |= targets
+    roots = [d for d in directories if d not in called]
+    reached: set[str] = set()
+    stack = list(roots)
+    while stack:
+        d = stack.pop()
+        if d in reached:
+            continue
+        reached.add(d)
+        stack.extend(callees.get(d, ()))
+    # directories only reachable through a cycle of calls are analysed on their own
+    roots.extend(d for d in directories if d not in reached and d not in roots)
+    return roots
 
 
 def _collect(module: ModuleInstance, out: ParseOutput) -> None:

@@ -31,6 +31,12 @@ class VarValue:
     value: Any
     origin: Evidence | None  # where the value was set (tfvars line, default, module argument)
     deps: frozenset[str] = frozenset()
+    # for a module argument: the caller and the argument's expression, to explain it further
+    caller: ModuleInstance | None = None
+    expr: s.Expr | None = None
+
+
+LazyVar = Callable[[], VarValue]
 
 
 @dataclass
@@ -46,7 +52,7 @@ class ModuleInstance:
         config: ModuleConfig,
         root_key: str,
         prefix: str,
-        inputs: dict[str, VarValue],
+        inputs: dict[str, VarValue | LazyVar],
         call_chain: tuple[Evidence, ...],
         options: Options,
         depth: int = 0,
@@ -57,13 +63,18 @@ class ModuleInstance:
         self.call_chain = call_chain
         self.options = options
         self.depth = depth
-        self.vars: dict[str, VarValue] = {}
+        self.vars: dict[str, VarValue | LazyVar] = {}
         self._inputs = inputs
         self._locals: dict[str, tuple[Any, frozenset[str]]] = {}
         self._in_progress: set[str] = set()
         self._recorders: list[set[str]] = []
         self._expansions: dict[str, list[Instance] | Unknown] = {}
-        self.children: dict[str, Any] = {}  # module name -> value of its outputs (set by the loader)
+        # module name -> what ``module.<name>`` evaluates to (set by the module loader)
+        self.calls: dict[str, Callable[[], Any]] = {}
+        self.output_cache: dict[str, tuple[Any, frozenset[str]]] = {}
+        self.root_dir = config.dir  # the root module's directory (where .terraform/ would be)
+        self.module_key: tuple[str, ...] = ()  # call names from the root: ("storage", "inner")
+        self.dir_chain: tuple[str, ...] = (config.dir,)  # module directories from the root
         functions = dict(FUNCTIONS)
         functions.update(self._file_functions())
         self.evaluator = Evaluator(self._resolve_root, functions)
@@ -90,23 +101,56 @@ class ModuleInstance:
         return value, frozenset(rec)
 
     # ------------------------------------------------------------------ variables
+    def _typed(self, name: str, value: Any) -> Any:
+        """The value converted by the variable's type constraint (optional attributes filled in)."""
+        from linter.parsers.terraform.types import convert
+
+        block = self.config.variables.get(name)
+        type_attr = block.body.attributes.get("type") if block is not None else None
+        return convert(value, type_attr.expr) if type_attr is not None else value
+
     def _init_variables(self) -> None:
         for name, block in self.config.variables.items():
             given = self._inputs.get(name)
+            if isinstance(given, VarValue):
+                given.value = self._typed(name, given.value)
             if given is not None:
                 self.vars[name] = given
                 continue
             default = block.body.attributes.get("default")
             if default is not None:
-                value = Evaluator(_no_references).eval(default.expr)
+                value = self._typed(name, Evaluator(_no_references).eval(default.expr))
                 origin = Evidence(f"var.{name} = {display(value)} (the variable's default)", default.span)
                 self.vars[name] = VarValue(value, origin)
             else:
                 self.vars[name] = VarValue(Unknown(f"var.{name} has no value"), None)
         # inputs for variables the module does not declare are ignored, as Terraform warns
 
-    def var(self, name: str) -> Any:
+    def var_value(self, name: str) -> VarValue | None:
         given = self.vars.get(name)
+        if given is None or isinstance(given, VarValue):
+            return given
+        key = "var." + name
+        if key in self._in_progress:
+            return VarValue(EvalError(f"var.{name} depends on itself"), None)
+        self._in_progress.add(key)
+        try:
+            resolved = given()
+        finally:
+            self._in_progress.discard(key)
+        resolved.value = self._typed(name, resolved.value)
+        if resolved.value is None:
+            block = self.config.variables.get(name)
+            nullable = block.body.attributes.get("nullable") if block is not None else None
+            default = block.body.attributes.get("default") if block is not None else None
+            if nullable is not None and default is not None and self.evaluator.eval(nullable.expr) is False:
+                value = Evaluator(_no_references).eval(default.expr)
+                resolved = VarValue(value, Evidence(f"var.{name} = {display(value)} (null argument; the variable's default)", default.span))
+        self.vars[name] = resolved
+        return resolved
+
+    def var(self, name: str) -> Any:
+        given = self.var_value(name)
         if given is None:
             return EvalError(f"var.{name} is not declared")
         self.touch(given.deps)
@@ -194,15 +238,14 @@ class ModuleInstance:
         expansion = self.expansion(mode, key)
         if isinstance(expansion, Unknown):
             return expansion
-        self.touch(i.id for i in expansion)
         attrs = block.body.attributes
         if "count" in attrs or "for_each" in attrs:
             if len(expansion) == 1 and expansion[0].unknown_expansion is not None:
                 only = expansion[0]
+                self.touch([only.id])
                 return Unknown(f"the instances of {only.address} are not known", only.id)
-            if "count" in attrs:
-                return [i.value() for i in expansion]
-            return {str(i.key): i.value() for i in expansion}
+            return _Instances(self, expansion, keyed="count" if "count" in attrs else "for_each")
+        # the reference is recorded when the resource is used (an attribute, or as a whole)
         return expansion[0].value()
 
     def all_instances(self) -> list[Instance]:
@@ -241,10 +284,10 @@ class ModuleInstance:
     def module_output(self, name: str) -> Any:
         if name not in self.config.module_calls:
             return EvalError(f"module.{name} is not defined")
-        child = self.children.get(name)
-        if child is None:
+        call = self.calls.get(name)
+        if call is None:
             return Unknown(f"module.{name} is not analysed")
-        return child() if callable(child) else child
+        return call()
 
     # ------------------------------------------------------------------ bounded file functions
     def _file_functions(self) -> dict[str, Callable[..., Any]]:
@@ -317,9 +360,14 @@ class ModuleInstance:
                     continue
                 seen.add(key)
                 if head == "var":
-                    given = self.vars.get(name)
+                    given = self.var_value(name)
                     if given is not None and given.origin is not None:
                         out.append(given.origin)
+                    if given is not None and given.caller is not None and given.expr is not None and depth < 4:
+                        # a module argument: explain where the caller got it
+                        for ev in given.caller.describe_origins(given.expr, limit):
+                            if len(out) < limit and ev not in out:
+                                out.append(ev)
                 elif head == "local" and name in self.config.locals:
                     attr = self.config.locals[name]
                     value = self.local(name)
@@ -515,6 +563,45 @@ def _expr_at(body: s.Body, path: tuple[Any, ...]) -> s.Expr | None:
     return None
 
 
+class _Instances(Namespace):
+    """The instances of a resource with count/for_each. Indexing one records a reference to
+    that instance only; using the whole collection records all of them."""
+
+    def __init__(self, module: ModuleInstance, instances: list[Instance], keyed: str) -> None:
+        self.module = module
+        self.instances = instances
+        self.keyed = keyed
+
+    def index(self, key: Any) -> Any:
+        if self.keyed == "count":
+            try:
+                i = int(to_number(key))
+            except FunctionError:
+                return EvalError(f"a count index must be a number, got {key!r}")
+            if 0 <= i < len(self.instances):
+                return self.instances[i].value()
+            return EvalError(f"index {i} out of range")
+        for inst in self.instances:
+            if str(inst.key) == str(key):
+                return inst.value()
+        return EvalError(f"no instance {key!r}")
+
+    def attr(self, name: str) -> Any:
+        return EvalError(f"{self.describe()} has several instances; index it to use {name!r}")
+
+    def elements(self) -> list[Any]:
+        return [i.value() for i in self.instances]
+
+    def describe(self) -> str:
+        return self.instances[0].address.split("[", 1)[0] if self.instances else "resource"
+
+    def materialize(self) -> Any:
+        self.module.touch([i.id for i in self.instances])
+        if self.keyed == "count":
+            return [i.value().materialize() for i in self.instances]
+        return {str(i.key): i.value().materialize() for i in self.instances}
+
+
 class _ResourceValue(Namespace):
     """What an expression sees of a resource: configured values when known, else Unknown."""
 
@@ -523,6 +610,7 @@ class _ResourceValue(Namespace):
 
     def attr(self, name: str) -> Any:
         inst = self.inst
+        inst.module.touch([inst.id])
         if inst.mode == "data" and inst.type == "aws_iam_policy_document" and name in ("json", "minified_json"):
             from linter.parsers.terraform.policy_document import render_policy_document
 
@@ -542,5 +630,6 @@ class _ResourceValue(Namespace):
         return self.inst.address
 
     def materialize(self) -> Any:
+        self.inst.module.touch([self.inst.id])
         return Unknown(f"{self.inst.address} is known only after apply", self.inst.id)
 

@@ -1,0 +1,151 @@
+"""Terraform in depth: modules, count/for_each, plan JSON."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from linter.config import RunConfig
+from linter.engine import run
+from linter.ruleset import RuleSet
+
+from conftest import FIXTURES, ROOT
+
+ACL = FIXTURES / "aws-s3-bucket-public-acl"
+
+
+def scan_copy(case: Path, tmp_path: Path, rules: RuleSet, **kwargs):
+    target = tmp_path / case.name
+    shutil.copytree(case, target)
+    return target, run(RunConfig(paths=[str(target)], **kwargs), rules)
+
+
+def test_module_finding_names_every_call_site(rules: RuleSet, tmp_path: Path) -> None:
+    root, result = scan_copy(ACL / "fail" / "module_two_levels", tmp_path, rules, select=["aws-s3-bucket-public-acl"])
+    [f] = result.findings
+    assert f.resource == "module.storage.module.bucket.aws_s3_bucket_acl.this"
+    assert f.span.file.endswith("modules/bucket/main.tf") and f.span.line == 16
+    calls = [e for e in f.evidence if " is called at " in e.message]
+    assert [(Path(e.span.file).relative_to(root).as_posix(), e.span.line) for e in calls] == [
+        ("main.tf", 1),
+        ("modules/storage/main.tf", 10),
+    ]
+    # the value is explained back to the caller that chose it
+    origins = [(Path(e.span.file).relative_to(root).as_posix(), e.span.line) for e in f.evidence if e.span and "var." in e.message]
+    assert ("modules/storage/main.tf", 13) in origins and ("main.tf", 4) in origins
+
+
+def test_module_call_site_in_text_and_json(tmp_path: Path) -> None:
+    target = tmp_path / "m"
+    shutil.copytree(ACL / "fail" / "module_two_levels", target)
+    text = subprocess.run([sys.executable, "-m", "linter", "scan", str(target)], capture_output=True, text=True, cwd=ROOT).stdout
+    assert f"module.storage is called at {target}/main.tf:1" in text
+    doc = json.loads(subprocess.run([sys.executable, "-m", "linter", "scan", str(target), "--format", "json"], capture_output=True, text=True, cwd=ROOT).stdout)
+    evidence = doc["findings"][0]["evidence"]
+    assert any(e["message"].startswith("module.storage.module.bucket is called at") and e["line"] == 10 for e in evidence)
+
+
+def test_for_each_flags_only_the_public_instance(rules: RuleSet, tmp_path: Path) -> None:
+    _, result = scan_copy(ACL / "fail" / "for_each_one_of_three", tmp_path, rules, select=["aws-s3-bucket-public-acl"])
+    assert [f.resource for f in result.findings] == ['aws_s3_bucket_acl.b["exports"]']
+    assert 'aws_s3_bucket.b["exports"]' in result.findings[0].message
+
+
+def test_unknown_for_each_is_analysed_once_and_says_so(rules: RuleSet, tmp_path: Path) -> None:
+    _, result = scan_copy(ACL / "fail" / "unknown_for_each", tmp_path, rules, select=["aws-s3-bucket-public-acl"])
+    [f] = result.findings
+    assert f.resource == "aws_s3_bucket.b"
+    assert any("analysed once" in e.message and "var.names" in e.message for e in f.evidence)
+
+
+def test_module_outputs_carry_references_across_modules(rules: RuleSet, tmp_path: Path) -> None:
+    _, result = scan_copy(ACL / "pass" / "module_caller_passes_private", tmp_path, rules)
+    assert not result.findings  # the caller's block applies to the module's bucket through module.bucket.id
+
+
+def write(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+
+def test_remote_module_is_noted_once_per_call_and_not_fetched(rules: RuleSet, tmp_path: Path) -> None:
+    write(tmp_path, {"main.tf": 'module "vpc" {\n  source  = "terraform-aws-modules/vpc/aws"\n  version = "5.0.0"\n}\nmodule "git" {\n  source = "git::https://example.com/x.git"\n}\n'})
+    result = run(RunConfig(paths=[str(tmp_path)]), rules)
+    notes = [n for n in result.notes if "remote module" in n.message]
+    assert [(n.line, n.message.split(" ")[0]) for n in notes] == [(1, "module.vpc"), (5, "module.git")]
+    assert not result.errors
+
+
+def test_initialised_remote_module_is_read_from_dot_terraform(rules: RuleSet, tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "main.tf": 'module "store" {\n  source = "acme/store/aws"\n  acl    = "public-read"\n}\n',
+            ".terraform/modules/modules.json": json.dumps(
+                {"Modules": [{"Key": "", "Source": "", "Dir": "."}, {"Key": "store", "Source": "registry.terraform.io/acme/store/aws", "Dir": ".terraform/modules/store"}]}
+            ),
+            ".terraform/modules/store/main.tf": 'variable "acl" {}\nresource "aws_s3_bucket" "b" {\n  acl = var.acl\n}\n',
+        },
+    )
+    result = run(RunConfig(paths=[str(tmp_path)], select=["aws-s3-bucket-public-acl"]), rules)
+    assert [f.resource for f in result.findings] == ["module.store.aws_s3_bucket.b"]
+    assert not [n for n in result.notes if "remote module" in n.message]
+
+
+def test_module_that_calls_itself_is_cut_with_a_note(rules: RuleSet, tmp_path: Path) -> None:
+    write(tmp_path, {"main.tf": 'module "me" {\n  source = "./"\n}\nresource "aws_s3_bucket" "b" {\n  acl = "public-read"\n}\n', "a/main.tf": 'module "b" {\n  source = "../b"\n}\n', "b/main.tf": 'module "a" {\n  source = "../a"\n}\n'})
+    result = run(RunConfig(paths=[str(tmp_path)]), rules)
+    assert not result.errors
+    assert any("calls itself" in n.message for n in result.notes)
+    assert [f.resource for f in result.findings] == ["aws_s3_bucket.b"]
+
+
+def test_module_count_and_for_each(rules: RuleSet, tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "main.tf": (
+                'module "c" {\n  source = "./m"\n  count  = 2\n  acl    = count.index == 1 ? "public-read" : "private"\n}\n'
+                'module "e" {\n  source   = "./m"\n  for_each = {a = "private", b = "public-read-write"}\n  acl      = each.value\n}\n'
+            ),
+            "m/main.tf": 'variable "acl" {}\nresource "aws_s3_bucket" "b" {\n  acl = var.acl\n}\n',
+        },
+    )
+    result = run(RunConfig(paths=[str(tmp_path)], select=["aws-s3-bucket-public-acl"]), rules)
+    assert sorted(f.resource for f in result.findings) == ['module.c[1].aws_s3_bucket.b', 'module.e["b"].aws_s3_bucket.b']
+
+
+def test_plan_without_source_points_into_the_plan(rules: RuleSet, tmp_path: Path) -> None:
+    shutil.copy(ACL / "fail" / "plan_with_source" / "plan.json", tmp_path / "plan.json")
+    result = run(RunConfig(paths=[str(tmp_path)], select=["aws-s3-bucket-public-acl"]), rules)
+    [f] = result.findings
+    assert f.span.file.endswith("plan.json")
+    assert f.span.line == 33  # the "acl" entry of aws_s3_bucket_acl.data in planned_values
+
+
+def test_plan_source_option(rules: RuleSet, tmp_path: Path) -> None:
+    src = ACL / "fail" / "plan_with_source"
+    (tmp_path / "plans").mkdir()
+    shutil.copy(src / "plan.json", tmp_path / "plans" / "plan.json")
+    shutil.copy(src / "main.tf", tmp_path / "main.tf")
+    result = run(RunConfig(paths=[str(tmp_path / "plans")], plan_source=str(tmp_path), select=["aws-s3-bucket-public-acl"]), rules)
+    [f] = result.findings
+    assert (Path(f.span.file).name, f.span.line) == ("main.tf", 12)
+
+
+def test_plan_supersedes_the_source_beside_it(rules: RuleSet, tmp_path: Path) -> None:
+    shutil.copytree(ACL / "fail" / "plan_with_source", tmp_path / "p")
+    result = run(RunConfig(paths=[str(tmp_path / "p")]), rules)
+    assert len(result.findings) == 1  # not once from the plan and again from the .tf files
+    assert result.findings[0].resource == "aws_s3_bucket_acl.data"
+
+
+def test_unsupported_plan_version_is_an_error(rules: RuleSet, tmp_path: Path) -> None:
+    (tmp_path / "plan.json").write_text('{"format_version": "2.0", "terraform_version": "9.0", "planned_values": {}}')
+    result = run(RunConfig(paths=[str(tmp_path)]), rules)
+    assert [e.message for e in result.errors] == ["unsupported plan format_version 2.0"]
