@@ -19,5 +19,7 @@ class RunConfig:
     max_bytes: int = DEFAULT_MAX_BYTES
     # where the Terraform source of plan JSON files is (default: the plan's own directory)
     plan_source: str | None = None
+    # CloudFormation parameter values for the templates scanned (--cfn-params)
+    cfn_params: str | None = None
     # text given for a path instead of the file on disk (stdin, an editor buffer)
     overrides: dict[str, str] = field(default_factory=dict)

@@ -8,6 +8,7 @@ directories are not followed, so a link loop cannot trap the walk.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 
 from linter.model import InputError, Note
@@ -102,13 +103,35 @@ def read_head(path: str, size: int = 65536) -> str:
         return ""
 
 
+_CFN_YAML_TYPE = re.compile(r"^\s+Type\s*:\s*[\"']?(AWS|Custom|Alexa)::", re.M)
+_K8S_API = re.compile(r"^(?:- )?\s*apiVersion\s*:", re.M)
+_K8S_KIND = re.compile(r"^(?:- )?\s*kind\s*:", re.M)
+
+
 def classify_document(path: str, head: str | None = None) -> str | None:
-    """What a YAML/JSON file holds, from its first bytes: "terraform-plan", or None when it is
+    """What a YAML/JSON file holds, from its first bytes: "terraform-plan", "cloudformation",
+    "kubernetes", "helm" (a chart template, which needs rendering first), or None when it is
     not an input seawall reads (most YAML and JSON in a repository is not)."""
     from linter.parsers.terraform.plan import looks_like_plan
 
     text = read_head(path) if head is None else head
-    if path.endswith(".json") and looks_like_plan(text):
+    if not text.strip():
+        return None
+    is_json = text.lstrip().startswith(("{", "["))
+    if is_json and looks_like_plan(text):
         return "terraform-plan"
+    if "AWSTemplateFormatVersion" in text or "AWS::Serverless-2016-10-31" in text:
+        return "cloudformation"
+    if is_json:
+        if '"Resources"' in text and re.search(r'"Type"\s*:\s*"(AWS|Custom)::', text):
+            return "cloudformation"
+        if '"apiVersion"' in text and '"kind"' in text:
+            return "kubernetes"
+        return None
+    if re.search(r"^Resources\s*:", text, re.M) and _CFN_YAML_TYPE.search(text):
+        return "cloudformation"
+    if _K8S_API.search(text) and _K8S_KIND.search(text):
+        if "{{" in text and "}}" in text:
+            return "helm"
+        return "kubernetes"
     return None
-

@@ -7,12 +7,13 @@ never prints and never exits.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 
 from linter.config import RunConfig
 from linter.discover import Inventory, classify_document, discover
 from linter.evaluation import evaluate_rules
 from linter.graph import ResourceGraph
-from linter.model import Finding, ScanResult
+from linter.model import Evidence, Finding, Note, ScanResult
 from linter.parsers.base import ParseOutput
 from linter.ruleset import RuleSet, load_rules
 from linter.values import count_unknown
@@ -45,6 +46,19 @@ def parse_inputs(config: RunConfig) -> tuple[ParseOutput, Inventory]:
             out.extend(load_terraform(dirs, config.var_files, config.max_bytes, root, config.overrides or None))
         for plan in plans:
             out.extend(_load_plan(plan, plan_sources[plan], config))
+    templates = [doc for doc, kind in kinds.items() if kind == "cloudformation"]
+    if templates:
+        from linter.parsers.cloudformation import load_cloudformation
+
+        out.extend(load_cloudformation(templates, config.max_bytes, config.cfn_params, config.overrides or None))
+    manifests = [doc for doc, kind in kinds.items() if kind == "kubernetes"]
+    if manifests:
+        from linter.parsers.kubernetes import load_kubernetes
+
+        out.extend(load_kubernetes(manifests, config.max_bytes, config.overrides or None))
+    for doc, kind in kinds.items():
+        if kind == "helm":
+            out.notes.append(Note(doc, 1, "Helm chart template (Go template syntax): not scanned; render it first, e.g. `helm template chart | seawall scan - --stdin-filename chart.yaml`"))
     return out, inventory
 
 
@@ -93,11 +107,23 @@ def run(config: RunConfig, rules: RuleSet | None = None, debug: bool = False) ->
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:
-    seen: set[tuple[object, ...]] = set()
-    out = []
+    """One finding per rule, place, resource and message.
+
+    Findings of templates evaluated once per undecidable condition case are merged: one that
+    holds in every case is unconditional; otherwise its evidence names the cases."""
+    groups: dict[tuple[object, ...], list[Finding]] = {}
     for f in sorted(findings, key=lambda f: (f.sort_key(), f.message)):
-        key = (f.rule_id, f.span, f.resource, f.message)
-        if key not in seen:
-            seen.add(key)
-            out.append(f)
+        groups.setdefault((f.rule_id, f.span, f.resource, f.message), []).append(f)
+    out = []
+    for group in groups.values():
+        first = group[0]
+        cases = sorted({c for f in group for c in f.conditions})
+        if not cases:
+            out.append(first)
+            continue
+        if len(cases) >= first.condition_cases:
+            out.append(replace(first, conditions=()))
+            continue
+        note = Evidence("only when " + "; or when ".join(cases) + " (a condition the template leaves undecided)")
+        out.append(replace(first, conditions=tuple(cases), evidence=first.evidence + (note,)))
     return out

@@ -109,6 +109,8 @@ def to_finding(rule: Rule, hit: Hit) -> Finding:
         )
     for call in holder.call_chain:
         evidence.append(call)
+    variant = holder.meta.get("variant")
+    conditions = tuple(sorted(f"{what} is {'true' if value else 'false'}" for what, value in variant.items())) if variant else ()
     return Finding(
         rule_id=rule.id,
         severity=hit.severity or rule.severity,
@@ -120,4 +122,6 @@ def to_finding(rule: Rule, hit: Hit) -> Finding:
         evidence=tuple(evidence),
         remediation=rule.remediation,
         value=_normalised_value(hit.value),
+        conditions=(" and ".join(conditions),) if conditions else (),
+        condition_cases=int(holder.meta.get("variants", 0)),
     )

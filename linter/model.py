@@ -90,6 +90,9 @@ class Finding:
     remediation: str = ""
     # the value that made the finding, normalised; part of the fingerprint
     value: str = ""
+    # for templates with conditions that cannot be decided: the cases in which it holds
+    conditions: tuple[str, ...] = ()
+    condition_cases: int = 0
 
     def sort_key(self) -> tuple[str, int, int, str, str]:
         return (self.span.file, self.span.line, self.span.column, self.rule_id, self.resource)

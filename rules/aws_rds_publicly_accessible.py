@@ -5,28 +5,39 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from linter.checks import Hit
-from linter.checks.network import ENGINE_PORTS, open_ingress_of_group
+from linter.checks.network import ENGINE_PORTS, GROUP_TYPES, open_ingress_of_group
+from linter.checks.s3 import setting, setting_path
 from linter.graph import Resource, ResourceGraph
 from linter.locate import locate
 from linter.model import Evidence, Severity
 from linter.ruleset import Rule
 from linter.values import Unknown
 
+# (type, cluster reference, cluster type, security group attribute of the instance / of the cluster)
+KINDS = {
+    "aws_db_instance": ("", "", "vpc_security_group_ids", ""),
+    "aws_rds_cluster_instance": ("cluster_identifier", "aws_rds_cluster", "", "vpc_security_group_ids"),
+    "AWS::RDS::DBInstance": ("DBClusterIdentifier", "AWS::RDS::DBCluster", "VPCSecurityGroups", "VpcSecurityGroupIds"),
+}
+
 
 def _port(db: Resource, cluster: Resource | None) -> int | None:
     for res in (db, cluster):
         if res is None:
             continue
-        port = res.attrs.get("port")
-        if isinstance(port, int) and not isinstance(port, bool):
-            return port
+        port = setting(res, "Port" if res.format == "cloudformation" else "port")
+        try:
+            if port is not None and not isinstance(port, (bool, Unknown)):
+                return int(port)
+        except (TypeError, ValueError):
+            pass
     for res in (db, cluster):
         if res is None:
             continue
-        engine = res.attrs.get("engine")
+        engine = setting(res, "Engine" if res.format == "cloudformation" else "engine")
         if isinstance(engine, str):
             for prefix, port in ENGINE_PORTS.items():
-                if engine == prefix or engine.startswith(prefix + "-"):
+                if engine.lower() == prefix or engine.lower().startswith(prefix + "-"):
                     return port
     return None
 
@@ -36,14 +47,17 @@ def _truthy(value: Any) -> bool:
 
 
 def check(graph: ResourceGraph, rule: Rule) -> Iterator[Hit]:
-    for db in graph.of_type("aws_db_instance", "aws_rds_cluster_instance"):
-        if isinstance(db.attrs.get("publicly_accessible"), Unknown) or not _truthy(db.attrs.get("publicly_accessible")):
+    for db in graph.of_type(*KINDS):
+        flag = "PubliclyAccessible" if db.format == "cloudformation" else "publicly_accessible"
+        if not _truthy(setting(db, flag)):
             continue
-        cluster = next(iter(graph.references(db, "cluster_identifier", ("aws_rds_cluster",))), None)
-        holders = [db] + ([cluster] if cluster is not None else [])
+        cluster_attr, cluster_type, own_sg_attr, cluster_sg_attr = KINDS[db.type]
+        cluster = next(iter(graph.references(db, cluster_attr, (cluster_type,))), None) if cluster_attr else None
         groups: list[Resource] = []
-        for holder in holders:
-            for sg in graph.references(holder, "vpc_security_group_ids", ("aws_security_group",)):
+        for holder, attr in ((db, own_sg_attr), (cluster, cluster_sg_attr)):
+            if holder is None or not attr:
+                continue
+            for sg in graph.references(holder, attr, GROUP_TYPES):
                 if sg not in groups:
                     groups.append(sg)
         port = _port(db, cluster)
@@ -64,10 +78,10 @@ def check(graph: ResourceGraph, rule: Rule) -> Iterator[Hit]:
         if severity is Severity.CRITICAL:
             message = f"RDS database {db.address} is reachable from the internet: it is publicly accessible and its security group admits the whole internet"
         else:
-            message = f"RDS database {db.address} has a public endpoint (publicly_accessible = true)"
+            message = f"RDS database {db.address} has a public endpoint ({flag} = true)"
             if groups:
                 names = ", ".join(sg.address for sg in groups)
                 evidence.append(Evidence(f"its security groups ({names}) do not admit the internet on port {port if port else '(unknown)'} today; one rule change would expose it"))
             else:
                 evidence.append(Evidence("its security groups are not defined in the scanned code"))
-        yield Hit(db, ("publicly_accessible",), message=message, evidence=evidence, severity=severity, value=True)
+        yield Hit(db, setting_path(db, flag), message=message, evidence=evidence, severity=severity, value=True)

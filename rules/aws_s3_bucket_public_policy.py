@@ -8,6 +8,7 @@ from linter.checks import Hit
 from linter.checks.aws_policy import describe_actions, public_grants
 from linter.checks.s3 import buckets_of, neutralised_by, protection
 from linter.graph import Resource, ResourceGraph
+from linter.locate import value_at
 from linter.model import Evidence
 from linter.ruleset import Rule
 
@@ -32,18 +33,20 @@ S3_DATA_ACTIONS = frozenset(
 )
 
 
-def _policies(graph: ResourceGraph) -> Iterator[tuple[Resource, list[Resource]]]:
-    """(resource holding a policy, the buckets it applies to)."""
+def _policies(graph: ResourceGraph) -> Iterator[tuple[Resource, tuple[str, ...], list[Resource]]]:
+    """(resource holding a policy, the path of the policy in it, the buckets it applies to)."""
     for bucket in graph.of_type("aws_s3_bucket"):
         if "policy" in bucket.attrs:
-            yield bucket, [bucket]
+            yield bucket, ("policy",), [bucket]
     for pol in graph.of_type("aws_s3_bucket_policy"):
-        yield pol, buckets_of(graph, pol)
+        yield pol, ("policy",), buckets_of(graph, pol)
+    for pol in graph.of_type("AWS::S3::BucketPolicy"):
+        yield pol, ("Properties", "PolicyDocument"), buckets_of(graph, pol)
 
 
 def check(graph: ResourceGraph, rule: Rule) -> Iterator[Hit]:
-    for holder, buckets in _policies(graph):
-        grants = public_grants(holder.attrs.get("policy"), S3_DATA_ACTIONS)
+    for holder, policy_path, buckets in _policies(graph):
+        grants = public_grants(value_at(holder.attrs, policy_path), S3_DATA_ACTIONS)
         if not grants:
             continue
         targets: list[Resource | None] = list(buckets) or [None]
@@ -65,5 +68,5 @@ def check(graph: ResourceGraph, rule: Rule) -> Iterator[Hit]:
                     evidence=list(evidence),
                     value=grant.statement.get("Principal", grant.statement.get("NotPrincipal")),
                     located_in=holder,
-                    located_path=("policy",) + grant.path,
+                    located_path=policy_path + grant.path,
                 )

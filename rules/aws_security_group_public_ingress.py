@@ -5,18 +5,27 @@ from __future__ import annotations
 from typing import Iterator
 
 from linter.checks import Hit
-from linter.checks.network import INGRESS_TYPES, open_ingress_of_resource
+from linter.checks.network import GROUP_TYPES, INGRESS_TYPES, open_ingress_of_resource
 from linter.graph import Resource, ResourceGraph
 from linter.model import Evidence
 from linter.ruleset import Rule
 
-_USERS = ("vpc_security_group_ids", "security_groups", "security_group_ids")
+_USERS = (
+    "vpc_security_group_ids",
+    "security_groups",
+    "security_group_ids",
+    "SecurityGroupIds",
+    "SecurityGroups",
+    "VPCSecurityGroups",
+    "VpcSecurityGroupIds",
+)
 
 
 def _group_of(graph: ResourceGraph, res: Resource) -> Resource | None:
-    if res.type == "aws_security_group":
+    if res.type in GROUP_TYPES:
         return res
-    return next(iter(graph.references(res, "security_group_id", ("aws_security_group",))), None)
+    attr = "GroupId" if res.format == "cloudformation" else "security_group_id"
+    return next(iter(graph.references(res, attr, GROUP_TYPES)), None)
 
 
 def check(graph: ResourceGraph, rule: Rule) -> Iterator[Hit]:

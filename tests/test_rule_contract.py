@@ -7,19 +7,24 @@ from pathlib import Path
 
 import pytest
 
+from linter.discover import DOCUMENT_SUFFIXES, classify_document
 from linter.ruleset import RuleError, RuleSet, builtin_dir, load_rules, parse_rule
 
 from conftest import FIXTURES
 
-FORMAT_SUFFIXES = {"terraform": (".tf", ".tfvars")}
-
-
 def case_formats(case: Path) -> set[str]:
+    """The input formats a fixture case holds, as seawall's own discovery sees them."""
     files = [case] if case.is_file() else [p for p in case.rglob("*") if p.is_file()]
     formats = set()
     for f in files:
-        if f.suffix in (".tf",):
+        if f.suffix == ".tf":
             formats.add("terraform")
+        elif f.suffix in DOCUMENT_SUFFIXES:
+            kind = classify_document(str(f))
+            if kind in ("cloudformation", "kubernetes"):
+                formats.add(kind)
+            elif kind == "terraform-plan":
+                formats.add("terraform")
     return formats
 
 

@@ -110,14 +110,21 @@ def _world(values: Any) -> tuple[bool, list[str]]:
     return False, []
 
 
-def _from_rule(holder: Resource, base: Path, rule: dict[str, Any], cidr_keys: tuple[str, ...], protocol_key: str) -> list[OpenIngress]:
+def _from_rule(
+    holder: Resource,
+    base: Path,
+    rule: dict[str, Any],
+    cidr_keys: tuple[str, ...],
+    protocol_key: str,
+    ports: tuple[str, str] = ("from_port", "to_port"),
+) -> list[OpenIngress]:
     out = []
     protocol = rule.get(protocol_key)
-    all_protocols = _all_protocols(protocol)
-    fp, tp = _int(rule.get("from_port")), _int(rule.get("to_port"))
-    all_ports = all_protocols or (fp == 0 and tp == 65535) or (fp == -1 and tp == -1 and str(protocol) not in ("icmp", "1", "icmpv6", "58"))
     if str(protocol).lower() in ("icmp", "1", "icmpv6", "58"):
         return []  # ping is not a service
+    all_protocols = _all_protocols(protocol)
+    fp, tp = _int(rule.get(ports[0])), _int(rule.get(ports[1]))
+    all_ports = all_protocols or (fp == 0 and tp == 65535) or (fp == -1 and tp == -1)
     for key in cidr_keys:
         if key not in rule:
             continue
@@ -125,6 +132,9 @@ def _from_rule(holder: Resource, base: Path, rule: dict[str, Any], cidr_keys: tu
         if is_world:
             out.append(OpenIngress(holder, base + (key,), fp, tp, all_ports, cidrs))
     return out
+
+
+_CFN_RULE = (("CidrIp", "CidrIpv6"), "IpProtocol", ("FromPort", "ToPort"))
 
 
 def open_ingress_of_resource(res: Resource) -> list[OpenIngress]:
@@ -142,16 +152,34 @@ def open_ingress_of_resource(res: Resource) -> list[OpenIngress]:
         return _from_rule(res, (), attrs, ("cidr_blocks", "ipv6_cidr_blocks"), "protocol")
     if res.type == "aws_vpc_security_group_ingress_rule":
         return _from_rule(res, (), attrs, ("cidr_ipv4", "cidr_ipv6"), "ip_protocol")
+    props = attrs.get("Properties")
+    if not isinstance(props, dict):
+        return []
+    cidrs, protocol, ports = _CFN_RULE
+    if res.type == "AWS::EC2::SecurityGroup":
+        out = []
+        rules = props.get("SecurityGroupIngress")
+        for i, rule in enumerate(rules if isinstance(rules, list) else []):
+            if isinstance(rule, dict):
+                out.extend(_from_rule(res, ("Properties", "SecurityGroupIngress", i), rule, cidrs, protocol, ports))
+        return out
+    if res.type == "AWS::EC2::SecurityGroupIngress":
+        return _from_rule(res, ("Properties",), props, cidrs, protocol, ports)
     return []
 
 
-SG_RULE_TYPES = ("aws_security_group_rule", "aws_vpc_security_group_ingress_rule")
-INGRESS_TYPES = ("aws_security_group",) + SG_RULE_TYPES
+GROUP_TYPES = ("aws_security_group", "AWS::EC2::SecurityGroup")
+SG_RULE_TYPES = ("aws_security_group_rule", "aws_vpc_security_group_ingress_rule", "AWS::EC2::SecurityGroupIngress")
+INGRESS_TYPES = ("aws_security_group", "AWS::EC2::SecurityGroup") + SG_RULE_TYPES
 
 
 def open_ingress_of_group(graph: ResourceGraph, group: Resource) -> list[OpenIngress]:
     """All internet-open ingress of a security group: inline, and rule resources that attach to it."""
     out = open_ingress_of_resource(group)
-    for rule in graph.referrers(group, SG_RULE_TYPES, "security_group_id"):
+    attr = "GroupId" if group.format == "cloudformation" else "security_group_id"
+    for rule in graph.referrers(group, SG_RULE_TYPES, attr):
         out.extend(open_ingress_of_resource(rule))
+    if group.format == "cloudformation":
+        for rule in graph.referrers(group, ("AWS::EC2::SecurityGroupIngress",), "GroupName"):
+            out.extend(open_ingress_of_resource(rule))
     return out

@@ -40,33 +40,50 @@ def _root(res: Resource) -> str:
     return res.id.split("::", 1)[0]
 
 
+def setting(res: Resource, name: str) -> Any:
+    """A top-level setting: a Terraform argument, or a CloudFormation property."""
+    if res.format == "cloudformation":
+        props = res.attrs.get("Properties")
+        return props.get(name) if isinstance(props, dict) else None
+    return res.attrs.get(name)
+
+
+def setting_path(res: Resource, *path: Any) -> tuple[Any, ...]:
+    return ("Properties",) + path if res.format == "cloudformation" else path
+
+
 def bucket_name(bucket: Resource) -> Any:
-    if bucket.format == "cloudformation":
-        props = bucket.attrs.get("Properties")
-        return props.get("BucketName") if isinstance(props, dict) else None
-    return bucket.attrs.get("bucket")
+    return setting(bucket, "BucketName" if bucket.format == "cloudformation" else "bucket")
 
 
-def buckets_of(graph: ResourceGraph, res: Resource, attr: str = "bucket") -> list[Resource]:
+def _link_attr(res: Resource) -> str:
+    return "Bucket" if res.format == "cloudformation" else "bucket"
+
+
+def buckets_of(graph: ResourceGraph, res: Resource) -> list[Resource]:
     """The buckets a satellite resource configures: by reference, else by literal name."""
+    attr = _link_attr(res)
     found = graph.references(res, attr, BUCKET_TYPES)
     if found:
         return found
-    value = res.attrs.get(attr)
+    value = setting(res, attr)
     if isinstance(value, str) and value:
         root = _root(res)
         return [b for b in graph.of_type(*BUCKET_TYPES) if _root(b) == root and bucket_name(b) == value]
     return []
 
 
-def satellites(graph: ResourceGraph, bucket: Resource, rtype: str, attr: str = "bucket") -> list[Resource]:
-    """Resources of ``rtype`` that configure ``bucket``."""
-    out = [r for r in graph.referrers(bucket, (rtype,), attr)]
+def satellites(graph: ResourceGraph, bucket: Resource, *rtypes: str) -> list[Resource]:
+    """Resources of ``rtypes`` that configure ``bucket`` (by reference or by its name)."""
+    out: list[Resource] = []
+    for rtype in rtypes:
+        probe = "Bucket" if rtype.startswith("AWS::") else "bucket"
+        out.extend(r for r in graph.referrers(bucket, (rtype,), probe) if r not in out)
     name = bucket_name(bucket)
     if isinstance(name, str) and name:
         root = _root(bucket)
-        for r in graph.of_type(rtype):
-            if r not in out and _root(r) == root and r.attrs.get(attr) == name:
+        for r in graph.of_type(*rtypes):
+            if r not in out and _root(r) == root and setting(r, _link_attr(r)) == name:
                 out.append(r)
     return out
 

@@ -1,0 +1,270 @@
+"""CloudFormation (and SAM) templates -> resources for the graph.
+
+Templates are decoded by cfn-lint's decoder (YAML with the short-form tags ``!Ref``,
+``!Sub``, ``!If``…, or JSON), which marks every node with its position; we turn its nodes
+into positioned values and resolve intrinsic functions (``intrinsics.py``). cfn-lint is
+imported only when a template is actually present.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+from typing import Any
+
+from linter.graph import Resource
+from linter.model import Evidence, InputError, Path, Span
+from linter.parsers.base import ParseOutput
+from linter.parsers.cloudformation.intrinsics import (
+    MAX_UNDECIDED,
+    NO_VALUE,
+    Param,
+    Resolver,
+    origins_for,
+    parameter_origin,
+)
+from linter.sources import SourceError, read_source
+from linter.values import PDict, PList, Unknown
+
+MAX_NODES = 2_000_000
+LIST_PARAM_TYPES = ("CommaDelimitedList", "List<")
+
+
+class TemplateError(Exception):
+    def __init__(self, message: str, line: int = 1, column: int = 1) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column
+
+
+def _span(file: str, start: Any, end: Any) -> Span:
+    return Span(file, start.line + 1, start.column + 1, end.line + 1, end.column + 1)
+
+
+class _Converter:
+    """cfn-lint's marked nodes -> PDict/PList with spans (bounded: aliases cannot explode it)."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.nodes = 0
+
+    def convert(self, node: Any, fallback: Span, depth: int = 0) -> Any:
+        self.nodes += 1
+        if self.nodes > MAX_NODES or depth > 200:
+            raise TemplateError("template too large or too deeply nested to analyse (aliases expanding?)")
+        start, end = getattr(node, "start_mark", None), getattr(node, "end_mark", None)
+        here = _span(self.file, start, end) if start is not None and end is not None else fallback
+        if isinstance(node, dict):
+            out = PDict(span=here)
+            for key, value in node.items():
+                kstart = getattr(key, "start_mark", None)
+                vend = getattr(value, "end_mark", None) or getattr(key, "end_mark", None)
+                entry = _span(self.file, kstart, vend) if kstart is not None and vend is not None else here
+                out[str(key)] = self.convert(value, entry, depth + 1)
+                out.spans[str(key)] = entry
+            return out
+        if isinstance(node, list):
+            items = [self.convert(v, here, depth + 1) for v in node]
+            spans = []
+            for v in node:
+                s, e = getattr(v, "start_mark", None), getattr(v, "end_mark", None)
+                spans.append(_span(self.file, s, e) if s is not None and e is not None else here)
+            return PList(items, span=here, spans=spans)
+        if isinstance(node, str):
+            return str(node)
+        return node
+
+
+def decode_template(text: str, path: str) -> PDict:
+    from cfnlint.decode import decode_str
+
+    template, matches = decode_str(text)
+    if template is None or matches:
+        first = matches[0] if matches else None
+        message = first.message if first is not None else "not a valid template"
+        line = getattr(first, "linenumber", 1) or 1
+        column = getattr(first, "columnnumber", 1) or 1
+        raise TemplateError(f"invalid template: {message}", line, column)
+    if not isinstance(template, dict):
+        raise TemplateError("a template must be a mapping")
+    doc = _Converter(path).convert(template, Span(path, 1))
+    assert isinstance(doc, PDict)
+    return doc
+
+
+def load_parameter_values(path: str | None) -> dict[str, Any]:
+    """``--cfn-params``: {"Name": "value"}, [{"ParameterKey", "ParameterValue"}] or {"Parameters": {...}}."""
+    if not path:
+        return {}
+    with open(path, encoding="utf-8") as fh:
+        data = json.load(fh)
+    if isinstance(data, dict) and isinstance(data.get("Parameters"), dict):
+        data = data["Parameters"]
+    if isinstance(data, list):
+        return {str(p["ParameterKey"]): p.get("ParameterValue") for p in data if isinstance(p, dict) and "ParameterKey" in p}
+    if isinstance(data, dict):
+        return {str(k): v for k, v in data.items()}
+    raise ValueError("parameter file must be an object or a list of ParameterKey/ParameterValue")
+
+
+def _parameters(doc: PDict, path: str, given: dict[str, Any], given_file: str | None) -> dict[str, Param]:
+    params: dict[str, Param] = {}
+    section = doc.get("Parameters")
+    if not isinstance(section, dict):
+        return params
+    for name, spec in section.items():
+        if not isinstance(spec, dict):
+            continue
+        no_echo = str(spec.get("NoEcho", "")).lower() == "true"
+        ptype = str(spec.get("Type", "String"))
+        span = section.spans.get(name) if isinstance(section, PDict) else None
+        if name in given:
+            value = given[name]
+            where = f"from {os.path.basename(given_file or 'the parameter file')}"
+            origin_span = Span(given_file, 1) if given_file else span
+        elif "Default" in spec:
+            value = spec["Default"]
+            where = "its default"
+            origin_span = spec.spans.get("Default", span) if isinstance(spec, PDict) else span
+        else:
+            params[name] = Param(name, Unknown(f"parameter {name} has no value"), None, no_echo)
+            continue
+        if isinstance(value, str) and ptype.startswith(LIST_PARAM_TYPES):
+            value = [v.strip() for v in value.split(",")]
+        params[name] = Param(name, value, parameter_origin(name, value, where, origin_span, no_echo), no_echo)
+    return params
+
+
+def load_cloudformation(paths: list[str], max_bytes: int, param_file: str | None = None, overrides: dict[str, str] | None = None) -> ParseOutput:
+    out = ParseOutput()
+    try:
+        given = load_parameter_values(param_file)
+    except (OSError, ValueError, KeyError) as exc:
+        out.errors.append(InputError(param_file or "?", 1, 1, f"cannot read parameter values: {exc}", "read"))
+        given = {}
+    for path in paths:
+        out.files.append(path)
+        try:
+            text = overrides[path] if overrides and path in overrides else read_source(path, max_bytes)
+            doc = decode_template(text, path)
+        except SourceError as exc:
+            out.errors.append(InputError(path, exc.line, exc.column, exc.message, exc.kind))
+            continue
+        except TemplateError as exc:
+            out.errors.append(InputError(path, exc.line, exc.column, exc.message, "parse"))
+            continue
+        out.resources.extend(template_resources(doc, path, given, param_file))
+    return out
+
+
+def template_resources(doc: PDict, path: str, given: dict[str, Any], param_file: str | None = None) -> list[Resource]:
+    from linter.parsers.cloudformation.sam import expand_sam
+
+    section = doc.get("Resources")
+    if not isinstance(section, dict):
+        return []
+    params = _parameters(doc, path, given, param_file)
+    mappings = doc.get("Mappings") if isinstance(doc.get("Mappings"), dict) else {}
+    conditions = doc.get("Conditions") if isinstance(doc.get("Conditions"), dict) else {}
+    logical_ids = [k for k, v in section.items() if isinstance(v, dict)]
+    # first pass: which comparisons cannot be decided?
+    probe = Resolver(path, params, mappings, conditions, {k: f"{path}::{k}" for k in logical_ids}, {})
+    for logical in logical_ids:
+        spec = section[logical]
+        if "Condition" in spec:
+            probe.condition(str(spec["Condition"]))
+        probe.resolve(spec, ())
+    undecided = sorted(probe.undecided)[:MAX_UNDECIDED]
+    assignments: list[dict[str, bool]] = [dict(zip(undecided, combo)) for combo in itertools.product((True, False), repeat=len(undecided))] or [{}]
+    resources: list[Resource] = []
+    for n, assignment in enumerate(assignments):
+        suffix = f"#{n}" if len(assignments) > 1 else ""
+        ids = {k: f"{path}::{k}{suffix}" for k in logical_ids}
+        resolver = Resolver(path, params, mappings, conditions, ids, assignment)
+        variant = {probe.undecided[k]: v for k, v in assignment.items()}
+        created = [r for r in (_resource(resolver, section, lid, ids, params, variant, len(assignments)) for lid in logical_ids) if r is not None]
+        resources.extend(created)
+        if _is_sam(doc):
+            resources.extend(expand_sam(doc, created, resolver))
+    return resources
+
+
+def _is_sam(doc: PDict) -> bool:
+    transform = doc.get("Transform")
+    names = transform if isinstance(transform, list) else [transform]
+    return any(isinstance(t, str) and t.startswith("AWS::Serverless") for t in names)
+
+
+def _resource(
+    resolver: Resolver,
+    section: PDict,
+    logical: str,
+    ids: dict[str, str],
+    params: dict[str, Param],
+    variant: dict[str, bool],
+    variants: int,
+) -> Resource | None:
+    spec = section[logical]
+    condition = spec.get("Condition")
+    if isinstance(condition, str) and resolver.condition(condition) is False:
+        return None  # the resource is not created
+    attrs = PDict(span=spec.span)
+    uses: dict[Path, list[str]] = {}
+    refs: dict[str, set[str]] = {}
+    for key, value in spec.items():
+        if key == "Properties" and isinstance(value, dict):
+            props = PDict(span=value.span)
+            for prop, pvalue in value.items():
+                resolver.refs, resolver.params_used = set(), []
+                resolved = resolver.resolve(pvalue, ("Properties", prop))
+                if resolved is NO_VALUE:
+                    continue
+                props[prop] = resolved
+                if prop in value.spans:
+                    props.spans[prop] = value.spans[prop]
+                if resolver.params_used:
+                    uses[("Properties", prop)] = list(resolver.params_used)
+                if resolver.refs:
+                    refs[prop] = set(resolver.refs)
+            attrs["Properties"] = props
+        elif key == "DependsOn":
+            names = value if isinstance(value, list) else [value]
+            refs["DependsOn"] = {ids[n] for n in names if isinstance(n, str) and n in ids}
+            attrs[key] = value
+        else:
+            resolver.refs, resolver.params_used = set(), []
+            attrs[key] = resolver.resolve(value, (key,))
+        if key in spec.spans:
+            attrs.spans[key] = spec.spans[key]
+    header = section.spans.get(logical, spec.span)
+    header = Span(header.file, header.line, header.column, header.line, header.column + len(logical))
+    meta: dict[str, Any] = {"logical_id": logical}
+    if variant:
+        meta["variant"] = variant
+        meta["variants"] = variants
+    own = ids[logical]
+    return Resource(
+        id=own,
+        address=logical,
+        type=str(spec.get("Type", "")),
+        format="cloudformation",
+        attrs=attrs,
+        span=header,
+        block_span=spec.span or header,
+        refs={k: frozenset(v - {own}) for k, v in refs.items() if v - {own}},
+        origins=origins_for(uses, params),
+        meta=meta,
+    )
+
+
+def variant_evidence(res: Resource) -> Evidence | None:
+    variant = res.meta.get("variant")
+    if not variant:
+        return None
+    parts = [f"{what} is {'true' if value else 'false'}" for what, value in sorted(variant.items())]
+    return Evidence("only when " + " and ".join(parts) + " (a condition that cannot be decided from the template)")
+
+
+__all__ = ["load_cloudformation", "decode_template", "variant_evidence", "TemplateError"]

@@ -1,0 +1,261 @@
+"""Kubernetes manifests -> resources for the graph, with the edges that decide exposure.
+
+Every document of every file (``---`` streams, ``kind: List``) becomes a resource whose
+address is ``Kind/name`` (``namespace/Kind/name`` outside the default namespace). The pod
+template of every workload kind is found in one place (:func:`pod_spec`). Edges:
+
+- Service ``spec.selector`` -> the workloads whose pod labels match (same namespace);
+- Ingress backends -> Services (same namespace);
+- RoleBinding/ClusterRoleBinding ``roleRef`` -> the Role/ClusterRole, ``subjects`` -> ServiceAccounts;
+- NetworkPolicy ``podSelector`` -> the workloads it selects;
+- a workload's ``serviceAccountName`` -> the ServiceAccount.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import yaml
+
+from linter.graph import Resource
+from linter.model import InputError, Note, Path, Span
+from linter.parsers.base import ParseOutput
+from linter.positioned import Converter
+from linter.sources import SourceError, read_source
+from linter.values import PDict
+from linter.yamlsafe import SafeLoader, YamlBudgetError, check_node_budget
+
+POD_SPEC_PATHS: dict[str, Path] = {
+    "Pod": ("spec",),
+    "Deployment": ("spec", "template", "spec"),
+    "StatefulSet": ("spec", "template", "spec"),
+    "DaemonSet": ("spec", "template", "spec"),
+    "ReplicaSet": ("spec", "template", "spec"),
+    "ReplicationController": ("spec", "template", "spec"),
+    "Job": ("spec", "template", "spec"),
+    "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
+}
+WORKLOAD_KINDS = tuple(POD_SPEC_PATHS)
+
+
+def _get(node: Any, path: Path) -> Any:
+    for part in path:
+        if isinstance(node, dict) and isinstance(part, str):
+            node = node.get(part)
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        else:
+            return None
+    return node
+
+
+def pod_spec_path(kind: str) -> Path | None:
+    return POD_SPEC_PATHS.get(kind)
+
+
+def pod_spec(res: Resource) -> Any:
+    path = POD_SPEC_PATHS.get(res.type)
+    return _get(res.attrs, path) if path is not None else None
+
+
+def pod_labels(res: Resource) -> dict[str, Any]:
+    path = POD_SPEC_PATHS.get(res.type)
+    if path is None:
+        return {}
+    meta = ("metadata",) if res.type == "Pod" else path[:-1] + ("metadata",)
+    labels = _get(res.attrs, meta + ("labels",))
+    return labels if isinstance(labels, dict) else {}
+
+
+def containers(res: Resource) -> Iterator[tuple[Path, dict[str, Any]]]:
+    """(path, container) for every container and init container of a workload."""
+    path = POD_SPEC_PATHS.get(res.type)
+    spec = _get(res.attrs, path) if path is not None else None
+    if not isinstance(spec, dict) or path is None:
+        return
+    for key in ("initContainers", "containers", "ephemeralContainers"):
+        items = spec.get(key)
+        if isinstance(items, list):
+            for i, c in enumerate(items):
+                if isinstance(c, dict):
+                    yield path + (key, i), c
+
+
+def namespace_of(obj: Any) -> str:
+    ns = _get(obj, ("metadata", "namespace"))
+    return ns if isinstance(ns, str) and ns else "default"
+
+
+def _documents(text: str, path: str, out: ParseOutput) -> list[PDict]:
+    """Every object in a YAML stream; a broken document is reported and the others kept."""
+    docs: list[PDict] = []
+    loader = SafeLoader(text)
+    converter = Converter(path)
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            if node is None:
+                continue
+            check_node_budget(node)
+            value = converter.convert(node)
+            if isinstance(value, PDict):
+                docs.append(value)
+    except YamlBudgetError as exc:
+        out.errors.append(InputError(path, exc.line, exc.column, str(exc), "parse"))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+        out.errors.append(InputError(path, line, column, f"invalid YAML: {exc.problem or exc.context}", "parse"))
+    except yaml.YAMLError as exc:
+        out.errors.append(InputError(path, 1, 1, f"invalid YAML: {exc}", "parse"))
+    finally:
+        loader.dispose()
+    for dup in converter.duplicates:
+        out.notes.append(Note(path, dup.span.line, f"duplicate key {dup.key!r}; the last one is used, as the API server would"))
+    return docs
+
+
+def _objects(doc: PDict) -> Iterator[PDict]:
+    if doc.get("kind") == "List" and isinstance(doc.get("items"), list):
+        for item in doc["items"]:
+            if isinstance(item, PDict):
+                yield item
+    else:
+        yield doc
+
+
+def load_kubernetes(paths: list[str], max_bytes: int, overrides: dict[str, str] | None = None) -> ParseOutput:
+    out = ParseOutput()
+    for path in paths:
+        out.files.append(path)
+        try:
+            text = overrides[path] if overrides and path in overrides else read_source(path, max_bytes)
+        except SourceError as exc:
+            out.errors.append(InputError(path, exc.line, exc.column, exc.message, exc.kind))
+            continue
+        counts: dict[str, int] = {}
+        for doc in _documents(text, path, out):
+            for obj in _objects(doc):
+                res = _resource(obj, path, counts)
+                if res is not None:
+                    out.resources.append(res)
+    link(out.resources)
+    return out
+
+
+def _resource(obj: PDict, path: str, counts: dict[str, int]) -> Resource | None:
+    kind, api = obj.get("kind"), obj.get("apiVersion")
+    if not isinstance(kind, str) or not isinstance(api, str):
+        return None
+    name = _get(obj, ("metadata", "name"))
+    name = name if isinstance(name, str) and name else (_get(obj, ("metadata", "generateName")) or "(unnamed)")
+    ns = namespace_of(obj)
+    address = f"{kind}/{name}" if ns == "default" else f"{ns}/{kind}/{name}"
+    counts[address] = counts.get(address, 0) + 1
+    rid = f"{path}::{address}" + (f"#{counts[address]}" if counts[address] > 1 else "")
+    header = obj.spans.get("kind", obj.span) or Span(path, 1)
+    return Resource(
+        id=rid,
+        address=address,
+        type=kind,
+        format="kubernetes",
+        attrs=obj,
+        span=header,
+        block_span=obj.span or header,
+        meta={"namespace": ns, "name": name, "api_version": api},
+    )
+
+
+def _selector_matches(selector: Any, labels: dict[str, Any]) -> bool:
+    if not isinstance(selector, dict) or not selector:
+        return False
+    match_labels = selector.get("matchLabels") if "matchLabels" in selector or "matchExpressions" in selector else selector
+    if isinstance(match_labels, dict):
+        for k, v in match_labels.items():
+            if labels.get(k) != v:
+                return False
+    expressions = selector.get("matchExpressions") if "matchExpressions" in selector else None
+    for expr in expressions if isinstance(expressions, list) else []:
+        if not isinstance(expr, dict):
+            return False
+        key, op, values = expr.get("key"), expr.get("operator"), expr.get("values") or []
+        if op == "In" and labels.get(key) not in values:
+            return False
+        if op == "NotIn" and labels.get(key) in values:
+            return False
+        if op == "Exists" and key not in labels:
+            return False
+        if op == "DoesNotExist" and key in labels:
+            return False
+    return True
+
+
+def ingress_backends(res: Resource) -> Iterator[tuple[Path, str, Any]]:
+    """(path, service name, port) of every backend of an Ingress (networking/v1 and older)."""
+    spec = res.attrs.get("spec")
+    if not isinstance(spec, dict):
+        return
+
+    def one(path: Path, backend: Any) -> Iterator[tuple[Path, str, Any]]:
+        if not isinstance(backend, dict):
+            return
+        svc = backend.get("service")
+        if isinstance(svc, dict) and isinstance(svc.get("name"), str):
+            port = svc.get("port")
+            yield path, svc["name"], (port.get("number") or port.get("name")) if isinstance(port, dict) else None
+        elif isinstance(backend.get("serviceName"), str):
+            yield path, backend["serviceName"], backend.get("servicePort")
+
+    for key in ("defaultBackend", "backend"):
+        yield from one(("spec", key), spec.get(key))
+    rules = spec.get("rules")
+    for i, rule in enumerate(rules if isinstance(rules, list) else []):
+        paths = _get(rule, ("http", "paths"))
+        for j, p in enumerate(paths if isinstance(paths, list) else []):
+            if isinstance(p, dict):
+                yield from one(("spec", "rules", i, "http", "paths", j, "backend"), p.get("backend"))
+
+
+def link(resources: list[Resource]) -> None:
+    """Add the Kubernetes edges (selectors, backends, bindings) between the objects."""
+    workloads: dict[str, list[Resource]] = {}
+    by_name: dict[tuple[str, str, str], Resource] = {}
+    for res in resources:
+        ns = res.meta["namespace"]
+        if res.type in WORKLOAD_KINDS:
+            workloads.setdefault(ns, []).append(res)
+        cluster_scoped = res.type in ("ClusterRole", "ClusterRoleBinding", "Namespace")
+        by_name.setdefault((res.type, "" if cluster_scoped else ns, res.meta["name"]), res)
+    for res in resources:
+        ns = res.meta["namespace"]
+        refs: dict[str, set[str]] = {}
+        if res.type == "Service":
+            selector = _get(res.attrs, ("spec", "selector"))
+            if isinstance(selector, dict) and selector:
+                refs["selector"] = {w.id for w in workloads.get(ns, []) if _selector_matches(selector, pod_labels(w))}
+        elif res.type == "Ingress":
+            refs["backend"] = {by_name[("Service", ns, name)].id for _, name, _ in ingress_backends(res) if ("Service", ns, name) in by_name}
+        elif res.type in ("RoleBinding", "ClusterRoleBinding"):
+            role = _get(res.attrs, ("roleRef",))
+            if isinstance(role, dict):
+                kind, name = role.get("kind"), role.get("name")
+                key = (str(kind), "" if kind == "ClusterRole" else ns, str(name))
+                if key in by_name:
+                    refs["roleRef"] = {by_name[key].id}
+            subjects = _get(res.attrs, ("subjects",))
+            for s in subjects if isinstance(subjects, list) else []:
+                if isinstance(s, dict) and s.get("kind") == "ServiceAccount":
+                    key = ("ServiceAccount", str(s.get("namespace") or ns), str(s.get("name")))
+                    if key in by_name:
+                        refs.setdefault("subjects", set()).add(by_name[key].id)
+        elif res.type == "NetworkPolicy":
+            selector = _get(res.attrs, ("spec", "podSelector"))
+            if isinstance(selector, dict):
+                # an empty podSelector selects every pod of the namespace
+                refs["podSelector"] = {w.id for w in workloads.get(ns, []) if not selector or _selector_matches(selector, pod_labels(w))}
+        elif res.type in WORKLOAD_KINDS:
+            sa = _get(pod_spec(res), ("serviceAccountName",))
+            if isinstance(sa, str) and ("ServiceAccount", ns, sa) in by_name:
+                refs["serviceAccountName"] = {by_name[("ServiceAccount", ns, sa)].id}
+        res.refs = {k: frozenset(v - {res.id}) for k, v in refs.items() if v - {res.id}}
+
