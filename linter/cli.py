@@ -62,10 +62,13 @@ def main() -> None:
 @click.option("--fail-on", type=_SeverityType(), default="low", show_default=True, help="Lowest severity that makes the exit code 1.")
 @click.option("--var-file", "var_files", multiple=True, type=click.Path(dir_okay=False), help="Terraform variables file (like terraform -var-file); repeatable.")
 @click.option("--plan-source", type=click.Path(file_okay=False), help="Directory of the Terraform source of the plan JSON files scanned (default: the plan's own directory).")
+@click.option("--cfn-params", type=click.Path(dir_okay=False, exists=True), help="CloudFormation parameter values (JSON: {\"Name\": \"value\"} or the CLI's ParameterKey/ParameterValue list).")
+@click.option("--stdin-filename", default="stdin.yaml", show_default=True, help="Name to give the text read from standard input when a PATH is '-'.")
 @click.option("--example", is_flag=True, help="Scan the example project bundled with seawall (shows real findings).")
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
-def scan(paths: tuple[str, ...], fmt: str, output: str | None, select: tuple[str, ...], ignore: tuple[str, ...], fail_on: Severity, var_files: tuple[str, ...], plan_source: str | None, example: bool, debug: bool) -> None:
-    """Scan Terraform in PATHS (files or directories; default: the current directory)."""
+def scan(paths: tuple[str, ...], fmt: str, output: str | None, select: tuple[str, ...], ignore: tuple[str, ...], fail_on: Severity, var_files: tuple[str, ...], plan_source: str | None, cfn_params: str | None, stdin_filename: str, example: bool, debug: bool) -> None:
+    """Scan Terraform, CloudFormation and Kubernetes in PATHS (files or directories; default:
+    the current directory; '-' reads manifests or a template from standard input)."""
     from linter.config import RunConfig
     from linter.engine import run
     from linter.outputs import renderer
@@ -81,7 +84,26 @@ def scan(paths: tuple[str, ...], fmt: str, output: str | None, select: tuple[str
         raise click.BadParameter(f"unknown rule id: {', '.join(unknown)} (see `seawall rules`)", param_hint="--select/--ignore")
     if example:
         paths = paths + (example_dir(),)
-    config = RunConfig(paths=list(paths) or ["."], select=selected, ignore=ignored, fail_on=fail_on, var_files=list(var_files), plan_source=plan_source)
+    overrides: dict[str, str] = {}
+    if "-" in paths:
+        # rendered manifests on standard input: `helm template chart | seawall scan -`
+        from linter.sources import SourceError, decode_source
+
+        try:
+            overrides[stdin_filename] = decode_source(sys.stdin.buffer.read())
+        except SourceError as exc:
+            raise click.UsageError(f"standard input: {exc.message}") from None
+        paths = tuple(stdin_filename if p == "-" else p for p in paths)
+    config = RunConfig(
+        paths=list(paths) or ["."],
+        select=selected,
+        ignore=ignored,
+        fail_on=fail_on,
+        var_files=list(var_files),
+        plan_source=plan_source,
+        cfn_params=cfn_params,
+        overrides=overrides,
+    )
     result = run(config, rules, debug=debug)
     report = renderer(fmt)(result, rules)
     if output:

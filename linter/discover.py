@@ -38,12 +38,18 @@ def _norm(path: str) -> str:
     return os.path.normpath(path)
 
 
-def discover(paths: list[str]) -> Inventory:
+def discover(paths: list[str], overrides: dict[str, str] | None = None) -> Inventory:
+    """``overrides`` are texts given for paths (standard input, an editor buffer): they count
+    as existing files even when nothing is on disk under that name."""
     inv = Inventory()
     explicit_files: set[str] = set()
+    given = {_norm(p) for p in (overrides or {})}
     for raw in paths:
         path = _norm(raw)
-        if os.path.isdir(path):
+        if path in given and not os.path.isdir(path):
+            explicit_files.add(path)
+            _add_file(path, os.path.dirname(path) or ".", inv)
+        elif os.path.isdir(path):
             _walk(path, inv)
         elif os.path.isfile(path):
             explicit_files.add(path)

@@ -26,11 +26,13 @@ def select_rules(rules: RuleSet, config: RunConfig) -> RuleSet:
 
 
 def parse_inputs(config: RunConfig) -> tuple[ParseOutput, Inventory]:
-    inventory = discover(config.paths)
+    overrides = {os.path.normpath(k): v for k, v in config.overrides.items()}
+    config.overrides = overrides
+    inventory = discover(config.paths, overrides)
     out = ParseOutput()
     out.errors.extend(inventory.errors)
     out.notes.extend(inventory.notes)
-    kinds = {doc: classify_document(doc) for doc in inventory.documents}
+    kinds = {doc: classify_document(doc, overrides[doc][:65536] if doc in overrides else None) for doc in inventory.documents}
     plans = [doc for doc, kind in kinds.items() if kind == "terraform-plan"]
     plan_sources = {plan: _plan_source(plan, config) for plan in plans}
     # a directory whose plan is scanned is analysed through the plan's resolved values

@@ -42,7 +42,7 @@ def summary_line(result: ScanResult) -> str:
     text = f"{n} finding{'s' if n != 1 else ''}"
     if n:
         text += f" ({', '.join(parts)}) in {files} file{'s' if files != 1 else ''}"
-    text += f"; {result.files_scanned} files and {result.resources} resources scanned"
+    text += f"; {result.files_scanned} file{'s' if result.files_scanned != 1 else ''} and {result.resources} resource{'s' if result.resources != 1 else ''} scanned"
     if result.errors:
         text += f"; {len(result.errors)} input error{'s' if len(result.errors) != 1 else ''}"
     return text + "."

@@ -73,6 +73,7 @@ class Resolver:
         self.undecided: dict[str, str] = {}  # comparison key -> description, met while evaluating
         self._condition_cache: dict[str, bool | None] = {}
         self._in_progress: set[str] = set()
+        self._evaluating: list[str] = []  # the named conditions being evaluated, innermost last
         # per resolution: the resources and parameters reached
         self.refs: set[str] = set()
         self.params_used: list[str] = []
@@ -85,10 +86,12 @@ class Resolver:
         if name in self._in_progress or name not in self.conditions:
             return None
         self._in_progress.add(name)
+        self._evaluating.append(name)
         try:
             result = self._cond(self.conditions[name])
         finally:
             self._in_progress.discard(name)
+            self._evaluating.pop()
         self._condition_cache[name] = result
         return result
 
@@ -113,7 +116,8 @@ class Resolver:
                     key = json.dumps(arg, sort_keys=True, default=str)
                     if key in self.assignment:
                         return self.assignment[key]
-                    self.undecided[key] = _describe_equals(arg)
+                    comparison = _describe_equals(arg)
+                    self.undecided[key] = f"condition {self._evaluating[-1]} ({comparison})" if self._evaluating else comparison
                     return None
                 return _text(a) == _text(b)
             if fn == "Fn::Contains" and isinstance(arg, list) and len(arg) == 2:
@@ -301,7 +305,7 @@ def _describe_equals(arg: list[Any]) -> str:
     def side(x: Any) -> str:
         if isinstance(x, dict) and len(x) == 1:
             (k, v), = x.items()
-            return f"{k} {v}" if k == "Ref" else f"{k}"
+            return f"parameter {v}" if k == "Ref" else f"{k}"
         return display(x)
 
     return f"{side(arg[0])} equals {side(arg[1])}"

@@ -1,0 +1,27 @@
+"""NodePort Services, naming the workloads they reach."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from linter.checks import Hit
+from linter.checks.kubernetes import service_ports, workload_evidence
+from linter.graph import ResourceGraph
+from linter.model import Evidence
+from linter.ruleset import Rule
+
+
+def check(graph: ResourceGraph, rule: Rule) -> Iterator[Hit]:
+    for svc in graph.of_type("Service"):
+        spec = svc.attrs.get("spec")
+        if not isinstance(spec, dict) or spec.get("type") != "NodePort":
+            continue
+        node_ports = [str(p.get("nodePort")) for _, p in service_ports(svc) if p.get("nodePort") is not None]
+        where = f"node port {', '.join(node_ports)}" if node_ports else "a node port allocated by the cluster"
+        yield Hit(
+            svc,
+            ("spec", "type"),
+            message=f"{svc.address} is published on {where} of every node",
+            evidence=[Evidence("reachable from outside the cluster wherever nodes have public addresses")] + workload_evidence(graph, svc),
+            value="NodePort",
+        )

@@ -1,0 +1,55 @@
+"""LoadBalancer Services open to the internet, naming the workloads they reach."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from linter.checks import Hit
+from linter.checks.kubernetes import INTERNAL_LB_ANNOTATIONS, annotation_matches, annotations, service_ports, workload_evidence
+from linter.checks.network import DATABASE_PORTS, REMOTE_ADMIN_PORTS
+from linter.conditions import world_networks
+from linter.graph import ResourceGraph
+from linter.model import Evidence, Severity
+from linter.ruleset import Rule
+
+SOURCE_RANGES_ANNOTATION = "service.beta.kubernetes.io/load-balancer-source-ranges"
+
+
+def check(graph: ResourceGraph, rule: Rule) -> Iterator[Hit]:
+    for svc in graph.of_type("Service"):
+        spec = svc.attrs.get("spec")
+        if not isinstance(spec, dict) or spec.get("type") != "LoadBalancer":
+            continue
+        if annotation_matches(svc, INTERNAL_LB_ANNOTATIONS):
+            continue
+        ranges = spec.get("loadBalancerSourceRanges")
+        if ranges is None and SOURCE_RANGES_ANNOTATION in annotations(svc):
+            ranges = [r.strip() for r in str(annotations(svc)[SOURCE_RANGES_ANNOTATION]).split(",")]
+        evidence: list[Evidence] = []
+        if isinstance(ranges, list) and ranges:
+            is_world, _ = world_networks(ranges)
+            if is_world is not True:
+                continue  # narrower than the internet (or not known)
+            evidence.append(Evidence(f"loadBalancerSourceRanges {', '.join(map(str, ranges))} covers the whole internet"))
+        else:
+            evidence.append(Evidence("no loadBalancerSourceRanges and no internal load balancer annotation"))
+        evidence.extend(workload_evidence(graph, svc))
+        severity = Severity.HIGH
+        sensitive = []
+        for _, port in service_ports(svc):
+            for key in ("port", "targetPort"):
+                value = port.get(key)
+                if isinstance(value, int) and (value in DATABASE_PORTS or value in REMOTE_ADMIN_PORTS):
+                    sensitive.append(f"{value} ({DATABASE_PORTS.get(value) or REMOTE_ADMIN_PORTS.get(value)})")
+        if sensitive:
+            severity = Severity.CRITICAL
+            evidence.append(Evidence(f"it publishes {', '.join(sorted(set(sensitive)))}"))
+        ports = ", ".join(str(p.get("port")) for _, p in service_ports(svc)) or "its ports"
+        yield Hit(
+            svc,
+            ("spec", "type"),
+            message=f"{svc.address} gets a public load balancer: anyone on the internet can reach port {ports}",
+            evidence=evidence,
+            severity=severity,
+            value="LoadBalancer",
+        )

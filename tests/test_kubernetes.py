@@ -1,0 +1,131 @@
+"""Kubernetes: documents, kinds, edges, Helm and standard input."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from linter.config import RunConfig
+from linter.engine import parse_inputs, run
+from linter.graph import ResourceGraph
+from linter.parsers.kubernetes import pod_spec
+from linter.ruleset import RuleSet
+
+from conftest import FIXTURES, ROOT
+
+APP = """apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web, tier: front}}
+    spec:
+      serviceAccountName: web
+      containers: [{name: web, image: nginx}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: shop}
+spec:
+  type: LoadBalancer
+  selector: {app: web}
+  ports: [{port: 80}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: other}
+spec:
+  selector: {app: web}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: web, namespace: shop}
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: web, namespace: shop}
+spec:
+  rules:
+    - http:
+        paths:
+          - {path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: deny-all, namespace: shop}
+spec:
+  podSelector: {}
+"""
+
+
+def load(tmp_path: Path, files: dict[str, str]) -> tuple[ResourceGraph, object]:
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    out, _ = parse_inputs(RunConfig(paths=[str(tmp_path)]))
+    return ResourceGraph(out.resources), out
+
+
+def test_documents_kinds_and_edges(tmp_path: Path) -> None:
+    graph, out = load(tmp_path, {"app.yaml": APP})
+    by = {r.address: r for r in graph}
+    assert set(by) == {"shop/Deployment/web", "shop/Service/web", "other/Service/web", "shop/ServiceAccount/web", "shop/Ingress/web", "shop/NetworkPolicy/deny-all"}
+    deploy, svc = by["shop/Deployment/web"], by["shop/Service/web"]
+    assert graph.references(svc, "selector") == [deploy]
+    assert graph.references(by["other/Service/web"], "selector") == []  # other namespace
+    assert graph.references(by["shop/Ingress/web"], "backend") == [svc]
+    assert graph.references(by["shop/NetworkPolicy/deny-all"], "podSelector") == [deploy]
+    assert graph.references(deploy, "serviceAccountName") == [by["shop/ServiceAccount/web"]]
+    assert pod_spec(deploy)["containers"][0]["image"] == "nginx"
+    assert deploy.span.line == 2  # the kind line
+
+
+def test_service_finding_names_the_deployment(rules: RuleSet, tmp_path: Path) -> None:
+    (tmp_path / "app.yaml").write_text(APP)
+    result = run(RunConfig(paths=[str(tmp_path)], select=["k8s-service-public-load-balancer"]), rules)
+    [f] = result.findings
+    assert any("shop/Deployment/web" in e.message and e.span and e.span.line == 2 for e in f.evidence)
+
+
+def test_list_kind_and_every_workload_kind(tmp_path: Path) -> None:
+    graph, _ = load(tmp_path, {"list.yaml": (FIXTURES / "k8s-service-public-load-balancer" / "pass" / "internal_or_restricted.yaml").read_text()})
+    assert len([r for r in graph if r.type == "Service"]) == 5
+    text = (FIXTURES / "k8s-pod-host-network" / "fail" / "host_network_and_port.yaml").read_text()
+    graph, _ = load(tmp_path, {"pods.yaml": text})
+    cron = next(r for r in graph if r.type == "CronJob")
+    assert pod_spec(cron)["containers"][0]["name"] == "exporter"
+
+
+def test_helm_templates_are_skipped_with_a_note(rules: RuleSet, tmp_path: Path) -> None:
+    (tmp_path / "svc.yaml").write_text("apiVersion: v1\nkind: Service\nmetadata:\n  name: {{ .Release.Name }}\nspec:\n  type: LoadBalancer\n")
+    result = run(RunConfig(paths=[str(tmp_path)]), rules)
+    assert not result.errors and not result.findings
+    assert any("Helm chart template" in n.message for n in result.notes)
+
+
+def test_other_yaml_is_ignored_silently(rules: RuleSet, tmp_path: Path) -> None:
+    (tmp_path / "docker-compose.yml").write_text("services:\n  web:\n    image: nginx\n")
+    (tmp_path / "package.json").write_text('{"name": "x", "version": "1.0.0"}')
+    (tmp_path / "workflow.yml").write_text("on: push\njobs:\n  b:\n    runs-on: ubuntu-latest\n")
+    result = run(RunConfig(paths=[str(tmp_path)]), rules)
+    assert not result.errors and not result.notes and result.files_scanned == 0
+
+
+def test_broken_document_keeps_the_others(rules: RuleSet, tmp_path: Path) -> None:
+    good = (FIXTURES / "k8s-service-node-port" / "fail" / "node_port.yaml").read_text()
+    (tmp_path / "mixed.yaml").write_text(good + "---\napiVersion: v1\nkind: Service\nmetadata: {name: [\n")
+    result = run(RunConfig(paths=[str(tmp_path)]), rules)
+    [err] = result.errors
+    assert err.file.endswith("mixed.yaml") and err.line >= 12 and "invalid YAML" in err.message
+    assert [f.rule_id for f in result.findings] == ["k8s-service-node-port"]
+
+
+def test_stdin_with_a_filename() -> None:
+    manifest = (FIXTURES / "k8s-service-node-port" / "fail" / "node_port.yaml").read_text()
+    proc = subprocess.run(
+        [sys.executable, "-m", "linter", "scan", "-", "--stdin-filename", "chart.yaml"],
+        input=manifest, capture_output=True, text=True, cwd=ROOT, timeout=60,
+    )
+    assert proc.returncode == 1
+    assert proc.stdout.startswith("chart.yaml:6:3: MEDIUM k8s-service-node-port ")
