@@ -109,6 +109,7 @@ def to_finding(rule: Rule, hit: Hit) -> Finding:
         )
     for call in holder.call_chain:
         evidence.append(call)
+    evidence = list(dict.fromkeys(evidence))  # the same step twice says nothing more
     variant = holder.meta.get("variant")
     conditions = tuple(sorted(f"{what} is {'true' if value else 'false'}" for what, value in variant.items())) if variant else ()
     return Finding(

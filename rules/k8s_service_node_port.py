@@ -17,11 +17,11 @@ def check(graph: ResourceGraph, rule: Rule) -> Iterator[Hit]:
         if not isinstance(spec, dict) or spec.get("type") != "NodePort":
             continue
         node_ports = [str(p.get("nodePort")) for _, p in service_ports(svc) if p.get("nodePort") is not None]
-        where = f"node port {', '.join(node_ports)}" if node_ports else "a node port allocated by the cluster"
+        where = f"port {', '.join(node_ports)}" if node_ports else "a port the cluster allocates (30000-32767)"
         yield Hit(
             svc,
             ("spec", "type"),
-            message=f"{svc.address} is published on {where} of every node",
+            message=f"{svc.address} is published on every node, on {where}",
             evidence=[Evidence("reachable from outside the cluster wherever nodes have public addresses")] + workload_evidence(graph, svc),
             value="NodePort",
         )

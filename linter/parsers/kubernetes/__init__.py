@@ -9,10 +9,13 @@ template of every workload kind is found in one place (:func:`pod_spec`). Edges:
 - RoleBinding/ClusterRoleBinding ``roleRef`` -> the Role/ClusterRole, ``subjects`` -> ServiceAccounts;
 - NetworkPolicy ``podSelector`` -> the workloads it selects;
 - a workload's ``serviceAccountName`` -> the ServiceAccount.
+
+Edges join objects of the same directory only (see :func:`link`).
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any, Iterator
 
 import yaml
@@ -217,7 +220,19 @@ def ingress_backends(res: Resource) -> Iterator[tuple[Path, str, Any]]:
 
 
 def link(resources: list[Resource]) -> None:
-    """Add the Kubernetes edges (selectors, backends, bindings) between the objects."""
+    """Add the Kubernetes edges (selectors, backends, bindings), per directory.
+
+    Manifests that are deployed together live together (one directory, or one stream on
+    standard input); linking across directories would join unrelated examples that happen
+    to share names and labels."""
+    by_dir: dict[str, list[Resource]] = {}
+    for res in resources:
+        by_dir.setdefault(os.path.dirname(res.span.file), []).append(res)
+    for group in by_dir.values():
+        _link_group(group)
+
+
+def _link_group(resources: list[Resource]) -> None:
     workloads: dict[str, list[Resource]] = {}
     by_name: dict[tuple[str, str, str], Resource] = {}
     for res in resources:
