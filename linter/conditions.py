@@ -3,6 +3,7 @@
 A condition is a mapping. Leaves name a ``path`` inside a resource and one operator:
 
     equals, in, matches, contains, exists, cidr_open      (compare the value at the path)
+    public_policy                                          (an IAM-style policy lets anyone in)
     where                                                  (a condition on each node at the path)
 
 and conditions combine with ``all``, ``any`` and ``not``. In a path, ``[*]`` means any
@@ -28,7 +29,7 @@ from linter.values import JsonString, Unknown, hcl_equal
 Truth = bool | None
 Result = tuple[Truth, list[Path]]
 
-OPERATORS = ("equals", "in", "matches", "contains", "exists", "cidr_open", "where")
+OPERATORS = ("equals", "in", "matches", "contains", "exists", "cidr_open", "public_policy", "where")
 _PATH_TOKEN = re.compile(r'\.?([A-Za-z0-9_\-@$:/]+)|\[(\*|\d+|"[^"]*"|\'[^\']*\')\]')
 
 
@@ -379,6 +380,26 @@ def _make_test(op: str, arg: Any, where: str) -> Callable[[Any], tuple[Truth, Pa
             return False, ()
 
         return cidr_open
+    if op == "public_policy":
+        if arg is not True and not (isinstance(arg, list) and arg and all(isinstance(a, str) for a in arg)):
+            raise ConditionError(f"{where}.public_policy: must be true or a list of actions (globs allowed)")
+        actions = frozenset(arg) if isinstance(arg, list) else None
+
+        def public_policy(v: Any) -> tuple[Truth, Path]:
+            from linter.checks.aws_policy import public_grants
+            from linter.values import decode_json_value
+
+            if isinstance(v, Unknown):
+                return None, ()
+            document = decode_json_value(v)
+            if isinstance(document, Unknown):
+                return None, ()
+            grants = public_grants(document, actions)
+            if grants:
+                return True, grants[0].path
+            return False, ()
+
+        return public_policy
     raise ConditionError(f"{where}: unknown operator {op}")  # pragma: no cover
 
 

@@ -103,3 +103,14 @@ def test_invalid_conditions_are_rejected(spec) -> None:
 
 def test_parse_path() -> None:
     assert parse_path('a.b[0]["c.d"][*]')[:4] == ("a", "b", 0, "c.d")
+
+
+def test_public_policy_operator() -> None:
+    doc = {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "sqs:SendMessage"}]}
+    limited = {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "sqs:*", "Condition": {"ArnEquals": {"aws:SourceArn": "arn:aws:sns:eu-west-1:1:t"}}}]}
+    root = {"policy": doc, "limited": limited, "text": '{"Statement": {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "*"}}'}
+    assert compile_condition({"path": "policy", "public_policy": True}).evaluate(root) == (True, [("policy", "Statement", 0, "Principal")])
+    assert compile_condition({"path": "policy", "public_policy": ["sqs:ReceiveMessage"]}).evaluate(root)[0] is False
+    assert compile_condition({"path": "limited", "public_policy": True}).evaluate(root)[0] is False
+    assert compile_condition({"path": "text", "public_policy": True}).evaluate(root) == (True, [("text", "Statement", "Principal")])
+    assert compile_condition({"path": "missing", "public_policy": True}).evaluate(root)[0] is False

@@ -186,3 +186,17 @@ def test_type_constraints_fill_optional_attributes(tmp_path: Path) -> None:
     assert "tags" not in res.attrs  # optional without default: null, i.e. not set
     assert res.attrs["public"] == [False]
     assert res.attrs["name"] == "42"  # converted to the declared string type
+
+
+def test_google_iam_policy_renders_policy_data(tmp_path: Path) -> None:
+    files = {
+        "main.tf": (
+            'data "google_iam_policy" "p" {\n  binding {\n    role    = "roles/storage.objectViewer"\n    members = ["allUsers"]\n  }\n}\n'
+            'resource "google_storage_bucket_iam_policy" "b" {\n  bucket      = "x"\n  policy_data = data.google_iam_policy.p.policy_data\n}\n'
+        )
+    }
+    res = one(load(tmp_path, files), "google_storage_bucket_iam_policy.b")
+    doc = res.attrs["policy_data"]
+    assert isinstance(doc, JsonString)
+    assert doc.decoded["bindings"][0]["members"] == ["allUsers"]
+    assert locate(res, ("policy_data", "bindings", 0, "members")).line == 4

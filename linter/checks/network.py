@@ -73,20 +73,52 @@ class OpenIngress:
 
     def severity(self) -> tuple[Severity, str] | None:
         """How bad the opening is by port, or None for ordinary web ports."""
-        if self.all_ports:
-            return Severity.CRITICAL, "all ports"
-        if self.from_port is None or self.to_port is None:
-            return Severity.HIGH, "ports not known"
-        for table, kind in ((REMOTE_ADMIN_PORTS, "remote administration"), (DATABASE_PORTS, "database/admin API")):
-            hit = [f"{p} ({name})" for p, name in sorted(table.items()) if self.from_port <= p <= self.to_port]
-            if hit:
-                return Severity.CRITICAL, f"{kind} {', '.join(hit[:3])}"
-        span = self.to_port - self.from_port
-        if span >= 1000:
-            return Severity.HIGH, f"{span + 1} ports"
-        if set(range(self.from_port, self.to_port + 1)) <= WEB_PORTS:
-            return None
-        return Severity.MEDIUM, self.describe_ports()
+        return port_severity(self.from_port, self.to_port, self.all_ports)
+
+
+def port_severity(from_port: int | None, to_port: int | None, all_ports: bool = False) -> tuple[Severity, str] | None:
+    """How bad it is to open a port range to the internet, and why; None for web ports only.
+
+    Every provider's rule (security groups, NACLs, firewalls, NSGs) grades ports this way:
+    all ports, remote administration and databases/admin APIs are critical; wide or unknown
+    ranges high; other ports medium; 80 and 443 alone are how public websites work.
+    """
+    if all_ports or (from_port in (0, None) and to_port == 65535):
+        return Severity.CRITICAL, "all ports"
+    if from_port is None or to_port is None:
+        return Severity.HIGH, "ports not known"
+    for table, kind in ((REMOTE_ADMIN_PORTS, "remote administration"), (DATABASE_PORTS, "database/admin API")):
+        hit = [f"{p} ({name})" for p, name in sorted(table.items()) if from_port <= p <= to_port]
+        if hit:
+            return Severity.CRITICAL, f"{kind} {', '.join(hit[:3])}"
+    span = to_port - from_port
+    if span >= 1000:
+        return Severity.HIGH, f"{span + 1} ports"
+    if set(range(from_port, to_port + 1)) <= WEB_PORTS:
+        return None
+    return Severity.MEDIUM, f"port {from_port}" if from_port == to_port else f"ports {from_port}-{to_port}"
+
+
+def parse_port_range(value: Any) -> tuple[int | None, int | None, bool]:
+    """``"22"``, ``"1000-2000"``, ``"*"``, 22 -> (from, to, all ports). Unknown parts are None."""
+    if isinstance(value, bool) or value is None or isinstance(value, Unknown):
+        return None, None, False
+    if isinstance(value, int):
+        return value, value, False
+    text = str(value).strip()
+    if text in ("*", "all", "any", "0-65535", "1-65535"):
+        return 0, 65535, True
+    if "-" in text:
+        lo, _, hi = text.partition("-")
+        try:
+            return int(lo), int(hi), False
+        except ValueError:
+            return None, None, False
+    try:
+        n = int(text)
+    except ValueError:
+        return None, None, False
+    return n, n, False
 
 
 def _int(value: Any) -> int | None:

@@ -602,6 +602,14 @@ class _Instances(Namespace):
         return {str(i.key): i.value().materialize() for i in self.instances}
 
 
+# data sources whose output seawall computes from their arguments: (type, attribute) -> renderer
+_RENDERED = {
+    ("aws_iam_policy_document", "json"): "render_policy_document",
+    ("aws_iam_policy_document", "minified_json"): "render_policy_document",
+    ("google_iam_policy", "policy_data"): "render_google_iam_policy",
+}
+
+
 class _ResourceValue(Namespace):
     """What an expression sees of a resource: configured values when known, else Unknown."""
 
@@ -611,13 +619,14 @@ class _ResourceValue(Namespace):
     def attr(self, name: str) -> Any:
         inst = self.inst
         inst.module.touch([inst.id])
-        if inst.mode == "data" and inst.type == "aws_iam_policy_document" and name in ("json", "minified_json"):
-            from linter.parsers.terraform.policy_document import render_policy_document
+        if inst.mode == "data" and (inst.type, name) in _RENDERED:
+            from linter.parsers.terraform import policy_document
 
             attrs = inst.attrs()
             if isinstance(attrs, Unknown):
                 return attrs
-            return render_policy_document(attrs)
+            renderer: Callable[[Any], Any] = getattr(policy_document, _RENDERED[(inst.type, name)])
+            return renderer(attrs)
         attrs = inst.attrs()
         if isinstance(attrs, PDict) and name in attrs and not isinstance(attrs[name], Unknown):
             return attrs[name]

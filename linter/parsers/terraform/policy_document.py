@@ -132,3 +132,29 @@ def _as_list(value: Any) -> list[Any]:
     if isinstance(value, dict):
         return [value]
     return []
+
+
+def render_google_iam_policy(attrs: dict[str, Any]) -> Any:
+    """``data "google_iam_policy"`` -> its ``policy_data`` JSON, each binding keeping its block's span."""
+    blocks = attrs.get("binding") or []
+    block_spans = getattr(blocks, "spans", [])
+    bindings = PList(span=getattr(blocks, "span", None))
+    for i, block in enumerate(blocks if isinstance(blocks, list) else []):
+        if not isinstance(block, dict):
+            continue
+        binding = PDict(span=getattr(block, "span", None))
+        spans = getattr(block, "spans", {})
+        for src, dst in (("role", "role"), ("members", "members"), ("condition", "condition")):
+            if src in block:
+                value = block[src]
+                if src == "condition" and isinstance(value, list) and value:
+                    value = value[0]
+                binding[dst] = value
+                if src in spans:
+                    binding.spans[dst] = spans[src]
+        bindings.append(binding)
+        bindings.spans.append(block_spans[i] if i < len(block_spans) else None)
+    document = PDict({"bindings": bindings})
+    document.spans["bindings"] = bindings.span
+    rendered = f_jsonencode(document)
+    return rendered if isinstance(rendered, JsonString) else JsonString(rendered, document)
