@@ -116,9 +116,64 @@ def scan(paths: tuple[str, ...], fmt: str, output: str | None, select: tuple[str
         sys.stdout.write(report)
     if result.errors:
         sys.exit(EXIT_ERROR)
-    if any(f.severity >= fail_on for f in result.findings):
+    if any(f.active and f.severity >= fail_on for f in result.findings):
         sys.exit(EXIT_FINDINGS)
     sys.exit(EXIT_CLEAN)
+
+
+@main.group(invoke_without_command=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
+@click.option("--provider", help="Only rules for this provider (aws, google, azure, kubernetes).")
+@click.pass_context
+def rules(ctx: click.Context, fmt: str, provider: str | None) -> None:
+    """List the rules: id, severity, formats and title."""
+    if ctx.invoked_subcommand is not None:
+        return
+    import json
+
+    from linter.docs import FORMAT_NAMES, rules_table
+    from linter.ruleset import RuleSet, load_rules
+
+    chosen = [r for r in load_rules() if provider is None or r.provider == provider]
+    if fmt == "json":
+        doc = [
+            {"id": r.id, "severity": str(r.severity), "provider": r.provider, "formats": list(r.formats), "title": r.title}
+            for r in chosen
+        ]
+        click.echo(json.dumps(doc, indent=2))
+    elif fmt == "markdown":
+        click.echo(rules_table(RuleSet(chosen)))
+    else:
+        width = max((len(r.id) for r in chosen), default=10)
+        for r in chosen:
+            formats = ", ".join(FORMAT_NAMES[f] for f in r.formats)
+            click.echo(f"{r.id:<{width}}  {str(r.severity):<8}  {formats:<38}  {r.title}")
+        click.echo(f"{len(chosen)} rules")
+
+
+@rules.command("show")
+@click.argument("rule_id")
+def rules_show(rule_id: str) -> None:
+    """Print one rule's documentation: what it finds, why it matters, how to fix it."""
+    from linter.docs import FORMAT_NAMES
+    from linter.ruleset import load_rules
+
+    rule = load_rules().get(rule_id)
+    if rule is None:
+        raise click.BadParameter(f"unknown rule id: {rule_id} (see `seawall rules`)", param_hint="RULE_ID")
+    click.echo(f"{rule.id}: {rule.title}")
+    click.echo(f"severity: {rule.severity}" + (f"    provider: {rule.provider}" if rule.provider else ""))
+    for fmt, clause in rule.clauses.items():
+        click.echo(f"{FORMAT_NAMES[fmt]}: {', '.join(clause.types)}")
+    if rule.aliases:
+        click.echo(f"aliases: {', '.join(rule.aliases)}")
+    click.echo("\nWhat it finds and why it matters\n")
+    click.echo(rule.description)
+    click.echo("\nHow to fix it\n")
+    click.echo(rule.remediation)
+    click.echo("\nReferences\n")
+    for ref in rule.references:
+        click.echo(f"- {ref}")
 
 
 if __name__ == "__main__":  # pragma: no cover

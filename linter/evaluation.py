@@ -15,8 +15,10 @@ from typing import Any, Iterable
 
 from linter.graph import Resource, ResourceGraph
 from linter.locate import locate, value_at
-from linter.model import Evidence, Finding, InputError, Path, Severity, Span, format_path
+from linter.model import Evidence, Finding, InputError, Path, Severity, Span, Suppression, format_path
 from linter.ruleset import Rule, RuleSet
+from linter.sensitivity import SensitivityPolicy
+from linter.suppress import intended_exposure
 from linter.values import Unknown, display
 
 
@@ -35,9 +37,12 @@ class Hit:
     located_path: Path | None = None
 
 
-def evaluate_rules(graph: ResourceGraph, rules: RuleSet, debug: bool = False) -> tuple[list[Finding], list[InputError]]:
+def evaluate_rules(
+    graph: ResourceGraph, rules: RuleSet, debug: bool = False, sensitivity: SensitivityPolicy | None = None
+) -> tuple[list[Finding], list[InputError]]:
     findings: list[Finding] = []
     errors: list[InputError] = []
+    policy = sensitivity or SensitivityPolicy()
     for rule in rules:
         try:
             hits = list(rule.check(graph, rule)) if rule.check is not None else list(_declarative(graph, rule))
@@ -48,7 +53,7 @@ def evaluate_rules(graph: ResourceGraph, rules: RuleSet, debug: bool = False) ->
             )
             continue
         for hit in hits:
-            findings.append(to_finding(rule, hit))
+            findings.append(to_finding(rule, hit, policy))
     return findings, errors
 
 
@@ -93,7 +98,7 @@ def _normalised_value(value: Any) -> str:
     return display(value, limit=200)
 
 
-def to_finding(rule: Rule, hit: Hit) -> Finding:
+def to_finding(rule: Rule, hit: Hit, sensitivity: SensitivityPolicy | None = None) -> Finding:
     res = hit.resource
     holder = hit.located_in or res
     path = hit.located_path if hit.located_path is not None else hit.path
@@ -109,12 +114,25 @@ def to_finding(rule: Rule, hit: Hit) -> Finding:
         )
     for call in holder.call_chain:
         evidence.append(call)
+    severity = hit.severity or rule.severity
+    sensitive = (sensitivity or SensitivityPolicy()).sensitive(res)
+    if sensitive is not None and severity < Severity.CRITICAL:
+        severity = severity.raised()
+        evidence.append(sensitive)
+    suppression = None
+    for target in dict.fromkeys((res, holder)):
+        declared = intended_exposure(target)
+        if isinstance(declared, Suppression):
+            suppression = declared
+            break
+        if isinstance(declared, Evidence):
+            evidence.append(declared)
     evidence = list(dict.fromkeys(evidence))  # the same step twice says nothing more
     variant = holder.meta.get("variant")
     conditions = tuple(sorted(f"{what} is {'true' if value else 'false'}" for what, value in variant.items())) if variant else ()
     return Finding(
         rule_id=rule.id,
-        severity=hit.severity or rule.severity,
+        severity=severity,
         title=rule.title,
         message=render_message(rule, hit),
         span=span,
@@ -125,4 +143,6 @@ def to_finding(rule: Rule, hit: Hit) -> Finding:
         value=_normalised_value(hit.value),
         conditions=(" and ".join(conditions),) if conditions else (),
         condition_cases=int(holder.meta.get("variants", 0)),
+        subject=res.address if res is not holder else "",
+        suppression=suppression,
     )

@@ -78,6 +78,27 @@ class Evidence:
 
 
 @dataclass(frozen=True, slots=True)
+class Suppression:
+    """Why a finding does not count: declared intended, or silenced with a reason."""
+
+    kind: str  # intended | inline | config | baseline
+    reason: str
+    span: Span | None = None  # where it is declared
+    until: str | None = None  # ISO date after which it lapses
+
+    def describe(self) -> str:
+        label = {
+            "intended": "public by design",
+            "inline": "suppressed inline",
+            "config": "ignored by configuration",
+            "baseline": "in the baseline",
+        }.get(self.kind, self.kind)
+        where = f" ({self.span.file}:{self.span.line})" if self.span else ""
+        until = f" until {self.until}" if self.until else ""
+        return f"{label}{until}: {self.reason}{where}"
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
     rule_id: str
     severity: Severity
@@ -93,6 +114,13 @@ class Finding:
     # for templates with conditions that cannot be decided: the cases in which it holds
     conditions: tuple[str, ...] = ()
     condition_cases: int = 0
+    # what is exposed, when the setting is written in another resource (a bucket's policy)
+    subject: str = ""
+    suppression: Suppression | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.suppression is None
 
     def sort_key(self) -> tuple[str, int, int, str, str]:
         return (self.span.file, self.span.line, self.span.column, self.rule_id, self.resource)

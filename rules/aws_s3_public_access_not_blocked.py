@@ -43,6 +43,7 @@ def check(graph: ResourceGraph, rule: Rule) -> Iterator[Hit]:
         if not off:
             continue
         evidence: list[Evidence] = []
+        buckets: list[Resource] = []
         if block.type != "aws_s3_account_public_access_block":
             buckets = [block] if block.type == "AWS::S3::Bucket" else buckets_of(graph, block)
             if buckets:
@@ -64,10 +65,13 @@ def check(graph: ResourceGraph, rule: Rule) -> Iterator[Hit]:
         what = ", ".join(f"{names[f]} = false" if f in written else f"{names[f]} (unset, so off)" for f in off)
         scope = "the whole account" if block.type == "aws_s3_account_public_access_block" else "its bucket"
         location = _path(block, written[0]) if written else (_path(block, off[0])[:-1] if block.format == "cloudformation" else ())
+        exposed = buckets[0] if block.type != "aws_s3_account_public_access_block" and buckets else block
         yield Hit(
-            block,
+            exposed,
             location,
             message=f"{block.address} leaves public access protections off for {scope}: {what}",
             evidence=evidence + ([Evidence("a flag that is not written is off once a block is configured")] if unset else []),
             value=off,
+            located_in=block,
+            located_path=location,
         )

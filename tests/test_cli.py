@@ -124,3 +124,17 @@ def test_var_file_flag(tmp_path: Path) -> None:
 def test_console_script_and_version() -> None:
     proc = seawall("--version")
     assert proc.returncode == 0 and "seawall" in proc.stdout
+
+
+def test_rules_list_and_show() -> None:
+    proc = seawall("rules")
+    assert proc.returncode == 0
+    assert "aws-s3-bucket-public-acl" in proc.stdout and proc.stdout.rstrip().endswith("rules")
+    doc = json.loads(seawall("rules", "--format", "json").stdout)
+    assert {"id", "severity", "provider", "formats", "title"} <= set(doc[0])
+    only_k8s = json.loads(seawall("rules", "--format", "json", "--provider", "kubernetes").stdout)
+    assert only_k8s and all(r["provider"] == "kubernetes" for r in only_k8s)
+    show = seawall("rules", "show", "aws-s3-bucket-public-acl")
+    assert show.returncode == 0
+    assert "How to fix it" in show.stdout and "https://docs.aws.amazon.com" in show.stdout
+    assert seawall("rules", "show", "no-such-rule").returncode == 2

@@ -29,15 +29,24 @@ def finding_dict(f: Finding) -> dict[str, Any]:
             for e in f.evidence
         ],
         "remediation": f.remediation,
+        "subject": f.subject or f.resource,
+        "suppressed": (
+            {"kind": f.suppression.kind, "reason": f.suppression.reason, "file": f.suppression.span.file if f.suppression.span else None,
+             "line": f.suppression.span.line if f.suppression.span else None, "until": f.suppression.until}
+            if f.suppression is not None
+            else None
+        ),
     }
 
 
 def summary(result: ScanResult) -> dict[str, Any]:
     by_severity = {str(s): 0 for s in sorted(Severity, reverse=True)}
-    for f in result.findings:
+    active = [f for f in result.findings if f.active]
+    for f in active:
         by_severity[str(f.severity)] += 1
     return {
-        "findings": len(result.findings),
+        "findings": len(active),
+        "suppressed": len(result.findings) - len(active),
         "by_severity": by_severity,
         "errors": len(result.errors),
         "files_scanned": result.files_scanned,

@@ -17,13 +17,16 @@ def first_sentence(text: str) -> str:
 
 def render(result: ScanResult, rules: RuleSet) -> str:
     lines: list[str] = []
-    for f in result.findings:
+    for f in (f for f in result.findings if f.active):
         lines.append(f"{f.span.file}:{f.span.line}:{f.span.column}: {f.severity.name} {f.rule_id} {f.message}")
         for e in f.evidence:
             where = f"  [{e.span.file}:{e.span.line}]" if e.span else ""
             lines.append(f"    evidence: {e.message}{where}")
         if f.remediation:
             lines.append(f"    fix: {first_sentence(f.remediation)}")
+    for f in result.findings:
+        if f.suppression is not None:
+            lines.append(f"{f.span.file}:{f.span.line}:{f.span.column}: accepted {f.rule_id} {f.message} [{f.suppression.describe()}]")
     for e in result.errors:
         lines.append(f"{e.file}:{e.line}:{e.column}: ERROR {e.message}")
     for n in result.notes:
@@ -34,14 +37,18 @@ def render(result: ScanResult, rules: RuleSet) -> str:
 
 def summary_line(result: ScanResult) -> str:
     counts = {s: 0 for s in Severity}
-    for f in result.findings:
+    active = [f for f in result.findings if f.active]
+    for f in active:
         counts[f.severity] += 1
     parts = [f"{counts[s]} {s}" for s in sorted(Severity, reverse=True) if counts[s]]
-    files = len({f.span.file for f in result.findings})
-    n = len(result.findings)
+    files = len({f.span.file for f in active})
+    n = len(active)
     text = f"{n} finding{'s' if n != 1 else ''}"
     if n:
         text += f" ({', '.join(parts)}) in {files} file{'s' if files != 1 else ''}"
+    accepted = len(result.findings) - n
+    if accepted:
+        text += f"; {accepted} accepted"
     text += f"; {result.files_scanned} file{'s' if result.files_scanned != 1 else ''} and {result.resources} resource{'s' if result.resources != 1 else ''} scanned"
     if result.errors:
         text += f"; {len(result.errors)} input error{'s' if len(result.errors) != 1 else ''}"

@@ -1,0 +1,69 @@
+"""Data sensitivity raises severity: a finding about a resource tagged as holding personal or
+confidential data is reported one level higher, and says why.
+
+The tag keys and the values that mean "sensitive" are configurable; the defaults cover the
+common conventions (``data_classification = confidential``, ``pii = true``…).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from linter.graph import Resource
+from linter.model import Evidence
+from linter.tags import resource_tags
+
+DEFAULT_KEYS = (
+    "data_classification",
+    "data-classification",
+    "dataclassification",
+    "classification",
+    "confidentiality",
+    "sensitivity",
+    "data_sensitivity",
+    "data-sensitivity",
+    "pii",
+    "contains_pii",
+    "contains-pii",
+    "personal_data",
+    "personal-data",
+    "phi",
+    "pci",
+)
+DEFAULT_VALUES = (
+    "confidential",
+    "restricted",
+    "secret",
+    "top-secret",
+    "sensitive",
+    "highly-confidential",
+    "pii",
+    "personal",
+    "phi",
+    "pci",
+    "high",
+    "critical",
+    "true",
+    "yes",
+)
+
+
+@dataclass(frozen=True)
+class SensitivityPolicy:
+    keys: tuple[str, ...] = DEFAULT_KEYS
+    values: tuple[str, ...] = DEFAULT_VALUES
+    _keys: frozenset[str] = field(init=False, repr=False, compare=False, default=frozenset())
+    _values: frozenset[str] = field(init=False, repr=False, compare=False, default=frozenset())
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_keys", frozenset(k.lower() for k in self.keys))
+        object.__setattr__(self, "_values", frozenset(v.lower() for v in self.values))
+
+    def sensitive(self, res: Resource) -> Evidence | None:
+        """Evidence that ``res`` holds sensitive data, or None."""
+        for key, (value, span) in sorted(resource_tags(res).items()):
+            if key.lower() in self._keys and str(value).strip().lower() in self._values:
+                return Evidence(
+                    f"severity raised one level: {res.address} is tagged {key} = {value}, so it holds sensitive data", span
+                )
+        return None

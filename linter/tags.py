@@ -1,0 +1,45 @@
+"""Tags, labels and annotations of a resource, in any format, with where they are written."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from linter.graph import Resource
+from linter.locate import locate
+from linter.model import Span
+
+
+def resource_tags(res: Resource) -> dict[str, tuple[Any, Span]]:
+    """key -> (value, span) for the resource's tags (Terraform ``tags``/``labels``,
+    CloudFormation ``Tags`` as a list or a map, Kubernetes labels and annotations)."""
+    out: dict[str, tuple[Any, Span]] = {}
+    if res.format == "kubernetes":
+        meta = res.attrs.get("metadata")
+        for section in ("labels", "annotations"):
+            table = meta.get(section) if isinstance(meta, dict) else None
+            if isinstance(table, dict):
+                for k, v in table.items():
+                    out[str(k)] = (v, locate(res, ("metadata", section, k)))
+        return out
+    if res.format == "cloudformation":
+        props = res.attrs.get("Properties")
+        tags = props.get("Tags") if isinstance(props, dict) else None
+        if isinstance(tags, list):
+            for i, tag in enumerate(tags):
+                if isinstance(tag, dict) and "Key" in tag:
+                    out[str(tag["Key"])] = (tag.get("Value"), locate(res, ("Properties", "Tags", i)))
+        elif isinstance(tags, dict):
+            for k, v in tags.items():
+                out[str(k)] = (v, locate(res, ("Properties", "Tags", k)))
+        meta = res.attrs.get("Metadata")
+        if isinstance(meta, dict):
+            for k, v in meta.items():
+                if str(k).lower().startswith("seawall"):
+                    out[str(k)] = (v, locate(res, ("Metadata", k)))
+        return out
+    for section in ("tags", "labels"):
+        table = res.attrs.get(section)
+        if isinstance(table, dict):
+            for k, v in table.items():
+                out[str(k)] = (v, locate(res, (section, k)))
+    return out
