@@ -53,58 +53,111 @@ def main() -> None:
     """seawall: find infrastructure settings that make data public, before deployment."""
 
 
-@main.command()
-@click.argument("paths", nargs=-1, type=click.Path())
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write the report to FILE instead of standard output.")
-@click.option("--select", multiple=True, metavar="ID", help="Run only these rules (repeat, or separate with commas).")
-@click.option("--ignore", multiple=True, metavar="ID", help="Do not run these rules (repeat, or separate with commas).")
-@click.option("--fail-on", type=_SeverityType(), default="low", show_default=True, help="Lowest severity that makes the exit code 1.")
-@click.option("--var-file", "var_files", multiple=True, type=click.Path(dir_okay=False), help="Terraform variables file (like terraform -var-file); repeatable.")
-@click.option("--plan-source", type=click.Path(file_okay=False), help="Directory of the Terraform source of the plan JSON files scanned (default: the plan's own directory).")
-@click.option("--cfn-params", type=click.Path(dir_okay=False, exists=True), help="CloudFormation parameter values (JSON: {\"Name\": \"value\"} or the CLI's ParameterKey/ParameterValue list).")
-@click.option("--stdin-filename", default="stdin.yaml", show_default=True, help="Name to give the text read from standard input when a PATH is '-'.")
-@click.option("--example", is_flag=True, help="Scan the example project bundled with seawall (shows real findings).")
-@click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
-def scan(paths: tuple[str, ...], fmt: str, output: str | None, select: tuple[str, ...], ignore: tuple[str, ...], fail_on: Severity, var_files: tuple[str, ...], plan_source: str | None, cfn_params: str | None, stdin_filename: str, example: bool, debug: bool) -> None:
-    """Scan Terraform, CloudFormation and Kubernetes in PATHS (files or directories; default:
-    the current directory; '-' reads manifests or a template from standard input)."""
-    from linter.config import RunConfig
-    from linter.engine import run
-    from linter.outputs import renderer
-    from linter.ruleset import RuleError, load_rules
+def _scan_options(fn: Any) -> Any:
+    """The options shared by ``scan`` and ``baseline``: what to scan and how."""
+    options = [
+        click.argument("paths", nargs=-1, type=click.Path()),
+        click.option("--config", "config_file", type=click.Path(dir_okay=False, exists=True), help="Configuration file (default: the nearest .seawall.toml or pyproject.toml [tool.seawall] above the first path)."),
+        click.option("--no-config", is_flag=True, help="Ignore configuration files."),
+        click.option("--select", multiple=True, metavar="ID", help="Run only these rules (repeat, or separate with commas)."),
+        click.option("--ignore", multiple=True, metavar="ID", help="Do not run these rules (repeat, or separate with commas)."),
+        click.option("--rules", "rule_dirs", multiple=True, type=click.Path(file_okay=False, exists=True), help="A directory of your own YAML rules; repeatable."),
+        click.option("--var-file", "var_files", multiple=True, type=click.Path(dir_okay=False), help="Terraform variables file (like terraform -var-file); repeatable."),
+        click.option("--plan-source", type=click.Path(file_okay=False), help="Directory of the Terraform source of the plan JSON files scanned (default: the plan's own directory)."),
+        click.option("--cfn-params", type=click.Path(dir_okay=False, exists=True), help='CloudFormation parameter values (JSON: {"Name": "value"} or the CLI\'s ParameterKey/ParameterValue list).'),
+        click.option("--stdin-filename", default="stdin.yaml", show_default=True, help="Name to give the text read from standard input when a PATH is '-'."),
+        click.option("--example", is_flag=True, help="Scan the example project bundled with seawall (shows real findings)."),
+        click.option("--debug", is_flag=True, help="Show tracebacks of internal errors."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
 
+
+def _build(ctx: click.Context, params: dict[str, Any]) -> tuple[Any, Any]:
+    """Configuration file first, then the flags given on the command line; and the rules."""
+    from linter.config import ConfigError, RunConfig, apply_config_file, check_rule_ids, find_config
+    from linter.ruleset import RuleError, load_rules
+    from linter.suppress import META_RULE
+
+    paths: tuple[str, ...] = params["paths"]
+    if params["example"]:
+        paths = paths + (example_dir(),)
+    config = RunConfig()
     try:
-        rules = load_rules()
+        if params["config_file"]:
+            apply_config_file(config, params["config_file"])
+        elif not params["no_config"]:
+            found = find_config(next((p for p in paths if p != "-"), "."))
+            if found:
+                apply_config_file(config, found)
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from None
+
+    def given(name: str) -> bool:
+        return ctx.get_parameter_source(name) not in (click.core.ParameterSource.DEFAULT, None)
+
+    if given("select"):
+        config.select = _ids(params["select"])
+    if given("ignore"):
+        config.ignore = _ids(params["ignore"])
+    if params.get("fail_on") is not None and given("fail_on"):
+        config.fail_on = params["fail_on"]
+    if params["var_files"]:
+        config.var_files = config.var_files + list(params["var_files"])
+    if params["rule_dirs"]:
+        config.rule_dirs = config.rule_dirs + list(params["rule_dirs"])
+    if params["plan_source"]:
+        config.plan_source = params["plan_source"]
+    if params["cfn_params"]:
+        config.cfn_params = params["cfn_params"]
+    if params.get("baseline"):
+        config.baseline = params["baseline"]
+    try:
+        rules = load_rules(config.rule_dirs)
     except RuleError as exc:
         raise click.UsageError(str(exc)) from None
-    selected, ignored = _ids(select), _ids(ignore)
-    unknown = [i for i in selected + ignored if rules.get(i) is None]
+    known = set(rules.by_id) | {META_RULE}
+    unknown = [i for i in _ids(params["select"]) + _ids(params["ignore"]) if i not in known]
     if unknown:
         raise click.BadParameter(f"unknown rule id: {', '.join(unknown)} (see `seawall rules`)", param_hint="--select/--ignore")
-    if example:
-        paths = paths + (example_dir(),)
-    overrides: dict[str, str] = {}
+    try:
+        check_rule_ids(config, known)
+    except ConfigError as exc:
+        raise click.UsageError(f"{exc} (see `seawall rules`)") from None
     if "-" in paths:
         # rendered manifests on standard input: `helm template chart | seawall scan -`
         from linter.sources import SourceError, decode_source
 
+        name = params["stdin_filename"]
         try:
-            overrides[stdin_filename] = decode_source(sys.stdin.buffer.read())
+            config.overrides[name] = decode_source(sys.stdin.buffer.read())
         except SourceError as exc:
             raise click.UsageError(f"standard input: {exc.message}") from None
-        paths = tuple(stdin_filename if p == "-" else p for p in paths)
-    config = RunConfig(
-        paths=list(paths) or ["."],
-        select=selected,
-        ignore=ignored,
-        fail_on=fail_on,
-        var_files=list(var_files),
-        plan_source=plan_source,
-        cfn_params=cfn_params,
-        overrides=overrides,
-    )
-    result = run(config, rules, debug=debug)
+        paths = tuple(name if p == "-" else p for p in paths)
+    config.paths = list(paths) or ["."]
+    return config, rules
+
+
+@main.command()
+@_scan_options
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write the report to FILE instead of standard output.")
+@click.option("--fail-on", type=_SeverityType(), default="low", show_default=True, help="Lowest severity that makes the exit code 1.")
+@click.option("--baseline", type=click.Path(dir_okay=False, exists=True), help="Report and fail only on findings that are not in this baseline file.")
+@click.pass_context
+def scan(ctx: click.Context, fmt: str, output: str | None, **params: Any) -> None:
+    """Scan Terraform, CloudFormation and Kubernetes in PATHS (files or directories; default:
+    the current directory; '-' reads manifests or a template from standard input)."""
+    from linter.baseline import BaselineError
+    from linter.engine import run
+    from linter.outputs import renderer
+
+    config, rules = _build(ctx, params)
+    try:
+        result = run(config, rules, debug=params["debug"])
+    except BaselineError as exc:
+        raise click.UsageError(str(exc)) from None
     report = renderer(fmt)(result, rules)
     if output:
         try:
@@ -116,9 +169,28 @@ def scan(paths: tuple[str, ...], fmt: str, output: str | None, select: tuple[str
         sys.stdout.write(report)
     if result.errors:
         sys.exit(EXIT_ERROR)
-    if any(f.active and f.severity >= fail_on for f in result.findings):
+    if any(f.active and f.severity >= config.fail_on for f in result.findings):
         sys.exit(EXIT_FINDINGS)
     sys.exit(EXIT_CLEAN)
+
+
+@main.command()
+@_scan_options
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default=".seawall-baseline.json", show_default=True, help="The baseline file to write.")
+@click.pass_context
+def baseline(ctx: click.Context, output: str, **params: Any) -> None:
+    """Record today's findings in PATHS as accepted, so that `scan --baseline` fails only on new ones."""
+    from linter.baseline import write_baseline
+    from linter.engine import run
+
+    config, rules = _build(ctx, params)
+    config.baseline = None
+    result = run(config, rules, debug=params["debug"])
+    count = write_baseline([f for f in result.findings if f.active], output)
+    click.echo(f"{output}: {count} finding{'s' if count != 1 else ''} recorded")
+    for e in result.errors:
+        click.echo(f"{e.file}:{e.line}:{e.column}: ERROR {e.message}", err=True)
+    sys.exit(EXIT_ERROR if result.errors else EXIT_CLEAN)
 
 
 @main.group(invoke_without_command=True)

@@ -1,11 +1,51 @@
-"""The run configuration: everything a scan needs, built from flags (and config files)."""
+"""The run configuration: everything a scan needs, from a config file and from flags.
+
+Configuration lives in ``pyproject.toml`` under ``[tool.seawall]`` or in ``.seawall.toml``
+(top-level keys), found by walking up from the first scanned path; ``--config FILE``
+names one explicitly. Flags override the file. Unknown keys and bad values are errors
+that name the file and the key. Paths in a config file are relative to its directory.
+
+Keys (all optional)::
+
+    select = ["rule-id", ...]          ignore = ["rule-id", ...]
+    fail-on = "low"                    exclude = ["glob", ...]
+    var-files = ["prod.tfvars"]        cfn-params = "params.json"
+    rule-dirs = ["policy/rules"]       baseline = ".seawall-baseline.json"
+    max-file-size = 10485760           require-reason = true
+    unsuppressible = ["rule-id", ...]  # rules that may not be suppressed inline
+    [severity]                         # per-rule severity overrides
+    "rule-id" = "high"
+    [sensitivity]                      # tags that mark sensitive data
+    keys = [...]   values = [...]
+    [[per-path-ignores]]               # rules ignored under some paths, with a reason
+    paths = ["legacy/**"]   rules = ["rule-id"]   reason = "..."
+"""
 
 from __future__ import annotations
 
+import os
+import sys
 from dataclasses import dataclass, field
+from typing import Any
 
 from linter.model import Severity
 from linter.sources import DEFAULT_MAX_BYTES
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+
+class ConfigError(Exception):
+    """A configuration that cannot be used; the message names the file and the key."""
+
+
+@dataclass(frozen=True)
+class PathIgnore:
+    paths: tuple[str, ...]
+    rules: tuple[str, ...]
+    reason: str
 
 
 @dataclass
@@ -23,3 +63,174 @@ class RunConfig:
     cfn_params: str | None = None
     # text given for a path instead of the file on disk (stdin, an editor buffer)
     overrides: dict[str, str] = field(default_factory=dict)
+    exclude: list[str] = field(default_factory=list)  # globs of paths not to scan
+    severity_overrides: dict[str, Severity] = field(default_factory=dict)
+    sensitivity_keys: tuple[str, ...] | None = None
+    sensitivity_values: tuple[str, ...] | None = None
+    require_reason: bool = True
+    unsuppressible: list[str] = field(default_factory=list)
+    per_path_ignores: list[PathIgnore] = field(default_factory=list)
+    baseline: str | None = None
+    config_file: str | None = None  # the file these settings came from, if any
+
+
+CONFIG_NAMES = (".seawall.toml", "pyproject.toml")
+
+
+def find_config(start: str) -> str | None:
+    """The nearest ``.seawall.toml``, or ``pyproject.toml`` with a ``[tool.seawall]`` table,
+    in ``start`` or any directory above it."""
+    here = os.path.abspath(start if os.path.isdir(start) else os.path.dirname(start) or ".")
+    while True:
+        for name in CONFIG_NAMES:
+            candidate = os.path.join(here, name)
+            if os.path.isfile(candidate) and (name != "pyproject.toml" or _has_tool_table(candidate)):
+                return candidate
+        parent = os.path.dirname(here)
+        if parent == here:
+            return None
+        here = parent
+
+
+def _has_tool_table(path: str) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError):
+        return False
+    return isinstance(data.get("tool"), dict) and "seawall" in data["tool"]
+
+
+def read_config_table(path: str) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    if os.path.basename(path) == "pyproject.toml" or "tool" in data and "seawall" in data.get("tool", {}):
+        table = data.get("tool", {}).get("seawall", {})
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: [tool.seawall] must be a table")
+        return table
+    return data
+
+
+def _where(path: str, key: str) -> str:
+    prefix = "tool.seawall." if os.path.basename(path) == "pyproject.toml" else ""
+    return f"{path}: {prefix}{key}"
+
+
+def _strings(path: str, key: str, value: Any) -> list[str]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise ConfigError(f"{_where(path, key)}: must be a list of strings")
+    return list(value)
+
+
+def _string(path: str, key: str, value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{_where(path, key)}: must be a non-empty string")
+    return value
+
+
+def _severity(path: str, key: str, value: Any) -> Severity:
+    try:
+        return Severity.parse(_string(path, key, value))
+    except ValueError as exc:
+        raise ConfigError(f"{_where(path, key)}: {exc}") from None
+
+
+def apply_config_file(config: RunConfig, path: str) -> RunConfig:
+    """Fill ``config`` from the file at ``path`` (flags set later override it)."""
+    table = read_config_table(path)
+    base = os.path.dirname(os.path.abspath(path))
+
+    def rel(p: str) -> str:
+        return p if os.path.isabs(p) else os.path.normpath(os.path.join(base, p))
+
+    known = {
+        "select", "ignore", "fail-on", "exclude", "var-files", "cfn-params", "rule-dirs", "baseline",
+        "max-file-size", "require-reason", "unsuppressible", "severity", "sensitivity", "per-path-ignores",
+    }
+    for key, value in table.items():
+        if key not in known:
+            raise ConfigError(f"{_where(path, key)}: unknown key (known keys: {', '.join(sorted(known))})")
+        if key == "select":
+            config.select = _strings(path, key, value)
+        elif key == "ignore":
+            config.ignore = _strings(path, key, value)
+        elif key == "fail-on":
+            config.fail_on = _severity(path, key, value)
+        elif key == "exclude":
+            config.exclude = _strings(path, key, value)
+        elif key == "var-files":
+            config.var_files = [rel(p) for p in _strings(path, key, value)]
+        elif key == "cfn-params":
+            config.cfn_params = rel(_string(path, key, value))
+        elif key == "rule-dirs":
+            config.rule_dirs = [rel(p) for p in _strings(path, key, value)]
+        elif key == "baseline":
+            config.baseline = rel(_string(path, key, value))
+        elif key == "max-file-size":
+            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+                raise ConfigError(f"{_where(path, key)}: must be a positive number of bytes")
+            config.max_bytes = value
+        elif key == "require-reason":
+            if not isinstance(value, bool):
+                raise ConfigError(f"{_where(path, key)}: must be true or false")
+            config.require_reason = value
+        elif key == "unsuppressible":
+            config.unsuppressible = _strings(path, key, value)
+        elif key == "severity":
+            if not isinstance(value, dict):
+                raise ConfigError(f"{_where(path, key)}: must be a table of rule id = severity")
+            config.severity_overrides = {k: _severity(path, f"severity.{k}", v) for k, v in value.items()}
+        elif key == "sensitivity":
+            if not isinstance(value, dict):
+                raise ConfigError(f"{_where(path, key)}: must be a table with keys and values")
+            for sub in value:
+                if sub not in ("keys", "values"):
+                    raise ConfigError(f"{_where(path, f'sensitivity.{sub}')}: unknown key (known keys: keys, values)")
+            if "keys" in value:
+                config.sensitivity_keys = tuple(_strings(path, "sensitivity.keys", value["keys"]))
+            if "values" in value:
+                config.sensitivity_values = tuple(_strings(path, "sensitivity.values", value["values"]))
+        elif key == "per-path-ignores":
+            if not isinstance(value, list):
+                raise ConfigError(f"{_where(path, key)}: must be an array of tables ([[per-path-ignores]])")
+            entries = []
+            for i, entry in enumerate(value):
+                where = f"per-path-ignores[{i}]"
+                if not isinstance(entry, dict):
+                    raise ConfigError(f"{_where(path, where)}: must be a table")
+                for sub in entry:
+                    if sub not in ("paths", "rules", "reason"):
+                        raise ConfigError(f"{_where(path, f'{where}.{sub}')}: unknown key (known keys: paths, reason, rules)")
+                for required in ("paths", "rules", "reason"):
+                    if required not in entry:
+                        raise ConfigError(f"{_where(path, f'{where}.{required}')}: required")
+                entries.append(
+                    PathIgnore(
+                        tuple(_strings(path, f"{where}.paths", entry["paths"])),
+                        tuple(_strings(path, f"{where}.rules", entry["rules"])),
+                        _string(path, f"{where}.reason", entry["reason"]),
+                    )
+                )
+            config.per_path_ignores = entries
+    config.config_file = path
+    return config
+
+
+def check_rule_ids(config: RunConfig, known: set[str]) -> None:
+    """Every rule id the configuration names must exist."""
+    where = config.config_file or "configuration"
+    named = [("select", config.select), ("ignore", config.ignore), ("unsuppressible", config.unsuppressible),
+             ("severity", list(config.severity_overrides))]
+    named += [(f"per-path-ignores[{i}].rules", list(p.rules)) for i, p in enumerate(config.per_path_ignores)]
+    for key, ids in named:
+        unknown = [i for i in ids if i not in known]
+        if unknown:
+            raise ConfigError(f"{_where(where, key) if config.config_file else '--' + key}: unknown rule id: {', '.join(unknown)}")

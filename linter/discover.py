@@ -7,6 +7,7 @@ directories are not followed, so a link loop cannot trap the walk.
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import re
 from dataclasses import dataclass, field
@@ -27,6 +28,13 @@ class Inventory:
     report_dirs: list[str] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
+    exclude: list[str] = field(default_factory=list)
+
+    def excluded(self, path: str) -> bool:
+        if not self.exclude:
+            return False
+        posix = path.replace(os.sep, "/")
+        return any(fnmatch.fnmatch(posix, g) or fnmatch.fnmatch(posix, "*/" + g.lstrip("/")) for g in self.exclude)
 
     def reported(self, file: str) -> bool:
         if self.report_only is None or file in self.report_only:
@@ -38,10 +46,11 @@ def _norm(path: str) -> str:
     return os.path.normpath(path)
 
 
-def discover(paths: list[str], overrides: dict[str, str] | None = None) -> Inventory:
+def discover(paths: list[str], overrides: dict[str, str] | None = None, exclude: list[str] | None = None) -> Inventory:
     """``overrides`` are texts given for paths (standard input, an editor buffer): they count
-    as existing files even when nothing is on disk under that name."""
-    inv = Inventory()
+    as existing files even when nothing is on disk under that name. ``exclude`` globs (from
+    the configuration) drop files and directories from the walk."""
+    inv = Inventory(exclude=list(exclude or []))
     explicit_files: set[str] = set()
     given = {_norm(p) for p in (overrides or {})}
     for raw in paths:
@@ -79,7 +88,7 @@ def _walk(top: str, inv: Inventory) -> None:
         keep = []
         for d in sorted(dirnames):
             full = os.path.join(dirpath, d)
-            if d.startswith(".") or d in SKIP_DIRS:
+            if d.startswith(".") or d in SKIP_DIRS or inv.excluded(_norm(full)):
                 continue
             if os.path.islink(full):
                 inv.notes.append(Note(_norm(full), 1, "symbolic link to a directory; not followed"))
@@ -88,6 +97,8 @@ def _walk(top: str, inv: Inventory) -> None:
         dirnames[:] = keep
         for name in sorted(filenames):
             full = _norm(os.path.join(dirpath, name))
+            if inv.excluded(full):
+                continue
             if os.path.islink(full):
                 target = os.path.realpath(full)
                 root = os.path.realpath(top)

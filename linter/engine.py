@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 
+from linter.baseline import apply_baseline
 from linter.config import RunConfig
 from linter.discover import Inventory, classify_document, discover
 from linter.evaluation import evaluate_rules
@@ -16,6 +17,8 @@ from linter.graph import ResourceGraph
 from linter.model import Evidence, Finding, Note, ScanResult
 from linter.parsers.base import ParseOutput
 from linter.ruleset import RuleSet, load_rules
+from linter.sensitivity import SensitivityPolicy
+from linter.suppress import META_RULE, SuppressionPolicy, apply_suppressions, collect_directives, known_rule_ids
 from linter.values import count_unknown
 
 
@@ -28,7 +31,7 @@ def select_rules(rules: RuleSet, config: RunConfig) -> RuleSet:
 def parse_inputs(config: RunConfig) -> tuple[ParseOutput, Inventory]:
     overrides = {os.path.normpath(k): v for k, v in config.overrides.items()}
     config.overrides = overrides
-    inventory = discover(config.paths, overrides)
+    inventory = discover(config.paths, overrides, config.exclude)
     out = ParseOutput()
     out.errors.extend(inventory.errors)
     out.notes.extend(inventory.notes)
@@ -92,20 +95,39 @@ def _load_plan(plan: str, source_dir: str | None, config: RunConfig) -> ParseOut
 
 
 def run(config: RunConfig, rules: RuleSet | None = None, debug: bool = False) -> ScanResult:
+    all_rules = rules if rules is not None else load_rules(config.rule_dirs)
     parsed, inventory = parse_inputs(config)
     graph = ResourceGraph(parsed.resources)
-    ruleset = select_rules(rules if rules is not None else load_rules(config.rule_dirs), config)
-    findings, rule_errors = evaluate_rules(graph, ruleset, debug=debug)
-    findings = [f for f in findings if inventory.reported(f.span.file)]
-    result = ScanResult(
-        findings=_dedupe(findings),
+    ruleset = select_rules(all_rules, config)
+    sensitivity = SensitivityPolicy(
+        keys=config.sensitivity_keys or SensitivityPolicy().keys,
+        values=config.sensitivity_values or SensitivityPolicy().values,
+    )
+    findings, rule_errors = evaluate_rules(graph, ruleset, debug=debug, sensitivity=sensitivity, severities=config.severity_overrides)
+    findings = _dedupe([f for f in findings if inventory.reported(f.span.file)])
+    directives = [d for d in collect_directives(parsed.comments, graph) if inventory.reported(d.span.file)]
+    policy = SuppressionPolicy(
+        require_reason=config.require_reason,
+        unsuppressible=frozenset(config.unsuppressible),
+        per_path_ignores=tuple(config.per_path_ignores),
+        known_rules=known_rule_ids(all_rules.by_id),
+        ran_rules=frozenset(r.id for r in ruleset),
+    )
+    findings = apply_suppressions(findings, directives, policy)
+    if META_RULE in config.ignore:
+        findings = [f for f in findings if f.rule_id != META_RULE]
+    notes = list(parsed.notes)
+    if config.baseline:
+        findings, stale = apply_baseline(findings, config.baseline)
+        notes.extend(stale)
+    return ScanResult(
+        findings=sorted(findings, key=lambda f: (f.sort_key(), f.message)),
         errors=sorted(set(parsed.errors + rule_errors), key=lambda e: e.sort_key()),
-        notes=sorted(set(parsed.notes), key=lambda n: n.sort_key()),
+        notes=sorted(set(notes), key=lambda n: n.sort_key()),
         files_scanned=len(set(parsed.files)),
         resources=len(graph),
         stats={**parsed.stats, "edges": graph.edge_count(), "unknown_values": sum(count_unknown(r.attrs) for r in graph)},
     )
-    return result
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:

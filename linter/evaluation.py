@@ -38,8 +38,14 @@ class Hit:
 
 
 def evaluate_rules(
-    graph: ResourceGraph, rules: RuleSet, debug: bool = False, sensitivity: SensitivityPolicy | None = None
+    graph: ResourceGraph,
+    rules: RuleSet,
+    debug: bool = False,
+    sensitivity: SensitivityPolicy | None = None,
+    severities: dict[str, Severity] | None = None,
 ) -> tuple[list[Finding], list[InputError]]:
+    """Run every rule; ``severities`` are per-rule overrides from the configuration (they
+    replace the rule's own severity and are not raised by sensitivity)."""
     findings: list[Finding] = []
     errors: list[InputError] = []
     policy = sensitivity or SensitivityPolicy()
@@ -52,8 +58,11 @@ def evaluate_rules(
                 InputError(rule.source, 1, 1, f"internal error in rule {rule.id}: {detail} (please report this)", "internal")
             )
             continue
+        override = (severities or {}).get(rule.id)
         for hit in hits:
-            findings.append(to_finding(rule, hit, policy))
+            if override is not None:
+                hit.severity = override
+            findings.append(to_finding(rule, hit, None if override is not None else policy))
     return findings, errors
 
 
@@ -115,7 +124,7 @@ def to_finding(rule: Rule, hit: Hit, sensitivity: SensitivityPolicy | None = Non
     for call in holder.call_chain:
         evidence.append(call)
     severity = hit.severity or rule.severity
-    sensitive = (sensitivity or SensitivityPolicy()).sensitive(res)
+    sensitive = sensitivity.sensitive(res) if sensitivity is not None else None
     if sensitive is not None and severity < Severity.CRITICAL:
         severity = severity.raised()
         evidence.append(sensitive)
@@ -145,4 +154,6 @@ def to_finding(rule: Rule, hit: Hit, sensitivity: SensitivityPolicy | None = Non
         condition_cases=int(holder.meta.get("variants", 0)),
         subject=res.address if res is not holder else "",
         suppression=suppression,
+        resource_id=holder.id,
+        resource_span=holder.span,
     )

@@ -117,6 +117,9 @@ class Finding:
     # what is exposed, when the setting is written in another resource (a bucket's policy)
     subject: str = ""
     suppression: Suppression | None = None
+    # the resource holding the setting: its graph id and its header (for whole-resource suppressions)
+    resource_id: str = ""
+    resource_span: Span | None = None
 
     @property
     def active(self) -> bool:

@@ -1,22 +1,51 @@
 """One module decides what does not count, and why.
 
-Issue-5 part: **intended exposure**. A resource that is public by design (a website
-bucket, a public API) is declared so with a tag, label or annotation whose value is the
-reason: ``seawall:public`` (AWS tags, CloudFormation ``Tags``), ``seawall-public`` (labels
-that allow no colon, such as Google Cloud's), ``seawall.dev/public`` (a Kubernetes
-annotation), or CloudFormation ``Metadata: {seawall: {public: <reason>}}``. Its findings
-become visible, reasoned acceptances instead of failures; a declaration without a reason
-does not count, and the finding says so.
+Ways a finding stops counting (each keeps it visible, with its reason):
+
+- **intended**: the resource is declared public by design with a tag, label or annotation
+  whose value is the reason: ``seawall:public`` (AWS tags, CloudFormation ``Tags``),
+  ``seawall-public`` (labels that allow no colon), ``seawall.dev/public`` (Kubernetes), or
+  CloudFormation ``Metadata: {seawall: {public: <reason>}}``.
+- **inline**, scoped to rule ids, never a blanket ignore:
+  Terraform ``# seawall:ignore <rule-id>[,<rule-id>] <reason> [until=YYYY-MM-DD]`` (``//``
+  works too) on the finding's line, on the line above it, or on (or just above) the
+  resource's first line for the whole resource; CloudFormation resource
+  ``Metadata: {seawall: {ignore: [{rule, reason, until}]}}`` (works in JSON templates);
+  Kubernetes annotation ``seawall.dev/ignore: "<rule-id>[,…] <reason> [until=…]"`` (any
+  annotation key starting with ``seawall.dev/ignore``).
+- **config**: ``per-path-ignores`` in the configuration, with a reason.
+- **baseline**: the finding was accepted in a baseline file.
+
+Governance: a reason is required by default (``require-reason``); a suppression without
+one is reported and does not suppress. An expired ``until`` date turns the finding back on,
+with a note. Rules listed in ``unsuppressible`` cannot be suppressed inline. A suppression
+that matches nothing is reported, like an unused ``noqa``. These reports are findings of
+the built-in check ``seawall-suppression``.
 """
 
 from __future__ import annotations
 
-from linter.graph import Resource
-from linter.model import Evidence, Suppression
+import datetime as _dt
+import fnmatch
+import os
+import re
+from dataclasses import dataclass, field, replace
+from typing import Any, Iterable
+
+from linter.graph import Resource, ResourceGraph
+from linter.locate import locate
+from linter.model import Evidence, Finding, Severity, Span, Suppression
 from linter.tags import resource_tags
 
 INTENT_KEYS = ("seawall:public", "seawall-public", "seawall_public", "seawall.dev/public")
 _NO_REASON = ("", "true", "yes", "1", "public")
+META_RULE = "seawall-suppression"
+META_TITLE = "Suppression that does not work as written"
+META_FIX = "Fix or remove the suppression: name existing rule ids, give a reason, and renew or drop expired ones."
+
+_DIRECTIVE = re.compile(r"seawall:ignore\b(?P<rest>.*)", re.I)
+_RULE_IDS = re.compile(r"\s*(?P<ids>[a-z0-9][a-z0-9-]*(?:\s*,\s*[a-z0-9][a-z0-9-]*)*)(?P<tail>.*)", re.S)
+_UNTIL = re.compile(r"\buntil=(\S+)")
 
 
 def intended_exposure(res: Resource) -> Suppression | Evidence | None:
@@ -37,3 +66,192 @@ def intended_exposure(res: Resource) -> Suppression | Evidence | None:
     if reason.lower() in _NO_REASON:
         return Evidence(f"{res.address} is declared public by design ({key}) but gives no reason; write why as its value", span)
     return Suppression("intended", reason.replace("_", " ").replace("-", " ") if key == "seawall-public" else reason, span)
+
+
+@dataclass
+class Directive:
+    """One inline suppression: which rules, why, until when, and where it is written."""
+
+    rules: tuple[str, ...]
+    reason: str
+    until: str | None
+    span: Span
+    scope: str  # "line" (a comment), "resource" (Metadata / annotation of one resource)
+    resource_id: str = ""
+    whole_line: bool = False  # a comment alone on its line (it may cover the next line)
+    problems: list[str] = field(default_factory=list)
+    used: bool = False
+
+
+def parse_directive(text: str) -> tuple[tuple[str, ...], str, str | None, list[str]] | None:
+    """``seawall:ignore ids reason until=DATE`` -> (ids, reason, until, problems), or None."""
+    m = _DIRECTIVE.search(text)
+    if m is None:
+        return None
+    rest = m.group("rest").rstrip(" */")
+    problems: list[str] = []
+    ids_m = _RULE_IDS.match(rest)
+    if ids_m is None or not ids_m.group("ids").strip():
+        return (), "", None, ["names no rule id (a blanket ignore is not allowed)"]
+    ids = tuple(x.strip() for x in ids_m.group("ids").split(","))
+    tail = ids_m.group("tail")
+    until = None
+    um = _UNTIL.search(tail)
+    if um:
+        until = um.group(1)
+        tail = tail[: um.start()] + tail[um.end() :]
+        try:
+            _dt.date.fromisoformat(until)
+        except ValueError:
+            problems.append(f"until={until} is not a date (YYYY-MM-DD)")
+    reason = " ".join(tail.split()).strip(" -:")
+    return ids, reason, until, problems
+
+
+def _directive_from_value(value: Any, span: Span, resource_id: str) -> Directive:
+    """A Metadata entry (a string or a {rule, reason, until} mapping) as a directive."""
+    if isinstance(value, dict):
+        rules = value.get("rule") or value.get("rules") or ""
+        ids = tuple(x.strip() for x in (rules if isinstance(rules, list) else str(rules).split(",")) if str(x).strip())
+        until = str(value["until"]) if value.get("until") is not None else None
+        problems = [] if ids else ["names no rule id (a blanket ignore is not allowed)"]
+        if until:
+            try:
+                _dt.date.fromisoformat(until)
+            except ValueError:
+                problems.append(f"until={until} is not a date (YYYY-MM-DD)")
+        return Directive(ids, str(value.get("reason") or "").strip(), until, span, "resource", resource_id, problems=problems)
+    parsed = parse_directive("seawall:ignore " + str(value))
+    assert parsed is not None
+    ids, reason, until, problems = parsed
+    return Directive(ids, reason, until, span, "resource", resource_id, problems=problems)
+
+
+def collect_directives(comments: dict[str, list[Any]], graph: ResourceGraph) -> list[Directive]:
+    out: list[Directive] = []
+    for file, items in comments.items():
+        for c in items:
+            parsed = parse_directive(c.text)
+            if parsed is None:
+                continue
+            ids, reason, until, problems = parsed
+            out.append(Directive(ids, reason, until, Span(file, c.line, c.column, c.line, c.column + len(c.text)), "line", problems=problems, whole_line=c.whole_line))
+    for res in graph:
+        if res.format == "cloudformation":
+            meta = res.attrs.get("Metadata")
+            seawall = meta.get("seawall") if isinstance(meta, dict) else None
+            entries = seawall.get("ignore") if isinstance(seawall, dict) else None
+            if entries is None:
+                continue
+            entries = entries if isinstance(entries, list) else [entries]
+            for i, entry in enumerate(entries):
+                span = locate(res, ("Metadata", "seawall", "ignore", i) if isinstance(seawall.get("ignore"), list) else ("Metadata", "seawall", "ignore"))
+                out.append(_directive_from_value(entry, span, res.id))
+        elif res.format == "kubernetes":
+            meta = res.attrs.get("metadata")
+            ann = meta.get("annotations") if isinstance(meta, dict) else None
+            for key, value in (ann.items() if isinstance(ann, dict) else ()):
+                if str(key).startswith("seawall.dev/ignore"):
+                    out.append(_directive_from_value(value, locate(res, ("metadata", "annotations", key)), res.id))
+    return out
+
+
+def _covers(d: Directive, f: Finding) -> bool:
+    if d.scope == "resource":
+        return d.resource_id == f.resource_id
+    if d.span.file != f.span.file:
+        return False
+    line = d.span.line
+    if line == f.span.line or (d.whole_line and line == f.span.line - 1):
+        return True
+    header = f.resource_span
+    return header is not None and header.file == d.span.file and (line == header.line or (d.whole_line and line == header.line - 1))
+
+
+@dataclass
+class SuppressionPolicy:
+    require_reason: bool = True
+    unsuppressible: frozenset[str] = frozenset()
+    per_path_ignores: tuple[Any, ...] = ()
+    known_rules: frozenset[str] = frozenset()
+    ran_rules: frozenset[str] | None = None  # rules that ran; an unused-check needs them to have run
+    today: _dt.date = field(default_factory=_dt.date.today)
+
+
+def _meta(span: Span, message: str, severity: Severity = Severity.LOW) -> Finding:
+    return Finding(
+        rule_id=META_RULE,
+        severity=severity,
+        title=META_TITLE,
+        message=message,
+        span=span,
+        resource="",
+        remediation=META_FIX,
+        value=message,
+    )
+
+
+def apply_suppressions(findings: list[Finding], directives: list[Directive], policy: SuppressionPolicy) -> list[Finding]:
+    """The findings with their suppressions decided, plus the reports about the suppressions."""
+    out: list[Finding] = []
+    reports: list[Finding] = []
+    for d in directives:
+        unknown = [r for r in d.rules if policy.known_rules and r not in policy.known_rules]
+        if unknown:
+            d.problems.append(f"names unknown rule id {', '.join(unknown)}")
+        if policy.require_reason and not d.reason and d.rules:
+            d.problems.append("gives no reason, so it does not suppress anything (write why after the rule ids)")
+    for f in findings:
+        if f.suppression is not None:
+            out.append(f)
+            continue
+        decided = None
+        extra: list[Evidence] = []
+        for d in directives:
+            if f.rule_id not in d.rules or not _covers(d, f):
+                continue
+            d.used = True
+            if f.rule_id in policy.unsuppressible:
+                extra.append(Evidence(f"the suppression at {d.span.file}:{d.span.line} does not apply: {f.rule_id} may not be suppressed inline", d.span))
+                reports.append(_meta(d.span, f"{f.rule_id} may not be suppressed inline (configuration 'unsuppressible'); the finding stands", Severity.MEDIUM))
+                continue
+            if policy.require_reason and not d.reason:
+                extra.append(Evidence(f"the suppression at {d.span.file}:{d.span.line} gives no reason, so it does not count", d.span))
+                continue
+            if d.until:
+                try:
+                    expired = _dt.date.fromisoformat(d.until) < policy.today
+                except ValueError:
+                    expired = False
+                if expired:
+                    extra.append(Evidence(f"the suppression at {d.span.file}:{d.span.line} expired on {d.until}", d.span))
+                    continue
+            decided = Suppression("inline", d.reason or "(no reason given)", d.span, d.until)
+            break
+        if decided is None:
+            decided = _path_ignore(f, policy)
+        if decided is not None:
+            f = replace(f, suppression=decided)
+        elif extra:
+            f = replace(f, evidence=f.evidence + tuple(extra))
+        out.append(f)
+    for d in directives:
+        for problem in dict.fromkeys(d.problems):
+            reports.append(_meta(d.span, f"suppression {problem}", Severity.MEDIUM if "reason" in problem else Severity.LOW))
+        ran = policy.ran_rules is None or any(r in policy.ran_rules for r in d.rules)
+        if not d.used and not d.problems and ran:
+            ids = ", ".join(d.rules)
+            reports.append(_meta(d.span, f"unused suppression: no finding of {ids} here to suppress (remove it)"))
+    return out + reports
+
+
+def _path_ignore(f: Finding, policy: SuppressionPolicy) -> Suppression | None:
+    path = f.span.file.replace(os.sep, "/")
+    for entry in policy.per_path_ignores:
+        if f.rule_id in entry.rules and any(fnmatch.fnmatch(path, g) or fnmatch.fnmatch(path, "*/" + g.lstrip("/")) for g in entry.paths):
+            return Suppression("config", entry.reason)
+    return None
+
+
+def known_rule_ids(ids: Iterable[str]) -> frozenset[str]:
+    return frozenset(ids) | {META_RULE}

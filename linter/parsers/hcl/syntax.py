@@ -263,6 +263,7 @@ class Comment:
     line: int
     column: int
     text: str
+    whole_line: bool = False  # nothing but whitespace before it on its line
 
 
 @dataclass(slots=True)
@@ -313,6 +314,7 @@ def parse_hcl(text: str, path: str) -> HclFile:
     except RecursionError:
         raise HclSyntaxError("expression nested too deeply to analyse", 1, 1) from None
     builder = _Builder(path)
+    builder.lines = text.split("\n")
     try:
         body = builder.body(tree.children[0])
     except RecursionError:
@@ -353,6 +355,7 @@ class _Builder:
     def __init__(self, path: str, line_offset: int = 0, first_line_col_offset: int = 0) -> None:
         self.path = path
         self.comments: list[Comment] = []
+        self.lines: list[str] = []
         # for expressions re-parsed out of a heredoc: where the snippet sits in the file
         self.line_offset = line_offset
         self.col_offset = first_line_col_offset
@@ -436,7 +439,9 @@ class _Builder:
             line = tok.line + before.count("\n")
             col = (len(before) - before.rfind("\n")) if "\n" in before else tok.column + offset
             line, col = self._pos(line, col)
-            self.comments.append(Comment(line, col, text.rstrip("\n")))
+            source = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
+            whole = not source[: col - 1].strip()
+            self.comments.append(Comment(line, col, text.rstrip("\n"), whole))
 
     def attribute(self, tree: Any) -> Attribute:
         name_node, _eq, expr_node = tree.children[0], tree.children[1], tree.children[2]
