@@ -21,3 +21,22 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert m, "README must show the test command in a sh block after <!-- test-command -->"
     ci = (ROOT / ".ci" / "run").read_text()
     assert m.group(1).strip() in ci
+
+
+def test_custom_rule_example_in_the_readme_works(tmp_path) -> None:
+    from linter.config import RunConfig
+    from linter.engine import run
+    from linter.ruleset import load_rules
+
+    readme = (ROOT / "README.md").read_text()
+    m = re.search(r"`security/seawall-rules/(acme-[a-z-]+)\.yaml`:\n\n```yaml\n(.*?)```", readme, re.S)
+    assert m, "the README shows one complete custom rule"
+    rules_dir = tmp_path / "rules"
+    rules_dir.mkdir()
+    (rules_dir / f"{m.group(1)}.yaml").write_text(m.group(2))
+    project = tmp_path / "p"
+    project.mkdir()
+    (project / "main.tf").write_text('resource "aws_s3_bucket" "a" {\n  tags = { Owner = "x" }\n}\nresource "aws_s3_bucket" "b" {}\n')
+    (project / "t.yaml").write_text('AWSTemplateFormatVersion: "2010-09-09"\nResources:\n  B:\n    Type: AWS::S3::Bucket\n')
+    result = run(RunConfig(paths=[str(project)], select=[m.group(1)]), load_rules([str(rules_dir)]))
+    assert sorted(f.resource for f in result.findings) == ["B", "aws_s3_bucket.b"]
