@@ -29,7 +29,7 @@ def test_custom_rule_example_in_the_readme_works(tmp_path) -> None:
     from linter.ruleset import load_rules
 
     readme = (ROOT / "README.md").read_text()
-    m = re.search(r"`security/seawall-rules/(acme-[a-z-]+)\.yaml`:\n\n```yaml\n(.*?)```", readme, re.S)
+    m = re.search(r"`security/seawall-rules/(acme-[a-z0-9-]+)\.yaml`:\n\n```yaml\n(.*?)```", readme, re.S)
     assert m, "the README shows one complete custom rule"
     rules_dir = tmp_path / "rules"
     rules_dir.mkdir()
