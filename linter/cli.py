@@ -139,32 +139,53 @@ def _build(ctx: click.Context, params: dict[str, Any]) -> tuple[Any, Any]:
     return config, rules
 
 
+_FORMAT_NAMES = ["text", "json", "sarif", "junit", "github", "gitlab", "markdown"]
+
+
+def _output_files(values: tuple[str, ...]) -> list[tuple[str, str]]:
+    out = []
+    for value in values:
+        fmt, sep, path = value.partition("=")
+        if not sep or fmt not in _FORMAT_NAMES or not path:
+            raise click.BadParameter(f"{value!r}: expected FORMAT=PATH with FORMAT one of {', '.join(_FORMAT_NAMES)}", param_hint="--output-file")
+        out.append((fmt, path))
+    return out
+
+
+def _write(path: str, text: str) -> None:
+    try:
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError as exc:
+        raise click.FileError(path, exc.strerror) from None
+
+
 @main.command()
 @_scan_options
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format.")
+@click.option("--format", "fmt", type=click.Choice(_FORMAT_NAMES), default="text", show_default=True, help="Output format.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write the report to FILE instead of standard output.")
+@click.option("--output-file", "output_files", multiple=True, metavar="FORMAT=PATH", help="Also write a report in FORMAT to PATH; repeatable (one scan feeds code scanning and the log).")
 @click.option("--fail-on", type=_SeverityType(), default="low", show_default=True, help="Lowest severity that makes the exit code 1.")
 @click.option("--baseline", type=click.Path(dir_okay=False, exists=True), help="Report and fail only on findings that are not in this baseline file.")
 @click.pass_context
-def scan(ctx: click.Context, fmt: str, output: str | None, **params: Any) -> None:
+def scan(ctx: click.Context, fmt: str, output: str | None, output_files: tuple[str, ...], **params: Any) -> None:
     """Scan Terraform, CloudFormation and Kubernetes in PATHS (files or directories; default:
     the current directory; '-' reads manifests or a template from standard input)."""
     from linter.baseline import BaselineError
     from linter.engine import run
     from linter.outputs import renderer
 
+    extra = _output_files(output_files)
     config, rules = _build(ctx, params)
     try:
         result = run(config, rules, debug=params["debug"])
     except BaselineError as exc:
         raise click.UsageError(str(exc)) from None
     report = renderer(fmt)(result, rules)
+    for extra_fmt, path in extra:
+        _write(path, renderer(extra_fmt)(result, rules))
     if output:
-        try:
-            with open(output, "w", encoding="utf-8") as fh:
-                fh.write(report)
-        except OSError as exc:
-            raise click.FileError(output, exc.strerror) from None
+        _write(output, report)
     else:
         sys.stdout.write(report)
     if result.errors:
@@ -191,6 +212,14 @@ def baseline(ctx: click.Context, output: str, **params: Any) -> None:
     for e in result.errors:
         click.echo(f"{e.file}:{e.line}:{e.column}: ERROR {e.message}", err=True)
     sys.exit(EXIT_ERROR if result.errors else EXIT_CLEAN)
+
+
+@main.command()
+def lsp() -> None:
+    """Run the language server (LSP over standard input and output) for editors."""
+    from linter.lsp import main as serve
+
+    serve()
 
 
 @main.group(invoke_without_command=True)

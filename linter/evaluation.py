@@ -13,6 +13,7 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+from linter.fixes import make_fix
 from linter.graph import Resource, ResourceGraph
 from linter.locate import locate, value_at
 from linter.model import Evidence, Finding, InputError, Path, Severity, Span, Suppression, format_path
@@ -139,6 +140,8 @@ def to_finding(rule: Rule, hit: Hit, sensitivity: SensitivityPolicy | None = Non
     evidence = list(dict.fromkeys(evidence))  # the same step twice says nothing more
     variant = holder.meta.get("variant")
     conditions = tuple(sorted(f"{what} is {'true' if value else 'false'}" for what, value in variant.items())) if variant else ()
+    spec = rule.fixes.get(holder.format)
+    fix = make_fix(spec, holder, path, span) if spec is not None and hit.span is None else None
     return Finding(
         rule_id=rule.id,
         severity=severity,
@@ -156,4 +159,5 @@ def to_finding(rule: Rule, hit: Hit, sensitivity: SensitivityPolicy | None = Non
         suppression=suppression,
         resource_id=holder.id,
         resource_span=holder.span,
+        fix=fix,
     )

@@ -99,6 +99,15 @@ class Suppression:
 
 
 @dataclass(frozen=True, slots=True)
+class Fix:
+    """Replace the text of ``span`` with ``replacement`` (a whole ``key = value`` entry)."""
+
+    span: Span
+    replacement: str
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
     rule_id: str
     severity: Severity
@@ -120,6 +129,7 @@ class Finding:
     # the resource holding the setting: its graph id and its header (for whole-resource suppressions)
     resource_id: str = ""
     resource_span: Span | None = None
+    fix: Fix | None = None
 
     @property
     def active(self) -> bool:

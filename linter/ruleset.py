@@ -40,6 +40,15 @@ class Clause:
     when: Condition | None
 
 
+@dataclass(frozen=True)
+class FixSpec:
+    """A safe fix: set the reported attribute (one of ``attributes``) to ``value``."""
+
+    attributes: tuple[str, ...]
+    value: Any
+    title: str
+
+
 @dataclass
 class Rule:
     id: str
@@ -56,6 +65,7 @@ class Rule:
     source: str = ""
     builtin: bool = True
     check: Callable[..., Iterable[Any]] | None = field(default=None, repr=False)
+    fixes: dict[str, FixSpec] = field(default_factory=dict)
 
     @property
     def formats(self) -> tuple[str, ...]:
@@ -161,6 +171,14 @@ def parse_rule(data: Any, file: str, builtin: bool) -> Rule:
         source=file,
         builtin=builtin,
         check=check,
+        fixes={
+            fmt: FixSpec(
+                (spec["attribute"],) if isinstance(spec["attribute"], str) else tuple(spec["attribute"]),
+                spec["value"],
+                spec.get("title", ""),
+            )
+            for fmt, spec in data.get("fix", {}).items()
+        },
     )
 
 

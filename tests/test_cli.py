@@ -138,3 +138,15 @@ def test_rules_list_and_show() -> None:
     assert show.returncode == 0
     assert "How to fix it" in show.stdout and "https://docs.aws.amazon.com" in show.stdout
     assert seawall("rules", "show", "no-such-rule").returncode == 2
+
+
+def test_safe_fixes_are_offered_only_for_literal_values(tmp_path: Path) -> None:
+    from linter.config import RunConfig
+    from linter.engine import run
+
+    (tmp_path / "main.tf").write_text(PUBLIC + 'variable "acl" {\n  default = "public-read"\n}\nresource "aws_s3_bucket" "v" {\n  acl = var.acl\n}\n')
+    fixes = {f.resource: f.fix for f in run(RunConfig(paths=[str(tmp_path)])).findings}
+    assert fixes["aws_s3_bucket.v"] is None  # fixed where the variable is set, not here
+    fix = fixes["aws_s3_bucket.b"]
+    assert fix is not None and fix.replacement == 'acl = "private"'
+    assert (fix.span.line, fix.span.column, fix.span.end_column) == (3, 3, 25)

@@ -1,4 +1,8 @@
-"""Reporters: one module per ``--format``, each with ``render(result, rules) -> str``."""
+"""Reporters: one module per ``--format``, each with ``render(result, rules) -> str``.
+
+A reporter only formats: it never scans, filters or decides exit codes. Reporters are
+imported when used, so a scan pays only for the format it prints.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,11 @@ from linter.ruleset import RuleSet
 FORMATS = {
     "text": "linter.outputs.text",
     "json": "linter.outputs.json",
+    "sarif": "linter.outputs.sarif",
+    "junit": "linter.outputs.junit",
+    "github": "linter.outputs.github",
+    "gitlab": "linter.outputs.gitlab",
+    "markdown": "linter.outputs.markdown",
 }
 
 
