@@ -167,8 +167,9 @@ def _write(path: str, text: str) -> None:
 @click.option("--output-file", "output_files", multiple=True, metavar="FORMAT=PATH", help="Also write a report in FORMAT to PATH; repeatable (one scan feeds code scanning and the log).")
 @click.option("--fail-on", type=_SeverityType(), default="low", show_default=True, help="Lowest severity that makes the exit code 1.")
 @click.option("--baseline", type=click.Path(dir_okay=False, exists=True), help="Report and fail only on findings that are not in this baseline file.")
+@click.option("--new-only", "new_only_ref", metavar="BASE_REF", help="Report and fail only on findings not present at this git revision (e.g. origin/main).")
 @click.pass_context
-def scan(ctx: click.Context, fmt: str, output: str | None, output_files: tuple[str, ...], **params: Any) -> None:
+def scan(ctx: click.Context, fmt: str, output: str | None, output_files: tuple[str, ...], new_only_ref: str | None, **params: Any) -> None:
     """Scan Terraform, CloudFormation and Kubernetes in PATHS (files or directories; default:
     the current directory; '-' reads manifests or a template from standard input)."""
     from linter.baseline import BaselineError
@@ -179,6 +180,13 @@ def scan(ctx: click.Context, fmt: str, output: str | None, output_files: tuple[s
     config, rules = _build(ctx, params)
     try:
         result = run(config, rules, debug=params["debug"])
+        if new_only_ref:
+            from linter.newonly import NewOnlyError, new_only
+
+            try:
+                result = new_only(config, rules, new_only_ref, result)
+            except NewOnlyError as exc:
+                raise click.UsageError(str(exc)) from None
     except BaselineError as exc:
         raise click.UsageError(str(exc)) from None
     report = renderer(fmt)(result, rules)

@@ -26,6 +26,7 @@ class Inventory:
     # when files are named explicitly, findings are reported for those files only
     report_only: set[str] | None = None
     report_dirs: list[str] = field(default_factory=list)
+    report_modules: set[str] = field(default_factory=set)  # directories whose own files are reported
     errors: list[InputError] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
     exclude: list[str] = field(default_factory=list)
@@ -38,6 +39,8 @@ class Inventory:
 
     def reported(self, file: str) -> bool:
         if self.report_only is None or file in self.report_only:
+            return True
+        if (os.path.dirname(file) or ".") in self.report_modules:
             return True
         return any(file.startswith(d.rstrip(os.sep) + os.sep) or d == "." for d in self.report_dirs)
 
@@ -69,18 +72,29 @@ def discover(paths: list[str], overrides: dict[str, str] | None = None, exclude:
             inv.errors.append(InputError(path, 1, 1, "no such file or directory", "read"))
     if explicit_files:
         # a named .tf file still loads its whole module for context, but only the named
-        # files (and the directories named beside them) are reported
+        # files (and the directories named beside them) are reported. A named variables
+        # file changes what its module's resources are, so its module is reported.
         inv.report_only = explicit_files
         inv.report_dirs = [_norm(p) for p in paths if os.path.isdir(p)]
+        inv.report_modules = {os.path.dirname(f) or "." for f in explicit_files if f.endswith((".tfvars", ".tfvars.json"))}
     inv.documents = sorted(set(inv.documents))
     return inv
 
 
 def _add_file(path: str, root: str, inv: Inventory) -> None:
-    if path.endswith(".tf"):
-        inv.terraform_dirs.setdefault(os.path.dirname(path) or ".", root)
+    if path.endswith((".tf", ".tfvars", ".tfvars.json")):
+        directory = os.path.dirname(path) or "."
+        if path.endswith(".tf") or any(n.endswith(".tf") for n in _listdir(directory)):
+            inv.terraform_dirs.setdefault(directory, root)
     elif path.endswith(DOCUMENT_SUFFIXES):
         inv.documents.append(path)
+
+
+def _listdir(directory: str) -> list[str]:
+    try:
+        return os.listdir(directory)
+    except OSError:
+        return []
 
 
 def _walk(top: str, inv: Inventory) -> None:

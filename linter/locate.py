@@ -3,7 +3,9 @@
 Parsers keep a span on every entry of every container (:class:`PDict`/:class:`PList`),
 including inside JSON documents that keep their structure (:class:`JsonString`). The
 location of a path is the span of the deepest entry that exists; a missing setting lands
-on its nearest parent, and in the end on the resource header.
+on its nearest parent, and in the end on the resource header. A value that reached the
+resource through a variable is located where it is used (the attribute); the finding's
+evidence names where it was set.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ def locate(resource: Resource, path: Path) -> Span:
     for part in path:
         if isinstance(node, JsonString):
             node = node.decoded
+        if node is not resource.attrs and isinstance(node, (PDict, PList)) and node.via_variable:
+            break  # the value came through a variable: report where it is used, not where it was written
         if isinstance(node, dict) and isinstance(part, str):
             if isinstance(node, PDict) and part in node.spans:
                 span = node.spans[part]

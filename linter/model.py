@@ -81,7 +81,7 @@ class Evidence:
 class Suppression:
     """Why a finding does not count: declared intended, or silenced with a reason."""
 
-    kind: str  # intended | inline | config | baseline
+    kind: str  # intended | inline | config | baseline | preexisting
     reason: str
     span: Span | None = None  # where it is declared
     until: str | None = None  # ISO date after which it lapses
@@ -92,6 +92,7 @@ class Suppression:
             "inline": "suppressed inline",
             "config": "ignored by configuration",
             "baseline": "in the baseline",
+            "preexisting": "not new",
         }.get(self.kind, self.kind)
         where = f" ({self.span.file}:{self.span.line})" if self.span else ""
         until = f" until {self.until}" if self.until else ""

@@ -145,33 +145,46 @@ class PDict(dict):  # type: ignore[type-arg]
     positioned parent.
     """
 
-    __slots__ = ("span", "spans")
+    __slots__ = ("span", "spans", "via_variable")
 
     def __init__(self, *args: Any, span: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.span = span
         self.spans: dict[Any, Any] = {}
+        # set on a value that reached its place through a variable: its spans are where the
+        # value was written (a tfvars line), which the finding's evidence shows instead
+        self.via_variable = False
 
     def __reduce__(self) -> Any:
-        return (_rebuild_pdict, (dict(self), self.span, self.spans))
+        return (_rebuild_pdict, (dict(self), self.span, self.spans, self.via_variable))
 
 
 class PList(list):  # type: ignore[type-arg]
-    __slots__ = ("span", "spans")
+    __slots__ = ("span", "spans", "via_variable")
 
-    def __init__(self, items: Any = (), span: Any = None, spans: Any = None) -> None:
+    def __init__(self, items: Any = (), span: Any = None, spans: Any = None, via_variable: bool = False) -> None:
         super().__init__(items)
         self.span = span
         self.spans: list[Any] = list(spans) if spans is not None else []
+        self.via_variable = via_variable
 
     def __reduce__(self) -> Any:
-        return (PList, (list(self), self.span, self.spans))
+        return (PList, (list(self), self.span, self.spans, self.via_variable))
 
 
-def _rebuild_pdict(items: dict[Any, Any], span: Any, spans: dict[Any, Any]) -> PDict:
+def _rebuild_pdict(items: dict[Any, Any], span: Any, spans: dict[Any, Any], via_variable: bool = False) -> PDict:
     out = PDict(items, span=span)
     out.spans = spans
+    out.via_variable = via_variable
     return out
+
+
+def mark_via_variable(value: Any) -> Any:
+    """Mark the outer container of a variable's value (see ``PDict.via_variable``)."""
+    target = value.decoded if isinstance(value, JsonString) else value
+    if isinstance(target, (PDict, PList)):
+        target.via_variable = True
+    return value
 
 
 class JsonString(str):

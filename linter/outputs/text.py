@@ -25,7 +25,8 @@ def render(result: ScanResult, rules: RuleSet) -> str:
         if f.remediation:
             lines.append(f"    fix: {first_sentence(f.remediation)}")
     for f in result.findings:
-        if f.suppression is not None:
+        # accepted and suppressed findings are listed; baseline and pre-existing ones only counted
+        if f.suppression is not None and f.suppression.kind not in ("baseline", "preexisting"):
             lines.append(f"{f.span.file}:{f.span.line}:{f.span.column}: accepted {f.rule_id} {f.message} [{f.suppression.describe()}]")
     for e in result.errors:
         lines.append(f"{e.file}:{e.line}:{e.column}: ERROR {e.message}")
@@ -46,9 +47,17 @@ def summary_line(result: ScanResult) -> str:
     text = f"{n} finding{'s' if n != 1 else ''}"
     if n:
         text += f" ({', '.join(parts)}) in {files} file{'s' if files != 1 else ''}"
-    accepted = len(result.findings) - n
+    kinds: dict[str, int] = {}
+    for f in result.findings:
+        if f.suppression is not None:
+            kinds[f.suppression.kind] = kinds.get(f.suppression.kind, 0) + 1
+    accepted = sum(v for k, v in kinds.items() if k not in ("baseline", "preexisting"))
     if accepted:
         text += f"; {accepted} accepted"
+    if kinds.get("baseline"):
+        text += f"; {kinds['baseline']} in the baseline"
+    if kinds.get("preexisting"):
+        text += f"; {kinds['preexisting']} not new"
     text += f"; {result.files_scanned} file{'s' if result.files_scanned != 1 else ''} and {result.resources} resource{'s' if result.resources != 1 else ''} scanned"
     if result.errors:
         text += f"; {len(result.errors)} input error{'s' if len(result.errors) != 1 else ''}"

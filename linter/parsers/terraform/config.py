@@ -65,7 +65,7 @@ def load_module_dir(directory: str, max_bytes: int, overrides: dict[str, str] | 
         return config
     parsed: list[HclFile | InputError] = []
     for name in names:
-        path = os.path.join(directory, name)
+        path = os.path.normpath(os.path.join(directory, name))
         if not os.path.isfile(path):
             continue
         if overrides and path in overrides:

@@ -19,7 +19,7 @@ from linter.parsers.hcl import syntax as s
 from linter.parsers.hcl.evaluate import EvalError, Evaluator, Namespace, walk_traversals
 from linter.parsers.hcl.functions import FUNCTIONS, FunctionError, to_number, to_string
 from linter.parsers.terraform.config import ModuleConfig
-from linter.values import JsonString, PDict, PList, Unknown, display
+from linter.values import JsonString, PDict, PList, Unknown, display, mark_via_variable
 
 MAX_INSTANCES = 1_000  # count / for_each expansions beyond this are analysed as one unknown instance
 META_ARGUMENTS = frozenset({"count", "for_each", "depends_on", "provider", "providers"})
@@ -102,12 +102,13 @@ class ModuleInstance:
 
     # ------------------------------------------------------------------ variables
     def _typed(self, name: str, value: Any) -> Any:
-        """The value converted by the variable's type constraint (optional attributes filled in)."""
+        """The value converted by the variable's type constraint (optional attributes filled
+        in), marked as coming through a variable."""
         from linter.parsers.terraform.types import convert
 
         block = self.config.variables.get(name)
         type_attr = block.body.attributes.get("type") if block is not None else None
-        return convert(value, type_attr.expr) if type_attr is not None else value
+        return mark_via_variable(convert(value, type_attr.expr) if type_attr is not None else value)
 
     def _init_variables(self) -> None:
         for name, block in self.config.variables.items():
