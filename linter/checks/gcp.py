@@ -349,3 +349,223 @@ def iam_check(
                 severity=severity(grant) if severity is not None else None,
                 value=grant.members,
             )
+
+
+# --------------------------------------------------------------------------- storage ACLs
+
+PUBLIC_PREDEFINED_ACLS = {
+    "publicread": "anyone on the internet can read",
+    "publicreadwrite": "anyone on the internet can read and write",
+    "authenticatedread": "anyone with a Google account can read",
+}
+
+
+def acl_grants(res: Resource) -> list[tuple[Path, Any, str]]:
+    """(path, value, meaning) of each public ACL entry written in a storage ACL resource."""
+    out: list[tuple[Path, Any, str]] = []
+    attrs = res.attrs
+    predefined = attrs.get("predefined_acl")
+    if isinstance(predefined, str) and predefined.strip().lower() in PUBLIC_PREDEFINED_ACLS:
+        out.append((("predefined_acl",), predefined, f'predefined ACL "{predefined}": {PUBLIC_PREDEFINED_ACLS[predefined.strip().lower()]}'))
+    entries = attrs.get("role_entity")
+    for i, entry in enumerate(entries if isinstance(entries, list) else []):
+        if not isinstance(entry, str) or ":" not in entry:
+            continue
+        role, _, entity = entry.partition(":")
+        member = public_member(entity)
+        if member:
+            out.append((("role_entity", i), entry, f"ACL entry {role.strip().upper()} for {WHO[member]}"))
+    entity = attrs.get("entity")
+    member = public_member(entity)
+    if member:
+        role = attrs.get("role")
+        out.append((("entity",), entity, f"ACL entry {role if isinstance(role, str) else 'access'} for {WHO[member]}"))
+    return out
+
+
+def acl_neutralised(graph: ResourceGraph, bucket: Resource | None, holder: Resource) -> list[Evidence] | None:
+    """Evidence that the bucket ignores or rejects public ACLs, or None when nothing does.
+
+    Unknown settings count as neutralising (an unknown value never makes a finding)."""
+    for test in (uniform_access, prevention_enforced):
+        verdict, evidence = test(graph, bucket, holder)
+        if verdict is not False:
+            return evidence
+    return None
+
+
+# --------------------------------------------------------------------------- networks
+
+
+def open_ranges(values: Any) -> tuple[bool | None, list[int]]:
+    """Whether a list of address ranges covers the whole internet, and which entries do."""
+    from linter.conditions import world_networks
+
+    if isinstance(values, Unknown):
+        return None, []
+    items = values if isinstance(values, list) else [values]
+    return world_networks(items)
+
+
+@dataclass
+class FirewallOpening:
+    """What one internet-open firewall rule allows: the worst port range and all of them."""
+
+    holder: Resource
+    path: Path  # the source ranges that cover the internet
+    cidrs: list[str]
+    severity: Severity
+    why: str  # the worst port range, in words
+    ports: list[str]  # every allowed protocol/port, in words
+    defaulted: bool = False  # no source given: Google Cloud uses 0.0.0.0/0
+
+    def describe(self) -> str:
+        return ", ".join(self.ports)
+
+
+def _port_ranges(protocol: Any, ports: Any) -> list[tuple[int | None, int | None, bool, str]]:
+    """(from, to, all ports, text) for one allow entry (a protocol and its ports)."""
+    from linter.checks.network import parse_port_range
+
+    proto = str(protocol).strip().lower() if isinstance(protocol, (str, int)) else None
+    if proto in ("icmp", "1", "ipv6-icmp", "58", "icmpv6"):
+        return []  # ping is not a service
+    if proto in ("all", "-1"):
+        return [(0, 65535, True, "all protocols and ports")]
+    label = proto if proto is not None else "(unknown protocol)"
+    if proto not in (None, "tcp", "udp", "sctp", "6", "17", "132"):
+        return [(0, 65535, True, f"protocol {label}")]
+    if ports is None or (isinstance(ports, list) and not ports):
+        return [(0, 65535, True, f"all {label} ports")]
+    if isinstance(ports, Unknown):
+        return [(None, None, False, f"{label} ports not known")]
+    out = []
+    for p in ports if isinstance(ports, list) else [ports]:
+        lo, hi, all_ports = parse_port_range(p)
+        text = f"{label}/{p}" if not isinstance(p, Unknown) else f"{label} port not known"
+        out.append((lo, hi, all_ports, text))
+    return out
+
+
+def grade_allows(entries: list[tuple[Any, Any]]) -> tuple[Severity, str, list[str]] | None:
+    """The worst severity over (protocol, ports) pairs, why, and every range in words; None for web ports only."""
+    from linter.checks.network import port_severity
+
+    order = {Severity.CRITICAL: 0, Severity.HIGH: 1, Severity.MEDIUM: 2, Severity.LOW: 3}
+    worst: tuple[Severity, str] | None = None
+    texts: list[str] = []
+    for protocol, ports in entries:
+        for lo, hi, all_ports, text in _port_ranges(protocol, ports):
+            texts.append(text)
+            graded = port_severity(lo, hi, all_ports)
+            if graded is None:
+                continue
+            if worst is None or order[graded[0]] < order[worst[0]]:
+                worst = (graded[0], text if all_ports else graded[1])
+    if worst is None:
+        return None
+    return worst[0], worst[1], texts
+
+
+def firewall_opening(res: Resource) -> FirewallOpening | None:
+    """The internet-open ingress a VPC firewall rule or a firewall policy rule allows, if any."""
+    attrs = res.attrs
+    direction = attrs.get("direction")
+    if isinstance(direction, Unknown) or _truth(attrs.get("disabled")) is not False:
+        return None
+    if isinstance(direction, str) and direction.strip().upper() != "INGRESS":
+        return None
+    if res.type == "google_compute_firewall":
+        if direction is None:
+            pass  # INGRESS is the default
+        sources = attrs.get("source_ranges")
+        defaulted = False
+        if sources is None or (isinstance(sources, list) and not sources):
+            # with no source at all, Google Cloud applies the rule to 0.0.0.0/0
+            if attrs.get("source_tags") or attrs.get("source_service_accounts"):
+                return None
+            if any(isinstance(attrs.get(k), Unknown) for k in ("source_tags", "source_service_accounts", "source_ranges")):
+                return None
+            defaulted = True
+            path: Path = ()
+            cidrs = ["0.0.0.0/0 (default when no source is set)"]
+        else:
+            truth, idx = open_ranges(sources)
+            if truth is not True:
+                return None
+            items = sources if isinstance(sources, list) else [sources]
+            cidrs = [str(items[i]) for i in idx]
+            path = ("source_ranges",)
+        allows = attrs.get("allow")
+        if not isinstance(allows, list) or not allows:
+            return None
+        entries = [(a.get("protocol"), a.get("ports")) for a in allows if isinstance(a, dict)]
+    else:
+        if direction is None:
+            return None  # required on policy rules; not known here
+        action = attrs.get("action")
+        if not isinstance(action, str) or action.strip().lower() != "allow":
+            return None
+        match = value_at(attrs, ("match", 0))
+        if not isinstance(match, dict):
+            return None
+        truth, idx = open_ranges(match.get("src_ip_ranges") or [])
+        if truth is not True:
+            return None
+        items = match.get("src_ip_ranges")
+        cidrs = [str(items[i]) for i in idx]
+        path = ("match", 0, "src_ip_ranges")
+        defaulted = False
+        configs = match.get("layer4_configs")
+        if not isinstance(configs, list) or not configs:
+            return None
+        entries = [(c.get("ip_protocol"), c.get("ports")) for c in configs if isinstance(c, dict)]
+    graded = grade_allows(entries)
+    if graded is None:
+        return None
+    severity, why, texts = graded
+    return FirewallOpening(res, path, cidrs, severity, why, texts, defaulted)
+
+
+FIREWALL_TYPES = (
+    "google_compute_firewall",
+    "google_compute_firewall_policy_rule",
+    "google_compute_network_firewall_policy_rule",
+    "google_compute_region_network_firewall_policy_rule",
+)
+
+
+# --------------------------------------------------------------------------- Cloud SQL
+
+IPCONF: Path = ("settings", 0, "ip_configuration", 0)
+
+
+def sql_public_ip(graph: ResourceGraph, db: Resource) -> tuple[bool | None, Path, list[Evidence]]:
+    """Whether a Cloud SQL instance has a public IPv4 address, where that is decided, and why."""
+    blocked, evidence = org_policy(graph, db, "sql.restrictPublicIp")
+    if blocked is not False:
+        return False if blocked else None, (), evidence
+    settings = value_at(db.attrs, ("settings", 0))
+    if isinstance(settings, Unknown) or isinstance(value_at(db.attrs, IPCONF), Unknown):
+        return None, (), []
+    value = value_at(db.attrs, IPCONF + ("ipv4_enabled",))
+    t = _truth(value) if value is not None else True
+    if t is not True:
+        return t, (), []
+    if value is not None:
+        return True, IPCONF + ("ipv4_enabled",), []
+    where = IPCONF if value_at(db.attrs, IPCONF) is not None else ("settings", 0) if settings is not None else ()
+    return True, where, [Evidence("ipv4_enabled is not set, and Cloud SQL assigns a public IPv4 address by default")]
+
+
+def sql_open_networks(db: Resource) -> tuple[bool | None, list[tuple[Path, str]]]:
+    """Authorized networks of a Cloud SQL instance that together cover the internet."""
+    networks = value_at(db.attrs, IPCONF + ("authorized_networks",))
+    if isinstance(networks, Unknown):
+        return None, []
+    entries = networks if isinstance(networks, list) else []
+    values = [e.get("value") if isinstance(e, dict) else e for e in entries]
+    truth, idx = open_ranges(values)
+    if truth is not True:
+        return truth, []
+    return True, [(IPCONF + ("authorized_networks", i, "value"), str(values[i])) for i in idx]

@@ -1,0 +1,31 @@
+"""Bigtable table IAM lets anyone read or write the table (grants to allUsers / allAuthenticatedUsers)."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from linter.checks import Hit
+from linter.checks.gcp import PublicGrant, grade, iam_check
+from linter.graph import ResourceGraph
+from linter.model import Severity
+from linter.ruleset import Rule
+
+# role patterns -> severity (None: not an exposure); other roles keep the rule's severity
+ROLES: list[tuple[tuple[str, ...], Severity | None]] = [
+    (('roles/bigtable.viewer',), Severity.MEDIUM),
+]
+
+
+def check(graph: ResourceGraph, rule: Rule) -> Iterator[Hit]:
+    def severity(grant: PublicGrant) -> Severity | None:
+        return grade(grant.role, [(p, s) for p, s in ROLES if s is not None])
+
+    yield from iam_check(
+        graph,
+        ('google_bigtable_table',),
+        'Bigtable table',
+        'table',
+        ('google_bigtable_table',),
+        severity=severity,
+        consequence='anyone can use the table with that role',
+    )
