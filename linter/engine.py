@@ -14,8 +14,10 @@ from linter.config import RunConfig
 from linter.discover import Inventory, classify_document, discover
 from linter.evaluation import evaluate_rules
 from linter.graph import ResourceGraph
+from linter.internal import set_debug
 from linter.model import Evidence, Finding, Note, ScanResult
 from linter.parsers.base import ParseOutput
+from linter.redact import redact
 from linter.ruleset import RuleSet, load_rules
 from linter.sensitivity import SensitivityPolicy
 from linter.suppress import META_RULE, SuppressionPolicy, apply_suppressions, collect_directives, known_rule_ids
@@ -95,6 +97,7 @@ def _load_plan(plan: str, source_dir: str | None, config: RunConfig) -> ParseOut
 
 
 def run(config: RunConfig, rules: RuleSet | None = None, debug: bool = False) -> ScanResult:
+    set_debug(debug)
     all_rules = rules if rules is not None else load_rules(config.rule_dirs)
     parsed, inventory = parse_inputs(config)
     graph = ResourceGraph(parsed.resources)
@@ -121,13 +124,19 @@ def run(config: RunConfig, rules: RuleSet | None = None, debug: bool = False) ->
         findings, stale = apply_baseline(findings, config.baseline)
         notes.extend(stale)
     return ScanResult(
-        findings=sorted(findings, key=lambda f: (f.sort_key(), f.message)),
-        errors=sorted(set(parsed.errors + rule_errors), key=lambda e: e.sort_key()),
-        notes=sorted(set(notes), key=lambda n: n.sort_key()),
+        findings=sorted((_redacted(f) for f in findings), key=lambda f: (f.sort_key(), f.message)),
+        errors=sorted({replace(e, message=redact(e.message)) for e in parsed.errors + rule_errors}, key=lambda e: e.sort_key()),
+        notes=sorted({replace(n, message=redact(n.message)) for n in notes}, key=lambda n: n.sort_key()),
         files_scanned=len(set(parsed.files)),
         resources=len(graph),
         stats={**parsed.stats, "edges": graph.edge_count(), "unknown_values": sum(count_unknown(r.attrs) for r in graph)},
     )
+
+
+def _redacted(f: Finding) -> Finding:
+    """No output shows a value that looks like a secret (see linter/redact.py)."""
+    evidence = tuple(replace(e, message=redact(e.message)) for e in f.evidence)
+    return replace(f, message=redact(f.message), evidence=evidence)
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:

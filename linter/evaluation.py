@@ -9,12 +9,12 @@ origins and the module call chain.
 
 from __future__ import annotations
 
-import traceback
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from linter.fixes import make_fix
 from linter.graph import Resource, ResourceGraph
+from linter.internal import internal_error
 from linter.locate import locate, value_at
 from linter.model import Evidence, Finding, InputError, Path, Severity, Span, Suppression, format_path
 from linter.ruleset import Rule, RuleSet
@@ -54,10 +54,7 @@ def evaluate_rules(
         try:
             hits = list(rule.check(graph, rule)) if rule.check is not None else list(_declarative(graph, rule))
         except Exception as exc:  # noqa: BLE001 - one broken rule must not stop the scan
-            detail = traceback.format_exc() if debug else f"{type(exc).__name__}: {exc}"
-            errors.append(
-                InputError(rule.source, 1, 1, f"internal error in rule {rule.id}: {detail} (please report this)", "internal")
-            )
+            errors.append(internal_error(rule.source, exc, f"running rule {rule.id}"))
             continue
         override = (severities or {}).get(rule.id)
         for hit in hits:

@@ -69,6 +69,39 @@ class Converter:
         except yaml.constructor.ConstructorError:
             return node.value  # an unknown tag: keep the text
 
+    def convert_node(self, node: Any, depth: int = 0) -> Any:
+        """Like :meth:`convert`, but CloudFormation's short-form tags (``!Ref``, ``!Sub``…)
+        become the intrinsic functions they stand for."""
+        tag = getattr(node, "tag", "") or ""
+        if tag.startswith("!") and not tag.startswith("!!"):
+            name = tag[1:]
+            node_copy = type(node)("tag:yaml.org,2002:" + {"ScalarNode": "str", "SequenceNode": "seq", "MappingNode": "map"}[type(node).__name__], node.value, node.start_mark, node.end_mark)
+            inner = self.convert_node(node_copy, depth + 1)
+            if name == "GetAtt" and isinstance(inner, str):
+                inner = PList(inner.split(".", 1), span=self.span(node.start_mark, node.end_mark))
+            key = name if name in ("Ref", "Condition") else f"Fn::{name}"
+            out = PDict({key: inner}, span=self.span(node.start_mark, node.end_mark))
+            out.spans[key] = out.span
+            return out
+        if isinstance(node, yaml.MappingNode):
+            self.constructor.flatten_mapping(node)
+            out = PDict(span=self.span(node.start_mark, node.end_mark))
+            for key_node, value_node in node.value:
+                key = self.convert(key_node, depth + 1)
+                if isinstance(key, (dict, list)):
+                    key = str(key)
+                entry = self.span(key_node.start_mark, value_node.end_mark)
+                if key in out:
+                    self.duplicates.append(DuplicateKey(str(key), entry))
+                out[key] = self.convert_node(value_node, depth + 1)
+                out.spans[key] = entry
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            items = [self.convert_node(child, depth + 1) for child in node.value]
+            spans = [self.span(child.start_mark, child.end_mark) for child in node.value]
+            return PList(items, span=self.span(node.start_mark, node.end_mark), spans=spans)
+        return self.convert(node, depth)
+
 
 def json_with_positions(text: str, file: str, mapper: Mapper | None = None) -> Any:
     """Parse JSON text into positioned values; None when it is not a JSON document."""

@@ -50,9 +50,20 @@ def read_source(path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
     try:
         size = os.path.getsize(path)
         if size > max_bytes:
-            raise SourceError(f"file is {size:,} bytes, over the {max_bytes:,}-byte limit; skipped", kind="read")
+            raise SourceError(f"file is {size:,} bytes, over the {max_bytes:,}-byte limit (max-file-size); skipped", kind="skipped")
         with open(path, "rb") as fh:
             data = fh.read(max_bytes + 1)
     except OSError as exc:
         raise SourceError(f"cannot read: {exc.strerror or exc}", kind="read") from None
     return decode_source(data)
+
+
+def source_problem(path: str, exc: SourceError) -> object:
+    """A SourceError as what the output shows: a note for a file skipped on purpose (too
+    large), an input error for one that could not be read."""
+    from linter.model import InputError, Note
+
+    if exc.kind == "skipped":
+        return Note(path, 1, exc.message)
+    return InputError(path, exc.line, exc.column, exc.message, exc.kind)
+

@@ -48,6 +48,27 @@ def contains_unknown(value: Any, _depth: int = 0) -> bool:
     return False
 
 
+MAX_STRING = 1_000_000  # characters in one evaluated string
+MAX_NODES = 200_000  # values in one evaluated attribute, counted as if shared parts were copied
+
+
+def expanded_size(value: Any, limit: int = MAX_NODES) -> int:
+    """How many values ``value`` holds, counting shared sub-values every time they occur
+    (as a JSON dump or a walk would); stops counting just past ``limit``."""
+    stack = [value]
+    n = 0
+    while stack and n <= limit:
+        v = stack.pop()
+        n += 1
+        if isinstance(v, dict):
+            stack.extend(v.values())
+        elif isinstance(v, (list, tuple)):
+            stack.extend(v)
+        elif isinstance(v, str) and hasattr(v, "decoded"):
+            stack.append(v.decoded)
+    return n
+
+
 def count_unknown(value: Any) -> int:
     """How many values inside ``value`` are Unknown (JSON documents included)."""
     stack = [value]

@@ -26,3 +26,11 @@ class ParseOutput:
         self.comments.update(other.comments)
         for key, value in other.stats.items():
             self.stats[key] = self.stats.get(key, 0) + value
+
+    def problem(self, item: object) -> None:
+        """Record an InputError or a Note."""
+        if isinstance(item, Note):
+            self.notes.append(item)
+        elif isinstance(item, InputError):
+            self.errors.append(item)
+

@@ -14,7 +14,7 @@ import os
 from typing import Any
 
 from linter.graph import Resource
-from linter.model import Evidence, InputError, Path, Span
+from linter.model import Evidence, InputError, Note, Path, Span
 from linter.parsers.base import ParseOutput
 from linter.parsers.cloudformation.intrinsics import (
     MAX_UNDECIDED,
@@ -24,7 +24,8 @@ from linter.parsers.cloudformation.intrinsics import (
     origins_for,
     parameter_origin,
 )
-from linter.sources import SourceError, read_source
+from linter.internal import internal_error
+from linter.sources import SourceError, read_source, source_problem
 from linter.values import PDict, PList, Unknown
 
 MAX_NODES = 2_000_000
@@ -77,10 +78,13 @@ class _Converter:
         return node
 
 
-def decode_template(text: str, path: str) -> PDict:
+def decode_template(text: str, path: str, duplicates: list[Note] | None = None) -> PDict:
     from cfnlint.decode import decode_str
 
     template, matches = decode_str(text)
+    if template is None and matches and all("Duplicate found" in m.message for m in matches):
+        # CloudFormation accepts a key written twice and uses the last one; so do we, and say so
+        return _decode_last_wins(text, path, duplicates)
     if template is None or matches:
         first = matches[0] if matches else None
         message = first.message if first is not None else "not a valid template"
@@ -91,6 +95,32 @@ def decode_template(text: str, path: str) -> PDict:
         raise TemplateError("a template must be a mapping")
     doc = _Converter(path).convert(template, Span(path, 1))
     assert isinstance(doc, PDict)
+    return doc
+
+
+def _decode_last_wins(text: str, path: str, duplicates: list[Note] | None) -> PDict:
+    import yaml
+
+    from linter.positioned import Converter
+    from linter.yamlsafe import SafeLoader, check_node_budget
+
+    loader = SafeLoader(text.replace("\t", " "))
+    try:
+        node = loader.get_single_node()
+    except yaml.YAMLError as exc:
+        raise TemplateError(f"invalid template: {exc}") from None
+    finally:
+        loader.dispose()
+    if node is None:
+        raise TemplateError("a template must be a mapping")
+    check_node_budget(node)
+    converter = Converter(path)
+    doc = converter.convert_node(node)
+    if not isinstance(doc, PDict):
+        raise TemplateError("a template must be a mapping")
+    for dup in converter.duplicates:
+        if duplicates is not None:
+            duplicates.append(Note(path, dup.span.line, f"duplicate key {dup.key!r}; the last one is used, as CloudFormation does"))
     return doc
 
 
@@ -148,14 +178,20 @@ def load_cloudformation(paths: list[str], max_bytes: int, param_file: str | None
         out.files.append(path)
         try:
             text = overrides[path] if overrides and path in overrides else read_source(path, max_bytes)
-            doc = decode_template(text, path)
+            doc = decode_template(text, path, out.notes)
         except SourceError as exc:
-            out.errors.append(InputError(path, exc.line, exc.column, exc.message, exc.kind))
+            out.problem(source_problem(path, exc))
             continue
         except TemplateError as exc:
             out.errors.append(InputError(path, exc.line, exc.column, exc.message, "parse"))
             continue
-        out.resources.extend(template_resources(doc, path, given, param_file))
+        except Exception as exc:  # noqa: BLE001 - one template must not stop the scan
+            out.errors.append(internal_error(path, exc))
+            continue
+        try:
+            out.resources.extend(template_resources(doc, path, given, param_file))
+        except Exception as exc:  # noqa: BLE001
+            out.errors.append(internal_error(path, exc, "evaluating this template"))
     return out
 
 

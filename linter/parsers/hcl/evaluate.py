@@ -22,7 +22,7 @@ from linter.parsers.hcl.functions import (
     to_number,
     to_string,
 )
-from linter.values import JsonString, PDict, PList, Unknown, hcl_equal, is_number
+from linter.values import MAX_STRING, JsonString, PDict, PList, Unknown, hcl_equal, is_number
 
 MAX_ITERATIONS = 10_000
 
@@ -53,17 +53,39 @@ class Namespace:
 RootResolver = Callable[[str, s.Variable], Any]
 
 
+class BudgetExceeded(Exception):
+    pass
+
+
+class Budget:
+    """A bound on the evaluation work of one module instance, so that hostile code (nested
+    loops over large ranges, self-feeding expansions) stops with a note instead of hanging."""
+
+    def __init__(self, max_steps: int = 2_000_000) -> None:
+        self.max_steps = max_steps
+        self.steps = 0
+        self.exhausted = False
+
+
 class Evaluator:
-    def __init__(self, root: RootResolver, functions: Mapping[str, Callable[..., Any]] | None = None) -> None:
+    def __init__(
+        self, root: RootResolver, functions: Mapping[str, Callable[..., Any]] | None = None, budget: Budget | None = None
+    ) -> None:
         self.root = root
         self.functions: Mapping[str, Callable[..., Any]] = functions if functions is not None else FUNCTIONS
+        self.budget = budget or Budget()
 
     # -- entry point
     def eval(self, expr: s.Expr, env: Mapping[str, Any] | None = None) -> Any:
+        if self.budget.exhausted:
+            return EvalError("not evaluated: the evaluation budget of this module was used up")
         try:
             value = self._eval(expr, env or {})
         except RecursionError:
             return EvalError("expression nested too deeply")
+        except BudgetExceeded:
+            self.budget.exhausted = True
+            return EvalError(f"evaluation stopped after {self.budget.max_steps:,} steps")
         return self._materialize(value)
 
     def _materialize(self, value: Any) -> Any:
@@ -72,6 +94,10 @@ class Evaluator:
         return value
 
     def _eval(self, e: s.Expr, env: Mapping[str, Any]) -> Any:
+        budget = self.budget
+        budget.steps += 1
+        if budget.steps > budget.max_steps:
+            raise BudgetExceeded
         method = _DISPATCH.get(type(e))
         if method is None:  # pragma: no cover - every node type has a handler
             return EvalError(f"unsupported expression {type(e).__name__}")
@@ -121,10 +147,14 @@ class Evaluator:
             if unknowns:
                 return unknowns[0]
             return text
-        unknown = self._render(parts, env, out)
+        sink = _Text()
+        try:
+            unknown = self._render(parts, env, sink)
+        except _TooLarge:
+            return EvalError(f"string too large (over {MAX_STRING:,} characters)")
         if unknown is not None:
             return unknown
-        return "".join(out)
+        return "".join(sink)
 
     def _render(self, parts: list[s.TemplatePart], env: Mapping[str, Any], out: list[str]) -> Unknown | None:
         for part in parts:
@@ -265,7 +295,10 @@ class Evaluator:
                 if isinstance(arg, Unknown):
                     return arg
         try:
-            return fn(*args)
+            result = fn(*args)
+            if isinstance(result, str) and len(result) > MAX_STRING:
+                return EvalError(f"{name}(): result too large (over {MAX_STRING:,} characters)")
+            return result
         except _UnknownArg as exc:
             return exc.value
         except FunctionError as exc:
@@ -410,6 +443,26 @@ class Evaluator:
             else:
                 object_out[ks] = item
         return tuple_out if e.key_expr is None else object_out
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class _Text(list):  # type: ignore[type-arg]
+    """Rendered template pieces, refusing to grow past MAX_STRING characters."""
+
+    __slots__ = ("size",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.size = 0
+
+    def append(self, piece: str) -> None:
+        self.size += len(piece)
+        if self.size > MAX_STRING:
+            raise _TooLarge
+        super().append(piece)
 
 
 def _positioned_json(text: str, rendered: list[str], e: s.Template) -> Any:

@@ -20,7 +20,7 @@ import math
 import re
 from typing import Any, Callable
 
-from linter.values import JsonString, Unknown, contains_unknown, hcl_equal, is_number, type_name
+from linter.values import MAX_NODES, JsonString, Unknown, contains_unknown, expanded_size, hcl_equal, is_number, type_name
 
 MAX_COLLECTION = 10_000  # a bound on what one function may build (range, chunklist…)
 
@@ -127,6 +127,8 @@ def _json_text(v: Any) -> str:
 
 
 def f_jsonencode(v: Any) -> str:
+    if expanded_size(v) > MAX_NODES:
+        raise FunctionError(f"value too large to encode (over {MAX_NODES:,} elements)")
     text = _json_text(v)
     return JsonString(text, v) if contains_unknown(v) or isinstance(v, (dict, list)) else text
 

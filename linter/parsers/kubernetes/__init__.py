@@ -24,7 +24,8 @@ from linter.graph import Resource
 from linter.model import InputError, Note, Path, Span
 from linter.parsers.base import ParseOutput
 from linter.positioned import Converter
-from linter.sources import SourceError, read_source
+from linter.internal import internal_error
+from linter.sources import SourceError, read_source, source_problem
 from linter.values import PDict
 from linter.yamlsafe import SafeLoader, YamlBudgetError, check_node_budget
 
@@ -134,15 +135,23 @@ def load_kubernetes(paths: list[str], max_bytes: int, overrides: dict[str, str] 
         try:
             text = overrides[path] if overrides and path in overrides else read_source(path, max_bytes)
         except SourceError as exc:
-            out.errors.append(InputError(path, exc.line, exc.column, exc.message, exc.kind))
+            out.problem(source_problem(path, exc))
             continue
         counts: dict[str, int] = {}
-        for doc in _documents(text, path, out):
-            for obj in _objects(doc):
-                res = _resource(obj, path, counts)
-                if res is not None:
-                    out.resources.append(res)
-    link(out.resources)
+        try:
+            for doc in _documents(text, path, out):
+                for obj in _objects(doc):
+                    res = _resource(obj, path, counts)
+                    if res is not None:
+                        out.resources.append(res)
+        except RecursionError:
+            out.errors.append(InputError(path, 1, 1, "document nested too deeply to analyse", "parse"))
+        except Exception as exc:  # noqa: BLE001 - one file must not stop the scan
+            out.errors.append(internal_error(path, exc))
+    try:
+        link(out.resources)
+    except Exception as exc:  # noqa: BLE001
+        out.errors.append(internal_error(paths[0] if paths else "?", exc, "linking Kubernetes objects"))
     return out
 
 

@@ -13,14 +13,15 @@ import os
 from typing import Any
 
 from linter.graph import Resource
-from linter.model import Evidence, InputError, Span
+from linter.internal import internal_error
+from linter.model import Evidence, InputError, Note, Span
 from linter.parsers.base import ParseOutput
 from linter.parsers.hcl.evaluate import EvalError, Evaluator
 from linter.parsers.hcl.syntax import Template, Variable
 from linter.parsers.terraform.config import parse_file
 from linter.parsers.terraform.instance import ModuleInstance, Options, VarValue
 from linter.parsers.terraform.modules import ModuleLoader, is_local_source
-from linter.sources import SourceError, read_source
+from linter.sources import SourceError, read_source, source_problem
 from linter.values import Unknown, display
 
 
@@ -42,7 +43,10 @@ def load_terraform(
         if not config.files:
             continue
         inputs: dict[str, Any] = dict(_root_inputs(directory, var_files, max_bytes, out))
-        loader.instantiate(config, directory, inputs)
+        try:
+            loader.instantiate(config, directory, inputs)
+        except Exception as exc:  # noqa: BLE001 - one module must not stop the scan
+            out.errors.append(internal_error(directory, exc, "instantiating this module"))
     for config in loader.configs.values():
         out.errors.extend(config.errors)
         out.notes.extend(config.notes)
@@ -51,6 +55,11 @@ def load_terraform(
             out.files.append(f.path)
     for module in loader.instances:
         _collect(module, out)
+        if module.budget.exhausted:
+            where = module.config.files[0].path if module.config.files else module.config.dir
+            out.notes.append(
+                Note(where, 1, f"{module.prefix or 'root module'}: evaluation stopped after {module.budget.max_steps:,} steps; the remaining values are unknown")
+            )
     out.notes.extend(loader.notes)
     out.notes.extend(options.notes)
     out.stats["module_calls"] = loader.calls_instantiated
@@ -93,8 +102,18 @@ def root_modules(directories: list[str], loader: ModuleLoader) -> list[str]:
 
 
 def _collect(module: ModuleInstance, out: ParseOutput) -> None:
-    for inst in module.all_instances():
-        attrs = inst.attrs()
+    try:
+        instances = module.all_instances()
+    except Exception as exc:  # noqa: BLE001 - one module must not stop the scan
+        out.errors.append(internal_error(module.config.dir, exc, "evaluating this module"))
+        return
+    for inst in instances:
+        try:
+            attrs = inst.attrs()
+            refs = dict(inst.refs)
+        except Exception as exc:  # noqa: BLE001
+            out.errors.append(internal_error(inst.block.span.file, exc, f"evaluating {inst.address}", inst.block.span.line))
+            continue
         if isinstance(attrs, Unknown):  # pragma: no cover - a top-level body always evaluates
             continue
         rtype = inst.type if inst.mode == "managed" else "data." + inst.type
@@ -112,7 +131,7 @@ def _collect(module: ModuleInstance, out: ParseOutput) -> None:
                 attrs=attrs,
                 span=inst.block.header,
                 block_span=inst.block.span,
-                refs=dict(inst.refs),
+                refs=refs,
                 call_chain=module.call_chain,
                 origins=inst.origins_for,
                 meta=meta,
@@ -143,7 +162,7 @@ def load_tfvars(path: str, max_bytes: int, out: ParseOutput) -> dict[str, VarVal
         try:
             data = json.loads(read_source(path, max_bytes))
         except SourceError as exc:
-            out.errors.append(InputError(path, exc.line, exc.column, exc.message, exc.kind))
+            out.problem(source_problem(path, exc))
             return {}
         except ValueError as exc:
             out.errors.append(InputError(path, getattr(exc, "lineno", 1), getattr(exc, "colno", 1), f"invalid JSON: {exc}"))
@@ -155,8 +174,8 @@ def load_tfvars(path: str, max_bytes: int, out: ParseOutput) -> dict[str, VarVal
 
         return {k: VarValue(v, Evidence(f"var.{k} = {display(v)} (set in {label})", Span(path, 1))) for k, v in data.items()}
     parsed = parse_file(path, max_bytes)
-    if isinstance(parsed, InputError):
-        out.errors.append(parsed)
+    if isinstance(parsed, (InputError, Note)):
+        out.problem(parsed)
         return {}
     out.comments[path] = parsed.comments
     evaluator = Evaluator(_tfvars_root)

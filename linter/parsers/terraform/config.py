@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import Any
 
 from linter.model import InputError, Note
 from linter.parsers.hcl.syntax import Attribute, Block, HclFile, HclSyntaxError, parse_hcl
-from linter.sources import SourceError, read_source
+from linter.internal import internal_error
+from linter.sources import SourceError, read_source, source_problem
 
 
 @dataclass
@@ -29,11 +31,13 @@ def is_terraform_file(name: str) -> bool:
     return name.endswith(".tf")
 
 
-def parse_file(path: str, max_bytes: int) -> HclFile | InputError:
+def parse_file(path: str, max_bytes: int) -> HclFile | InputError | Note:
     try:
         text = read_source(path, max_bytes)
     except SourceError as exc:
-        return InputError(path, exc.line, exc.column, exc.message, exc.kind)
+        problem = source_problem(path, exc)
+        assert isinstance(problem, (InputError, Note))
+        return problem
     return parse_text(text, path)
 
 
@@ -42,17 +46,34 @@ def parse_text(text: str, path: str) -> HclFile | InputError:
         return parse_hcl(text, path)
     except HclSyntaxError as exc:
         return InputError(path, exc.line, exc.column, f"invalid HCL: {exc.message}", "parse")
+    except Exception as exc:  # noqa: BLE001 - one file must not stop the scan
+        return internal_error(path, exc)
 
 
-def build_config(directory: str, files: list[HclFile | InputError]) -> ModuleConfig:
+def build_config(directory: str, files: list[HclFile | InputError | Note]) -> ModuleConfig:
     config = ModuleConfig(dir=directory)
     for item in files:
         if isinstance(item, InputError):
             config.errors.append(item)
             continue
+        if isinstance(item, Note):
+            config.notes.append(item)
+            continue
         config.files.append(item)
         _index(config, item)
+        _report_redefined(config, item.body)
     return config
+
+
+def _report_redefined(config: ModuleConfig, body: Any, depth: int = 0) -> None:
+    """Terraform rejects an attribute written twice in one block; say so (the last one is used)."""
+    for attr in body.duplicates:
+        config.errors.append(
+            InputError(attr.span.file, attr.span.line, attr.span.column, f"attribute {attr.name!r} is defined twice in this block (Terraform rejects this); the last one is used", "parse")
+        )
+    if depth < 50:
+        for block in body.blocks:
+            _report_redefined(config, block.body, depth + 1)
 
 
 def load_module_dir(directory: str, max_bytes: int, overrides: dict[str, str] | None = None) -> ModuleConfig:
@@ -63,7 +84,7 @@ def load_module_dir(directory: str, max_bytes: int, overrides: dict[str, str] | 
         config = ModuleConfig(dir=directory)
         config.errors.append(InputError(directory, 1, 1, f"cannot read directory: {exc.strerror or exc}", "read"))
         return config
-    parsed: list[HclFile | InputError] = []
+    parsed: list[HclFile | InputError | Note] = []
     for name in names:
         path = os.path.normpath(os.path.join(directory, name))
         if not os.path.isfile(path):

@@ -16,10 +16,10 @@ from typing import Any, Callable, Iterator
 
 from linter.model import Evidence, Note, Span
 from linter.parsers.hcl import syntax as s
-from linter.parsers.hcl.evaluate import EvalError, Evaluator, Namespace, walk_traversals
+from linter.parsers.hcl.evaluate import Budget, EvalError, Evaluator, Namespace, walk_traversals
 from linter.parsers.hcl.functions import FUNCTIONS, FunctionError, to_number, to_string
 from linter.parsers.terraform.config import ModuleConfig
-from linter.values import JsonString, PDict, PList, Unknown, display, mark_via_variable
+from linter.values import MAX_NODES, JsonString, PDict, PList, Unknown, display, expanded_size, mark_via_variable
 
 MAX_INSTANCES = 1_000  # count / for_each expansions beyond this are analysed as one unknown instance
 META_ARGUMENTS = frozenset({"count", "for_each", "depends_on", "provider", "providers"})
@@ -77,7 +77,8 @@ class ModuleInstance:
         self.dir_chain: tuple[str, ...] = (config.dir,)  # module directories from the root
         functions = dict(FUNCTIONS)
         functions.update(self._file_functions())
-        self.evaluator = Evaluator(self._resolve_root, functions)
+        self.budget = Budget()
+        self.evaluator = Evaluator(self._resolve_root, functions, self.budget)
         self._init_variables()
 
     # ------------------------------------------------------------------ ids
@@ -471,6 +472,8 @@ class Instance:
 
     def _eval_attr(self, expr: s.Expr, env: dict[str, Any], ref_key: str) -> Any:
         value, deps = self.module.record(lambda: self.module.evaluator.eval(expr, env))
+        if isinstance(value, (dict, list)) and expanded_size(value) > MAX_NODES:
+            value = EvalError(f"value too large to analyse (over {MAX_NODES:,} elements)")
         deps = deps - {self.id}
         if deps:
             self._refs[ref_key] = self._refs.get(ref_key, frozenset()) | deps

@@ -22,7 +22,7 @@ from typing import Any
 from linter.graph import Resource
 from linter.model import Evidence, InputError, Span
 from linter.parsers.base import ParseOutput
-from linter.sources import SourceError, read_source
+from linter.sources import SourceError, read_source, source_problem
 from linter.values import PDict, PList, Unknown
 
 
@@ -115,12 +115,23 @@ def _positioned(value: Any, source: Any, fallback: Span) -> Any:
 
 def load_plan(path: str, max_bytes: int, source: dict[str, Resource] | None) -> ParseOutput:
     """Resources of a plan file; ``source`` maps addresses to the resources evaluated from the .tf files."""
+    try:
+        return _load_plan(path, max_bytes, source)
+    except RecursionError:
+        return ParseOutput(files=[path], errors=[InputError(path, 1, 1, "plan nested too deeply to analyse", "parse")])
+    except Exception as exc:  # noqa: BLE001 - one file must not stop the scan
+        from linter.internal import internal_error
+
+        return ParseOutput(files=[path], errors=[internal_error(path, exc)])
+
+
+def _load_plan(path: str, max_bytes: int, source: dict[str, Resource] | None) -> ParseOutput:
     out = ParseOutput(files=[path])
     try:
         text = read_source(path, max_bytes)
         plan = json.loads(text)
     except SourceError as exc:
-        out.errors.append(InputError(path, exc.line, exc.column, exc.message, exc.kind))
+        out.problem(source_problem(path, exc))
         return out
     except ValueError as exc:
         out.errors.append(InputError(path, getattr(exc, "lineno", 1), getattr(exc, "colno", 1), f"invalid JSON: {exc}"))
