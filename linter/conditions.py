@@ -115,7 +115,8 @@ def static_path(parts: tuple[Any, ...], base: Path = ()) -> Path:
 
 # --------------------------------------------------------------------------- internet ranges
 
-_WORLD_WORDS = frozenset({"*", "internet", "any", "0.0.0.0", "::"})
+# words that mean "any source" ("0.0.0.0" alone is a single host: Azure uses it for "Azure services")
+_WORLD_WORDS = frozenset({"*", "internet", "any"})
 _V4_ALL = ipaddress.ip_network("0.0.0.0/0")
 _V6_ALL = ipaddress.ip_network("::/0")
 

@@ -113,6 +113,10 @@ def _walk(top: str, inv: Inventory) -> None:
             full = _norm(os.path.join(dirpath, name))
             if inv.excluded(full):
                 continue
+            if not os.path.islink(full) and not os.path.isfile(full):
+                if full.endswith((".tf", ".tfvars") + DOCUMENT_SUFFIXES):
+                    inv.notes.append(Note(full, 1, "not a regular file (a pipe or device); not read"))
+                continue
             if os.path.islink(full):
                 target = os.path.realpath(full)
                 root = os.path.realpath(top)

@@ -152,7 +152,9 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
         first = group[0]
         cases = sorted({c for f in group for c in f.conditions})
         if not cases:
-            out.append(first)
+            # the same finding reached through several module calls: keep every call site
+            evidence = tuple(dict.fromkeys(e for f in group for e in f.evidence))
+            out.append(replace(first, evidence=evidence) if len(group) > 1 else first)
             continue
         if len(cases) >= first.condition_cases:
             out.append(replace(first, conditions=()))

@@ -12,7 +12,6 @@ import traceback
 
 from linter.model import InputError
 
-REPORT_URL = "https://github.com/seawall-iac/seawall/issues"
 _debug = False
 
 
@@ -27,6 +26,6 @@ def internal_error(file: str, exc: BaseException, what: str = "reading this file
         file,
         line,
         1,
-        f"internal error while {what}: {detail} (this is a bug in seawall: please report it at {REPORT_URL}; --debug shows the traceback)",
+        f"internal error while {what}: {detail} (this is a bug in seawall: please report it to its maintainers with this message; --debug shows the traceback)",
         "internal",
     )

@@ -76,8 +76,18 @@ def _report_redefined(config: ModuleConfig, body: Any, depth: int = 0) -> None:
             _report_redefined(config, block.body, depth + 1)
 
 
-def load_module_dir(directory: str, max_bytes: int, overrides: dict[str, str] | None = None) -> ModuleConfig:
-    """Parse every ``.tf`` file of ``directory``; ``overrides`` maps a path to text to use instead."""
+def _inside(path: str, root: str) -> bool:
+    real, base = os.path.realpath(path), os.path.realpath(root)
+    return real == base or real.startswith(base.rstrip(os.sep) + os.sep)
+
+
+def load_module_dir(
+    directory: str, max_bytes: int, overrides: dict[str, str] | None = None, scan_root: str | None = None
+) -> ModuleConfig:
+    """Parse every ``.tf`` file of ``directory``; ``overrides`` maps a path to text to use instead.
+
+    A symbolic link whose target is outside the scanned tree (and outside the module's own
+    directory) is not followed, with a note."""
     try:
         names = sorted(n for n in os.listdir(directory) if is_terraform_file(n))
     except OSError as exc:
@@ -87,6 +97,9 @@ def load_module_dir(directory: str, max_bytes: int, overrides: dict[str, str] | 
     parsed: list[HclFile | InputError | Note] = []
     for name in names:
         path = os.path.normpath(os.path.join(directory, name))
+        if os.path.islink(path) and not (_inside(path, directory) or (scan_root is not None and _inside(path, scan_root))):
+            parsed.append(Note(path, 1, "symbolic link out of the scanned tree (or broken); not followed"))
+            continue
         if not os.path.isfile(path):
             continue
         if overrides and path in overrides:

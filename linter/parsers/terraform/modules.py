@@ -50,7 +50,7 @@ class ModuleLoader:
         directory = os.path.normpath(directory)
         cfg = self.configs.get(directory)
         if cfg is None:
-            cfg = load_module_dir(directory, self.options.max_bytes, self.overrides)
+            cfg = load_module_dir(directory, self.options.max_bytes, self.overrides, self.options.scan_root)
             self.configs[directory] = cfg
         return cfg
 
