@@ -175,3 +175,5 @@ class ScanResult:
     resources: int = 0
     # how the graph came out: module calls instantiated, reference edges, values left Unknown
     stats: dict[str, int] = field(default_factory=dict)
+    # the git revision the findings were compared with (--new-only), if any
+    compared_with: str | None = None

@@ -82,4 +82,4 @@ def new_only(config: RunConfig, rules: RuleSet, base_ref: str, head: ScanResult)
         if f.suppression is None and fingerprint(f, repo) in known:
             f = replace(f, suppression=Suppression("preexisting", f"already present in {base_ref}"))
         marked.append(f)
-    return replace(head, findings=marked)
+    return replace(head, findings=marked, compared_with=base_ref)

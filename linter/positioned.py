@@ -44,9 +44,22 @@ class Converter:
         el, ec = self.mapper(end.line, end.column)
         return Span(self.file, sl, sc, el, ec)
 
-    def convert(self, node: Any, depth: int = 0) -> Any:
+    def convert(self, node: Any, depth: int = 0, cfn_tags: bool = False) -> Any:
+        """Nodes -> positioned values. With ``cfn_tags``, CloudFormation's short-form tags
+        (``!Ref``, ``!Sub``…) become the intrinsic functions they stand for."""
         if depth > 200:
             raise YamlBudgetError("document nested more than 200 levels deep", node.start_mark.line + 1, node.start_mark.column + 1)
+        tag = getattr(node, "tag", "") or ""
+        if cfn_tags and tag.startswith("!") and not tag.startswith("!!"):
+            name = tag[1:]
+            plain = {"ScalarNode": "str", "SequenceNode": "seq", "MappingNode": "map"}[type(node).__name__]
+            inner = self.convert(type(node)("tag:yaml.org,2002:" + plain, node.value, node.start_mark, node.end_mark), depth + 1, cfn_tags)
+            if name == "GetAtt" and isinstance(inner, str):
+                inner = PList(inner.split(".", 1), span=self.span(node.start_mark, node.end_mark))
+            key = name if name in ("Ref", "Condition") else f"Fn::{name}"
+            out = PDict({key: inner}, span=self.span(node.start_mark, node.end_mark))
+            out.spans[key] = out.span
+            return out
         if isinstance(node, yaml.MappingNode):
             self.constructor.flatten_mapping(node)  # resolves << merge keys
             out = PDict(span=self.span(node.start_mark, node.end_mark))
@@ -57,50 +70,17 @@ class Converter:
                 entry = self.span(key_node.start_mark, value_node.end_mark)
                 if key in out:
                     self.duplicates.append(DuplicateKey(str(key), entry))
-                out[key] = self.convert(value_node, depth + 1)
+                out[key] = self.convert(value_node, depth + 1, cfn_tags)
                 out.spans[key] = entry
             return out
         if isinstance(node, yaml.SequenceNode):
-            items = [self.convert(child, depth + 1) for child in node.value]
+            items = [self.convert(child, depth + 1, cfn_tags) for child in node.value]
             spans = [self.span(child.start_mark, child.end_mark) for child in node.value]
             return PList(items, span=self.span(node.start_mark, node.end_mark), spans=spans)
         try:
             return self.constructor.construct_object(node, deep=True)
         except yaml.constructor.ConstructorError:
             return node.value  # an unknown tag: keep the text
-
-    def convert_node(self, node: Any, depth: int = 0) -> Any:
-        """Like :meth:`convert`, but CloudFormation's short-form tags (``!Ref``, ``!Sub``…)
-        become the intrinsic functions they stand for."""
-        tag = getattr(node, "tag", "") or ""
-        if tag.startswith("!") and not tag.startswith("!!"):
-            name = tag[1:]
-            node_copy = type(node)("tag:yaml.org,2002:" + {"ScalarNode": "str", "SequenceNode": "seq", "MappingNode": "map"}[type(node).__name__], node.value, node.start_mark, node.end_mark)
-            inner = self.convert_node(node_copy, depth + 1)
-            if name == "GetAtt" and isinstance(inner, str):
-                inner = PList(inner.split(".", 1), span=self.span(node.start_mark, node.end_mark))
-            key = name if name in ("Ref", "Condition") else f"Fn::{name}"
-            out = PDict({key: inner}, span=self.span(node.start_mark, node.end_mark))
-            out.spans[key] = out.span
-            return out
-        if isinstance(node, yaml.MappingNode):
-            self.constructor.flatten_mapping(node)
-            out = PDict(span=self.span(node.start_mark, node.end_mark))
-            for key_node, value_node in node.value:
-                key = self.convert(key_node, depth + 1)
-                if isinstance(key, (dict, list)):
-                    key = str(key)
-                entry = self.span(key_node.start_mark, value_node.end_mark)
-                if key in out:
-                    self.duplicates.append(DuplicateKey(str(key), entry))
-                out[key] = self.convert_node(value_node, depth + 1)
-                out.spans[key] = entry
-            return out
-        if isinstance(node, yaml.SequenceNode):
-            items = [self.convert_node(child, depth + 1) for child in node.value]
-            spans = [self.span(child.start_mark, child.end_mark) for child in node.value]
-            return PList(items, span=self.span(node.start_mark, node.end_mark), spans=spans)
-        return self.convert(node, depth)
 
 
 def json_with_positions(text: str, file: str, mapper: Mapper | None = None) -> Any:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import fnmatch
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterable
 
 from linter.conditions import world_networks
 from linter.values import Unknown, decode_json_value
@@ -47,6 +47,11 @@ LIMITING_KEYS = frozenset(
         "sts:ExternalId",
         "token.actions.githubusercontent.com:sub",
         "sqs:SourceArn",
+        "s3:DataAccessPointAccount",
+        "s3:DataAccessPointArn",
+        "aws:Ec2InstanceSourceVpc",
+        "aws:PrincipalServiceNamesList",
+        "aws:PrincipalIsAWSService",
     )
 )
 
@@ -110,6 +115,8 @@ def _limits_who(operator: str, key: str, values: Any) -> bool:
     texts = [str(v) for v in items]
     if any(t.strip() in ("*", "") for t in texts):
         return False
+    if key.lower() == "aws:principalisawsservice":
+        return all(t.strip().lower() == "true" for t in texts)  # only AWS services themselves
     if key.lower() in ("aws:sourceip", "aws:vpcsourceip"):
         is_world, _ = world_networks(texts)
         return not is_world
@@ -157,11 +164,109 @@ def statements(document: Any) -> list[Any]:
     return []
 
 
+# condition operators that make a Deny apply to everyone *outside* the listed values
+_NEGATED_OPERATORS = (
+    "stringnotequals",
+    "stringnotequalsignorecase",
+    "stringnotlike",
+    "arnnotequals",
+    "arnnotlike",
+    "notipaddress",
+)
+
+
+def _applies_to_everyone(statement: dict[str, Any]) -> bool:
+    """A Deny that covers every caller: ``Principal: "*"``/``{"AWS": "*"}``, or a
+    ``NotPrincipal`` naming specific principals (everyone else is denied)."""
+    if "NotPrincipal" in statement:
+        named = statement.get("NotPrincipal")
+        values = [v for vs in named.values() for v in _as_list(vs)] if isinstance(named, dict) else _as_list(named)
+        return bool(values) and all(isinstance(v, str) and v.strip() not in ("*", "") for v in values)
+    principal = statement.get("Principal")
+    if principal == "*":
+        return True
+    if isinstance(principal, dict):
+        return any(v == "*" for v in _as_list(principal.get("AWS")))
+    return False
+
+
+def _denies_outsiders(statement: dict[str, Any]) -> str | None:
+    """When this Deny turns away everyone outside a named network, organisation or
+    account, the condition that says so; None otherwise."""
+    cond = statement.get("Condition")
+    if cond is None:
+        return "an unconditional Deny"
+    if not isinstance(cond, dict) or not cond:
+        return None
+    reasons = []
+    for operator, clauses in cond.items():
+        op = str(operator).lower()
+        if op.endswith("ifexists"):
+            op = op[: -len("ifexists")]
+        if op not in _NEGATED_OPERATORS or not isinstance(clauses, dict) or not clauses:
+            return None  # every clause must narrow the Deny to outsiders, or it denies less
+        for key, values in clauses.items():
+            if str(key).lower() not in LIMITING_KEYS:
+                return None
+            items = _as_list(values)
+            if not items or any(isinstance(v, Unknown) for v in items):
+                return None
+            texts = [str(v).strip() for v in items]
+            if any(t in ("*", "") for t in texts):
+                return None
+            if str(key).lower() in ("aws:sourceip", "aws:vpcsourceip") and world_networks(texts)[0]:
+                return None
+            reasons.append(f"{operator} {key}")
+    return ", ".join(reasons) if reasons else None
+
+
+def _covers(patterns: list[str], actions: Iterable[str]) -> bool:
+    lowered = [p.lower() for p in patterns if isinstance(p, str)]
+    for action in actions:
+        a = action.lower()
+        if not any(fnmatch.fnmatchcase(a, p) for p in lowered):
+            return False
+    return True
+
+
+def granted(grant: PublicGrant, actions: Iterable[str]) -> list[str]:
+    """Which of ``actions`` the grant's statement allows."""
+    wanted = list(actions)
+    st = grant.statement
+    if "NotAction" in st:
+        excluded = [str(a) for a in _as_list(st.get("NotAction")) if not isinstance(a, Unknown)]
+        return sorted(a for a in wanted if not action_matches(excluded, [a]))
+    patterns = [str(a) for a in _as_list(st.get("Action")) if not isinstance(a, Unknown)]
+    return action_matches(patterns, wanted)
+
+
+def taken_back(document: Any, grant: PublicGrant, actions: list[str]) -> str | None:
+    """The Deny statement (described) that turns every outsider away from ``actions``."""
+    if not actions:
+        return None
+    for i, st in enumerate(statements(document)):
+        if not isinstance(st, dict) or str(st.get("Effect", "")).lower() != "deny":
+            continue
+        if "NotAction" in st or not _applies_to_everyone(st):
+            continue
+        patterns = [str(a) for a in _as_list(st.get("Action")) if not isinstance(a, Unknown)]
+        if not _covers(patterns, actions):
+            continue
+        why = _denies_outsiders(st)
+        if why:
+            sid = st.get("Sid")
+            name = f'statement {i} ("{sid}")' if isinstance(sid, str) and sid else f"statement {i}"
+            return f"{name} denies everyone else ({why})"
+    return None
+
+
 def public_grants(policy: Any, sensitive_actions: frozenset[str] | None = None) -> list[PublicGrant]:
     """Statements of ``policy`` (text, JsonString or dict) that let anyone in.
 
     When ``sensitive_actions`` is given, a statement counts only if it allows one of them
-    (``NotAction`` allows everything it does not name).
+    (``NotAction`` allows everything it does not name). A grant that a Deny statement of the
+    same policy takes back from everyone outside a named network, organisation or account
+    (the documented way to write a private API or VPC-only policy) does not count.
     """
     document = decode_json_value(policy)
     out: list[PublicGrant] = []
@@ -189,7 +294,11 @@ def public_grants(policy: Any, sensitive_actions: frozenset[str] | None = None) 
             actions = [str(a) for a in _as_list(st.get("Action")) if not isinstance(a, Unknown)]
             if sensitive_actions is not None and not action_matches(actions, sensitive_actions):
                 continue
-        out.append(PublicGrant(i, st, base + (key,), actions, reason))
+        grant = PublicGrant(i, st, base + (key,), actions, reason)
+        taken = granted(grant, sensitive_actions) if sensitive_actions is not None else (["*"] if "NotAction" in st else actions)
+        if taken_back(document, grant, taken):
+            continue  # a Deny of the same policy turns every outsider away from these actions
+        out.append(grant)
     return out
 
 

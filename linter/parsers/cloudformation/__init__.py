@@ -115,7 +115,7 @@ def _decode_last_wins(text: str, path: str, duplicates: list[Note] | None) -> PD
         raise TemplateError("a template must be a mapping")
     check_node_budget(node)
     converter = Converter(path)
-    doc = converter.convert_node(node)
+    doc = converter.convert(node, cfn_tags=True)
     if not isinstance(doc, PDict):
         raise TemplateError("a template must be a mapping")
     for dup in converter.duplicates:

@@ -19,6 +19,7 @@ from typing import Any, Callable
 
 from linter.model import Evidence, Path, Span
 from linter.parsers.hcl.functions import FunctionError, to_string
+from linter.parsers.hcl.evaluate import UNKNOWN_MARK, mark_unknown
 from linter.values import JsonString, PDict, PList, Unknown, display
 
 MAX_UNDECIDED = 3
@@ -278,12 +279,23 @@ class Resolver:
                 logical = name.split(".", 1)[0]
                 value = self._ref_resource(logical, name) if logical in self.resource_ids else Unknown(f"{name} is not defined")
             if isinstance(value, Unknown):
-                unknown = unknown or value
-                return "${unknown}"
+                if unknown is None:
+                    unknown = value
+                return UNKNOWN_MARK
             return _text(value)
 
         text = _SUB.sub(replace, template)
-        return unknown if unknown is not None else text
+        if unknown is None:
+            return text
+        if text.lstrip().startswith(("{", "[")):
+            # a JSON document built with Sub (a policy with ${AWS::AccountId} in it): keep its
+            # structure, with only the values that hold an unknown part unknown
+            try:
+                decoded = json.loads(text)
+            except ValueError:
+                return unknown
+            return JsonString(text.replace(UNKNOWN_MARK, "${unknown}"), mark_unknown(decoded))
+        return unknown
 
 
 def _find_in_map_default(arg: list[Any]) -> Any:

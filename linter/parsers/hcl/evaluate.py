@@ -498,24 +498,24 @@ def _positioned_json(text: str, rendered: list[str], e: s.Template) -> Any:
     if decoded is None:
         return None
     if UNKNOWN_MARK in text:
-        decoded = _mark_unknown(decoded)
+        decoded = mark_unknown(decoded)
     return JsonString(text.replace(UNKNOWN_MARK, "${unknown}"), decoded)
 
 
 UNKNOWN_MARK = "__seawall_unknown__"
 
 
-def _mark_unknown(value: Any) -> Any:
+def mark_unknown(value: Any) -> Any:
     """Strings holding an unknown interpolation become Unknown (containers keep their spans)."""
     if isinstance(value, str):
         return Unknown("part of this value is not known") if UNKNOWN_MARK in value else value
     if isinstance(value, dict):
         for k in list(value):
-            value[k] = _mark_unknown(value[k])
+            value[k] = mark_unknown(value[k])
         return value
     if isinstance(value, list):
         for i, item in enumerate(value):
-            value[i] = _mark_unknown(item)
+            value[i] = mark_unknown(item)
         return value
     return value
 

@@ -318,14 +318,18 @@ class ModuleInstance:
             return os.path.isfile(safe_path(p))
 
         def f_templatefile(p: Any, variables: Any = None) -> Any:
-            text = f_file(p)
+            text = str(f_file(p))
+            shown = to_string(p)
+            shown = shown if os.path.isabs(shown) else os.path.normpath(os.path.join(self.config.dir, shown))
+            positions: list[tuple[int, int]] = []
             try:
-                parts = s.parse_template_text(text, to_string(p), 1, 1)
+                parts = s.parse_template_text(text, shown, 1, 1, positions=positions)
             except s.HclSyntaxError as exc:
                 raise FunctionError(f"template: {exc.message}") from None
             env = dict(variables) if isinstance(variables, dict) else {}
-            template = s.Template(parts, Span(to_string(p), 1))
-            return Evaluator(_no_references, self.evaluator.functions).eval(template, env)
+            # with positions, a template that renders to JSON keeps its structure and lines
+            template = s.Template(parts, Span(shown, 1), positions if len(positions) == len(parts) else None)
+            return Evaluator(_no_references, self.evaluator.functions, self.budget).eval(template, env)
 
         def f_abspath(p: Any) -> str:
             return to_string(p)

@@ -1,0 +1,87 @@
+"""``--format gitlab``: a GitLab Code Quality report (``artifacts:reports:codequality``).
+
+A JSON array with one issue per active finding (accepted, suppressed, baseline and
+pre-existing findings are left out: the merge request widget shows what needs work):
+
+- ``description``: the message; ``check_name``: the rule id;
+- ``fingerprint``: the baseline fingerprint relative to the current directory, so GitLab
+  matches an issue across commits when lines move (made unique within the report when two
+  findings share one, because GitLab keys issues by it);
+- ``severity``: critical is ``blocker``, high ``critical``, medium ``major``, low ``minor``;
+- ``location.path`` relative to the current directory (the project root in a job),
+  ``location.lines.begin`` (and ``end``);
+- ``categories: ["Security"]``, ``content.body`` (Markdown) with the evidence and the fix.
+
+Input errors have no place in the format; they make the exit code 2 and are printed by the
+other formats.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from typing import Any
+
+from linter.baseline import fingerprint
+from linter.model import Finding, ScanResult, Severity, format_path
+from linter.ruleset import RuleSet
+from linter.outputs.paths import report_path
+
+SEVERITIES = {Severity.CRITICAL: "blocker", Severity.HIGH: "critical", Severity.MEDIUM: "major", Severity.LOW: "minor"}
+
+
+def _code(text: str) -> str:
+    ticks = "`"
+    while ticks in text:
+        ticks += "`"
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{ticks}{pad}{text}{pad}{ticks}"
+
+
+def body(f: Finding) -> str:
+    lines = [f"**{f.title}** (`{f.rule_id}`, {f.severity})", "", " ".join(f.message.split())]
+    if f.resource:
+        where = f.resource + (f".{format_path(f.path)}" if f.path else "")
+        lines += ["", f"Resource: {_code(where)}"]
+    if f.evidence:
+        lines += ["", "Evidence:", ""]
+        for e in f.evidence:
+            at = f" ({_code(f'{report_path(e.span.file)}:{e.span.line}')})" if e.span else ""
+            lines.append(f"- {' '.join(e.message.split())}{at}")
+    if f.fix is not None:
+        lines += ["", f"Safe fix ({f.fix.title}): replace line {f.fix.span.line} with {_code(f.fix.replacement)}"]
+    if f.remediation:
+        lines += ["", "How to fix: " + " ".join(f.remediation.split())]
+    return "\n".join(lines)
+
+
+def issue(f: Finding, fp: str) -> dict[str, Any]:
+    return {
+        "type": "issue",
+        "engine_name": "seawall",
+        "check_name": f.rule_id,
+        "description": f"{f.rule_id}: {' '.join(f.message.split())}",
+        "categories": ["Security"],
+        "severity": SEVERITIES[f.severity],
+        "fingerprint": fp,
+        "location": {
+            "path": report_path(f.span.file),
+            "lines": {"begin": f.span.line, "end": max(f.span.end_line, f.span.line)},
+        },
+        "content": {"body": body(f)},
+    }
+
+
+def render(result: ScanResult, rules: RuleSet) -> str:
+    base = os.getcwd()
+    issues = []
+    seen: dict[str, int] = {}
+    for f in sorted((f for f in result.findings if f.active), key=lambda f: (f.sort_key(), f.message)):
+        fp = fingerprint(f, base)
+        n = seen.get(fp, 0)
+        seen[fp] = n + 1
+        if n:
+            fp = hashlib.sha256(f"{fp}\x1f{n}".encode()).hexdigest()[:32]
+        issues.append(issue(f, fp))
+    return json.dumps(issues, indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,14 @@
+"""Synapse workspace whose public endpoint is on and admits public addresses through firewall rules."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from linter.checks import Hit
+from linter.checks.azure import SYNAPSE_FIREWALL, public_endpoint_hits
+from linter.graph import ResourceGraph
+from linter.ruleset import Rule
+
+
+def check(graph: ResourceGraph, rule: Rule) -> Iterator[Hit]:
+    yield from public_endpoint_hits(graph, [SYNAPSE_FIREWALL], ("azurerm_synapse_workspace",), "Synapse workspace")
