@@ -66,6 +66,7 @@ def _scan_options(fn: Any) -> Any:
         click.option("--plan-source", type=click.Path(file_okay=False), help="Directory of the Terraform source of the plan JSON files scanned (default: the plan's own directory)."),
         click.option("--cfn-params", type=click.Path(dir_okay=False, exists=True), help='CloudFormation parameter values (JSON: {"Name": "value"} or the CLI\'s ParameterKey/ParameterValue list).'),
         click.option("--stdin-filename", default="stdin.yaml", show_default=True, help="Name to give the text read from standard input when a PATH is '-'."),
+        click.option("--no-cache", is_flag=True, help="Do not read or write the parse cache (in $SEAWALL_CACHE_DIR or ~/.cache/seawall)."),
         click.option("--example", is_flag=True, help="Scan the example project bundled with seawall (shows real findings)."),
         click.option("--debug", is_flag=True, help="Show tracebacks of internal errors."),
     ]
@@ -80,6 +81,9 @@ def _build(ctx: click.Context, params: dict[str, Any]) -> tuple[Any, Any]:
     from linter.ruleset import RuleError, load_rules
     from linter.suppress import META_RULE
 
+    from linter.cache import Cache, use
+
+    use(Cache(enabled=not params["no_cache"]))
     paths: tuple[str, ...] = params["paths"]
     if params["example"]:
         paths = paths + (example_dir(),)
@@ -136,6 +140,7 @@ def _build(ctx: click.Context, params: dict[str, Any]) -> tuple[Any, Any]:
             raise click.UsageError(f"standard input: {exc.message}") from None
         paths = tuple(name if p == "-" else p for p in paths)
     config.paths = list(paths) or ["."]
+    config.cache = not params["no_cache"]
     return config, rules
 
 

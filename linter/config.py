@@ -72,6 +72,8 @@ class RunConfig:
     per_path_ignores: list[PathIgnore] = field(default_factory=list)
     baseline: str | None = None
     config_file: str | None = None  # the file these settings came from, if any
+    cache: bool = True  # the on-disk parse cache (--no-cache turns it off)
+    workers: int = 0  # processes for parsing; 0: as many as the machine has cores
 
 
 CONFIG_NAMES = (".seawall.toml", "pyproject.toml")

@@ -10,6 +10,9 @@ import os
 from dataclasses import replace
 
 from linter.baseline import apply_baseline
+from linter.cache import Cache
+from linter.cache import current as current_cache
+from linter.cache import use as use_cache
 from linter.config import RunConfig
 from linter.discover import Inventory, classify_document, discover
 from linter.evaluation import evaluate_rules
@@ -98,6 +101,8 @@ def _load_plan(plan: str, source_dir: str | None, config: RunConfig) -> ParseOut
 
 def run(config: RunConfig, rules: RuleSet | None = None, debug: bool = False) -> ScanResult:
     set_debug(debug)
+    if current_cache().enabled != config.cache:
+        use_cache(Cache(enabled=config.cache))
     all_rules = rules if rules is not None else load_rules(config.rule_dirs)
     parsed, inventory = parse_inputs(config)
     graph = ResourceGraph(parsed.resources)

@@ -50,7 +50,10 @@ def evaluate_rules(
     findings: list[Finding] = []
     errors: list[InputError] = []
     policy = sensitivity or SensitivityPolicy()
+    present = set(graph.by_type)
     for rule in rules:
+        if not rule.types() & present:
+            continue  # nothing of the kinds this rule looks at: do not even load it
         try:
             hits = list(rule.check(graph, rule)) if rule.check is not None else list(_declarative(graph, rule))
         except Exception as exc:  # noqa: BLE001 - one broken rule must not stop the scan

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import importlib.util
 import json
 import os
 from dataclasses import dataclass, field
@@ -124,8 +125,27 @@ def validate_rule_data(data: Any, file: str) -> None:
         raise RuleError(file, _error_path(best) or _error_path(first), best.message)
 
 
-def parse_rule(data: Any, file: str, builtin: bool) -> Rule:
-    validate_rule_data(data, file)
+class _Companion:
+    """A rule's Python check, imported the first time the rule has something to look at."""
+
+    def __init__(self, module_name: str, file: str) -> None:
+        self.module_name = module_name
+        self.file = file
+        self._fn: Callable[..., Iterable[Any]] | None = None
+
+    def __call__(self, graph: Any, rule: Rule) -> Iterable[Any]:
+        if self._fn is None:
+            module = importlib.import_module(self.module_name)
+            fn = getattr(module, "check", None)
+            if not callable(fn):
+                raise RuleError(self.file, "check", f"{self.module_name} has no check(graph, rule) function")
+            self._fn = fn
+        return self._fn(graph, rule)
+
+
+def parse_rule(data: Any, file: str, builtin: bool, validated: bool = False) -> Rule:
+    if not validated:
+        validate_rule_data(data, file)
     stem = os.path.splitext(os.path.basename(file))[0]
     if data["id"] != stem:
         raise RuleError(file, "id", f"the id {data['id']!r} must equal the file name {stem!r}")
@@ -145,13 +165,9 @@ def parse_rule(data: Any, file: str, builtin: bool) -> Rule:
         if not builtin:
             raise RuleError(file, "check", "python checks are only allowed in seawall's built-in rules")
         module_name = "linter.rules." + stem.replace("-", "_")
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError as exc:
-            raise RuleError(file, "check", f"companion module {module_name} not found ({exc})") from None
-        check = getattr(module, "check", None)
-        if not callable(check):
-            raise RuleError(file, "check", f"{module_name} has no check(graph, rule) function")
+        if importlib.util.find_spec(module_name) is None:
+            raise RuleError(file, "check", f"companion module {module_name} not found")
+        check = _Companion(module_name, file)
     else:
         missing = [fmt for fmt, c in clauses.items() if c.when is None]
         if missing:
@@ -182,21 +198,24 @@ def parse_rule(data: Any, file: str, builtin: bool) -> Rule:
     )
 
 
-def load_rule_file(path: str, builtin: bool) -> Rule:
+def read_rule_data(path: str) -> Any:
     import yaml
 
     from linter.yamlsafe import load_yaml_bounded
 
     try:
         with open(path, encoding="utf-8") as fh:
-            data = load_yaml_bounded(fh.read())
+            return load_yaml_bounded(fh.read())
     except OSError as exc:
         raise RuleError(path, "", f"cannot read: {exc.strerror or exc}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else ""
         raise RuleError(path, where, f"invalid YAML: {getattr(exc, 'problem', None) or exc}") from None
-    return parse_rule(data, path, builtin)
+
+
+def load_rule_file(path: str, builtin: bool) -> Rule:
+    return parse_rule(read_rule_data(path), path, builtin)
 
 
 def builtin_dir() -> str:
@@ -221,12 +240,31 @@ def load_rules(extra_dirs: Iterable[str] = (), builtin: bool = True) -> RuleSet:
         sources.extend((f, True) for f in rule_files(builtin_dir()))
     for d in extra_dirs:
         sources.extend((f, False) for f in rule_files(d))
+    # rule files already read and checked against the schema, by path, size and mtime
+    from linter.cache import current
+
+    cache = current()
+    known: dict[str, tuple[int, int, Any]] = cache.get_blob("rules") or {}
+    changed = False
     seen: dict[str, str] = {}
     for path, is_builtin in sources:
-        rule = load_rule_file(path, is_builtin)
+        try:
+            st = os.stat(path)
+        except OSError as exc:
+            raise RuleError(path, "", f"cannot read: {exc.strerror or exc}") from None
+        entry = known.get(path)
+        if entry is not None and entry[0] == st.st_mtime_ns and entry[1] == st.st_size:
+            rule = parse_rule(entry[2], path, is_builtin, validated=True)
+        else:
+            data = read_rule_data(path)
+            rule = parse_rule(data, path, is_builtin)
+            known[path] = (st.st_mtime_ns, st.st_size, data)
+            changed = True
         for name in (rule.id, *rule.aliases):
             if name in seen:
                 raise RuleError(path, "id", f"the id {name!r} is already used by {seen[name]}")
             seen[name] = path
         rules.append(rule)
+    if changed:
+        cache.put_blob("rules", known)
     return RuleSet(rules)

@@ -12,6 +12,9 @@ from linter.model import ScanResult
 from linter.ruleset import RuleSet, load_rules
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# the tests never read or write the user's cache; subprocesses inherit this
+os.environ.setdefault("SEAWALL_CACHE_DIR", str(Path(__import__("tempfile").mkdtemp(prefix="seawall-test-cache-"))))
 FIXTURES = ROOT / "tests" / "fixtures"
 CORPUS = Path(os.environ.get("SEAWALL_CORPUS", ROOT.parent / "shared" / "corpus"))
 

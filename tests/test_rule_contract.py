@@ -108,3 +108,12 @@ def test_duplicate_ids_are_rejected(tmp_path: Path) -> None:
     (tmp_path / "aws-s3-bucket-public-acl.yaml").write_text(yaml.safe_dump(_rule_data(id="aws-s3-bucket-public-acl")))
     with pytest.raises(RuleError, match="already used"):
         load_rules([str(tmp_path)])
+
+
+def test_every_companion_imports_and_has_a_check(rules: RuleSet) -> None:
+    import importlib
+
+    for rule in rules:
+        if rule.check is not None:
+            module = importlib.import_module("linter.rules." + rule.id.replace("-", "_"))
+            assert callable(getattr(module, "check", None)), rule.id

@@ -144,11 +144,14 @@ def limiting_conditions(statement: dict[str, Any]) -> list[str]:
 
 
 def action_matches(patterns: list[str], actions: frozenset[str] | set[str] | list[str]) -> list[str]:
-    """Which of ``actions`` the statement's action patterns allow (case-insensitive globs)."""
+    """Which of ``actions`` the statement's action patterns allow (case-insensitive). Globs
+    work on both sides: a statement's ``s3:Get*`` allows ``s3:GetObject``, and a rule's
+    ``sts:AssumeRole*`` is allowed by a statement's ``sts:AssumeRoleWithWebIdentity``."""
     out = []
+    lowered = [p.lower() for p in patterns]
     for action in actions:
         a = action.lower()
-        if any(fnmatch.fnmatchcase(a, p.lower()) for p in patterns):
+        if any(fnmatch.fnmatchcase(a, p) or fnmatch.fnmatchcase(p, a) for p in lowered):
             out.append(action)
     return sorted(out)
 

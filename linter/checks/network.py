@@ -172,7 +172,7 @@ _CFN_RULE = (("CidrIp", "CidrIpv6"), "IpProtocol", ("FromPort", "ToPort"))
 def open_ingress_of_resource(res: Resource) -> list[OpenIngress]:
     """Internet-open ingress written in one resource (a group's inline rules or a rule resource)."""
     attrs = res.attrs
-    if res.type == "aws_security_group":
+    if res.type in ("aws_security_group", "aws_default_security_group"):
         out: list[OpenIngress] = []
         for i, rule in enumerate(attrs.get("ingress") or []):
             if isinstance(rule, dict):

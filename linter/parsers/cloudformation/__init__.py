@@ -79,6 +79,27 @@ class _Converter:
 
 
 def decode_template(text: str, path: str, duplicates: list[Note] | None = None) -> PDict:
+    """The template as positioned values (cached by content); a TemplateError when it is not one."""
+    from linter.cache import current
+
+    cache = current()
+    cached = cache.get("cfn", path, text)
+    if cached is None:
+        notes: list[Note] = []
+        try:
+            cached = ("ok", _decode(text, path, notes), notes)
+        except TemplateError as exc:
+            cached = ("error", (exc.message, exc.line, exc.column), [])
+        cache.put("cfn", path, text, cached)
+    status, value, notes = cached
+    if duplicates is not None:
+        duplicates.extend(notes)
+    if status == "error":
+        raise TemplateError(*value)
+    return value  # type: ignore[no-any-return]
+
+
+def _decode(text: str, path: str, duplicates: list[Note] | None = None) -> PDict:
     from cfnlint.decode import decode_str
 
     template, matches = decode_str(text)

@@ -91,6 +91,22 @@ def namespace_of(obj: Any) -> str:
 
 
 def _documents(text: str, path: str, out: ParseOutput) -> list[PDict]:
+    """Every object in a YAML stream (cached by content)."""
+    from linter.cache import current
+
+    cache = current()
+    cached = cache.get("k8s", path, text)
+    if cached is None:
+        part = ParseOutput()
+        cached = (_read_documents(text, path, part), part.errors, part.notes)
+        cache.put("k8s", path, text, cached)
+    docs, errors, notes = cached
+    out.errors.extend(errors)
+    out.notes.extend(notes)
+    return docs  # type: ignore[no-any-return]
+
+
+def _read_documents(text: str, path: str, out: ParseOutput) -> list[PDict]:
     """Every object in a YAML stream; a broken document is reported and the others kept."""
     docs: list[PDict] = []
     loader = SafeLoader(text)

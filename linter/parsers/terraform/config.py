@@ -8,6 +8,7 @@ from typing import Any
 
 from linter.model import InputError, Note
 from linter.parsers.hcl.syntax import Attribute, Block, HclFile, HclSyntaxError, parse_hcl
+from linter.cache import current
 from linter.internal import internal_error
 from linter.sources import SourceError, read_source, source_problem
 
@@ -42,12 +43,18 @@ def parse_file(path: str, max_bytes: int) -> HclFile | InputError | Note:
 
 
 def parse_text(text: str, path: str) -> HclFile | InputError:
+    cache = current()
+    cached = cache.get("hcl", path, text)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
     try:
-        return parse_hcl(text, path)
+        result: HclFile | InputError = parse_hcl(text, path)
     except HclSyntaxError as exc:
-        return InputError(path, exc.line, exc.column, f"invalid HCL: {exc.message}", "parse")
+        result = InputError(path, exc.line, exc.column, f"invalid HCL: {exc.message}", "parse")
     except Exception as exc:  # noqa: BLE001 - one file must not stop the scan
         return internal_error(path, exc)
+    cache.put("hcl", path, text, result)
+    return result
 
 
 def build_config(directory: str, files: list[HclFile | InputError | Note]) -> ModuleConfig:

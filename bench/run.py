@@ -1,0 +1,262 @@
+#!/usr/bin/env python3
+"""seawall's benchmark: whole-process timings, as ratios against baselines.
+
+    python bench/run.py                      # all cases, 5 runs each, on ../shared/corpus
+    python bench/run.py --runs 3 --markdown  # the README table
+    python bench/run.py --cases small,corpus --json bench/results.json
+
+Every case runs seawall as a separate process (what a user or a pre-commit hook pays),
+several times; it reports the median, the spread (min–max) and the peak memory of the
+process (from ``wait4``). Cases:
+
+- ``small``: one small Terraform file, cold process and cold cache (the pre-commit and
+  editor case);
+- ``corpus``: the whole corpus, cold cache; and ``terraform``, ``cloudformation``,
+  ``kubernetes``: each format's part of it;
+- ``scale``: copies of the corpus, x1, x4 and x16, to show how cost grows;
+- ``warm``: the unchanged corpus scanned again with a warm parse cache;
+- ``floor``: merely parsing the same files with python-hcl2 (its Lark parser) and PyYAML's C
+  loader, the limit a Python tool built on these parsers cannot beat without caching.
+
+When Checkov is installed (``pip install checkov``; never a dependency of seawall) the
+same cases run against it in the same session and the ratios are printed.
+
+Only the standard library is used, so the benchmark runs anywhere seawall does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = ROOT / "bench" / ".work"
+TF_SUFFIXES = (".tf", ".tfvars")
+DOC_SUFFIXES = (".yaml", ".yml", ".json", ".template")
+
+
+@dataclass
+class Measure:
+    name: str
+    command: list[str]
+    seconds: list[float] = field(default_factory=list)
+    peak_mib: list[float] = field(default_factory=list)
+    exit_codes: list[int] = field(default_factory=list)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.seconds)
+
+    def row(self) -> dict[str, object]:
+        return {
+            "case": self.name,
+            "median_s": round(self.median, 3),
+            "min_s": round(min(self.seconds), 3),
+            "max_s": round(max(self.seconds), 3),
+            "peak_mib": round(max(self.peak_mib), 1),
+            "runs": len(self.seconds),
+            "exit_codes": sorted(set(self.exit_codes)),
+        }
+
+
+def timed(command: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> tuple[float, float, int]:
+    """Wall-clock seconds, peak resident memory (MiB) and exit code of one process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=cwd)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    # ru_maxrss is in KiB on Linux, bytes on macOS
+    peak = usage.ru_maxrss / (1024 * 1024 if sys.platform == "darwin" else 1024)
+    return elapsed, peak, proc.returncode
+
+
+def measure(name: str, command: list[str], runs: int, env: dict[str, str] | None = None, before: object = None) -> Measure:
+    m = Measure(name, command)
+    for _ in range(runs):
+        if callable(before):
+            before()
+        seconds, peak, code = timed(command, env)
+        m.seconds.append(seconds)
+        m.peak_mib.append(peak)
+        m.exit_codes.append(code)
+    print(f"  {name:<28} median {m.median:7.3f}s  [{min(m.seconds):.3f}-{max(m.seconds):.3f}]  peak {max(m.peak_mib):7.1f} MiB", flush=True)
+    return m
+
+
+def copy_format(corpus: Path, dest: Path, kind: str) -> Path:
+    """The files of one input family, with their paths, into ``dest``."""
+    sys.path.insert(0, str(ROOT))
+    from linter.discover import classify_document
+
+    if dest.exists():
+        return dest
+    for path in sorted(corpus.rglob("*")):
+        if not path.is_file():
+            continue
+        if kind == "terraform":
+            keep = path.suffix in TF_SUFFIXES
+        else:
+            keep = path.suffix in DOC_SUFFIXES and classify_document(str(path)) == kind
+        if keep:
+            target = dest / path.relative_to(corpus)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target)
+    return dest
+
+
+def scaled(corpus: Path, factor: int) -> Path:
+    dest = WORK / f"scale-{factor}"
+    if not dest.exists():
+        for i in range(factor):
+            shutil.copytree(corpus, dest / f"copy-{i}", symlinks=True)
+    return dest
+
+
+FLOOR = r"""
+import sys, yaml
+from pathlib import Path
+from hcl2.parser import parser
+p = parser()
+loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+for path in sorted(Path(sys.argv[1]).rglob("*")):
+    if not path.is_file():
+        continue
+    text = path.read_text(errors="replace")
+    if path.suffix in (".tf", ".tfvars"):
+        try:
+            p.parse(text if text.endswith("\n") else text + "\n")
+        except Exception:
+            pass
+    elif path.suffix in (".yaml", ".yml", ".json", ".template"):
+        try:
+            list(yaml.compose_all(text, Loader=loader))
+        except Exception:
+            pass
+"""
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()} {platform.release()}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--cases", default="small,corpus,terraform,cloudformation,kubernetes,scale,warm,floor")
+    parser.add_argument("--scales", default="1,4,16")
+    parser.add_argument("--checkov", choices=["auto", "yes", "no"], default="auto", help="also time Checkov (auto: when installed)")
+    parser.add_argument("--json", type=Path, help="write the results to this file")
+    parser.add_argument("--markdown", action="store_true", help="print the README table")
+    args = parser.parse_args()
+
+    corpus = args.corpus.resolve()
+    if not corpus.is_dir():
+        print(f"corpus not found: {corpus}", file=sys.stderr)
+        return 2
+    cases = set(args.cases.split(","))
+    WORK.mkdir(parents=True, exist_ok=True)
+    seawall = [sys.executable, "-m", "linter", "scan", "--no-config", "--format", "json"]
+    checkov_bin = shutil.which("checkov") if args.checkov != "no" else None
+    if args.checkov == "yes" and not checkov_bin:
+        print("checkov is not installed", file=sys.stderr)
+        return 2
+    cache_dir = Path(tempfile.mkdtemp(prefix="seawall-bench-cache-"))
+    env = {**os.environ, "SEAWALL_CACHE_DIR": str(cache_dir)}
+
+    def cold() -> None:
+        shutil.rmtree(cache_dir, ignore_errors=True)
+        cache_dir.mkdir()
+
+    print(f"machine: {machine()}")
+    print(f"corpus: {corpus}")
+    results: list[Measure] = []
+    checkov: dict[str, Measure] = {}
+    targets: list[tuple[str, Path]] = []
+    if "small" in cases:
+        small = ROOT / "examples" / "network.tf"
+        results.append(measure("small file, cold", seawall + [str(small)], args.runs, env, cold))
+        if checkov_bin:
+            checkov["small file, cold"] = measure("checkov: small file", [checkov_bin, "-f", str(small), "--quiet", "-o", "json"], args.runs)
+    if "corpus" in cases:
+        targets.append(("corpus, cold", corpus))
+    for kind in ("terraform", "cloudformation", "kubernetes"):
+        if kind in cases:
+            targets.append((f"{kind} only, cold", copy_format(corpus, WORK / kind, kind)))
+    for name, path in targets:
+        results.append(measure(name, seawall + [str(path)], args.runs, env, cold))
+        if checkov_bin:
+            checkov[name] = measure(f"checkov: {name}", [checkov_bin, "-d", str(path), "--quiet", "-o", "json"], max(1, args.runs // 2))
+    if "scale" in cases:
+        for factor in [int(x) for x in args.scales.split(",")]:
+            tree = scaled(corpus, factor)
+            results.append(measure(f"corpus x{factor}, cold", seawall + [str(tree)], max(1, args.runs if factor < 16 else min(args.runs, 3)), env, cold))
+    if "warm" in cases:
+        cold()
+        timed(seawall + [str(corpus)], env)  # fill the cache
+        results.append(measure("corpus, warm cache", seawall + [str(corpus)], args.runs, env))
+    if "floor" in cases:
+        results.append(measure("parse floor (corpus)", [sys.executable, "-c", FLOOR, str(corpus)], args.runs))
+    shutil.rmtree(cache_dir, ignore_errors=True)
+
+    by_name = {m.name: m for m in results}
+    summary: dict[str, object] = {"machine": machine(), "corpus": str(corpus), "results": [m.row() for m in results]}
+    ratios: dict[str, float] = {}
+    if "corpus, cold" in by_name and "parse floor (corpus)" in by_name:
+        ratios["corpus cold / parse floor"] = by_name["corpus, cold"].median / by_name["parse floor (corpus)"].median
+    if "corpus, cold" in by_name and "corpus, warm cache" in by_name:
+        ratios["corpus cold / warm"] = by_name["corpus, cold"].median / by_name["corpus, warm cache"].median
+    scales = sorted((int(m.name.split("x")[1].split(",")[0]), m) for m in results if m.name.startswith("corpus x"))
+    if len(scales) > 1:
+        base_factor, base = scales[0]
+        for factor, m in scales[1:]:
+            ratios[f"x{factor} time / x{base_factor} time"] = m.median / base.median
+    for name, m in checkov.items():
+        if name in by_name:
+            ratios[f"checkov / seawall: {name}"] = m.median / by_name[name].median
+            ratios[f"checkov / seawall peak memory: {name}"] = max(m.peak_mib) / max(by_name[name].peak_mib)
+    summary["ratios"] = {k: round(v, 2) for k, v in ratios.items()}
+    summary["checkov"] = {k: m.row() for k, m in checkov.items()}
+    print("ratios:")
+    for k, v in ratios.items():
+        print(f"  {k:<50} {v:6.2f}")
+    if args.json:
+        args.json.write_text(json.dumps(summary, indent=2) + "\n")
+    if args.markdown:
+        print()
+        print(f"Measured on {machine()}, {args.runs} runs per case (`python bench/run.py`).\n")
+        print("| case | median | spread | peak memory |" + (" Checkov median | Checkov / seawall |" if checkov else ""))
+        print("|---|---|---|---|" + ("---|---|" if checkov else ""))
+        for m in results:
+            row = f"| {m.name} | {m.median:.2f} s | {min(m.seconds):.2f}–{max(m.seconds):.2f} s | {max(m.peak_mib):.0f} MiB |"
+            if checkov:
+                c = checkov.get(m.name)
+                row += f" {c.median:.2f} s | {c.median / m.median:.1f}x |" if c else " | |"
+            print(row)
+        print()
+        for k, v in ratios.items():
+            print(f"- {k}: {v:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,132 @@
+"""An on-disk cache of parse results and validated rule files, keyed by content.
+
+Location: ``$SEAWALL_CACHE_DIR``, else ``$XDG_CACHE_HOME/seawall``, else
+``~/.cache/seawall``. Everything lives under a directory named for the cache format and
+the versions of seawall, Python and the parsers, so an upgrade never reads stale entries;
+the whole directory is safe to delete at any time. ``--no-cache`` turns it off.
+
+Entries are written atomically (a temporary file renamed into place), so concurrent
+scans and worker processes never see a half-written entry; an entry that cannot be read
+is treated as missing.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import pickle
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+FORMAT = 1
+
+
+@functools.lru_cache(maxsize=1)
+def _versions() -> str:
+    from importlib import metadata
+
+    parts = [f"f{FORMAT}", f"py{sys.version_info.major}.{sys.version_info.minor}"]
+    for dist in ("seawall", "python-hcl2", "cfn-lint", "PyYAML"):
+        try:
+            parts.append(f"{dist}-{metadata.version(dist)}")
+        except metadata.PackageNotFoundError:
+            parts.append(f"{dist}-none")
+    return "_".join(parts)
+
+
+def base_dir() -> Path:
+    explicit = os.environ.get("SEAWALL_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return Path(xdg) / "seawall" if xdg else Path.home() / ".cache" / "seawall"
+
+
+class Cache:
+    """Content-keyed pickles. A disabled cache (``enabled=False``) stores nothing."""
+
+    def __init__(self, enabled: bool = True, root: Path | None = None) -> None:
+        self.enabled = enabled
+        self.root = (root or base_dir()) / _versions()
+        self.hits = 0
+        self.misses = 0
+
+    @staticmethod
+    def key(kind: str, path: str, text: str) -> str:
+        # the path is part of the key: cached values carry spans that name their file
+        digest = hashlib.sha256()
+        for part in (kind, path, text):
+            digest.update(part.encode("utf-8", "surrogatepass"))
+            digest.update(b"\0")
+        return digest.hexdigest()
+
+    def _file(self, kind: str, key: str) -> Path:
+        return self.root / kind / key[:2] / f"{key}.pickle"
+
+    def get(self, kind: str, path: str, text: str) -> Any | None:
+        if not self.enabled:
+            return None
+        target = self._file(kind, self.key(kind, path, text))
+        try:
+            with open(target, "rb") as fh:
+                value = pickle.load(fh)
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError, TypeError):
+            self.misses += 1
+            return None
+        self.hits += 1
+        return value
+
+    def put(self, kind: str, path: str, text: str, value: Any) -> None:
+        if not self.enabled:
+            return
+        target = self._file(kind, self.key(kind, path, text))
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
+                os.replace(tmp, target)
+            except BaseException:
+                os.unlink(tmp)
+                raise
+        except (OSError, pickle.PicklingError, RecursionError, TypeError, AttributeError):
+            pass  # a cache that cannot be written only costs time
+
+    def get_blob(self, name: str) -> Any | None:
+        """A single named entry (the validated rule files)."""
+        if not self.enabled:
+            return None
+        try:
+            with open(self.root / f"{name}.pickle", "rb") as fh:
+                return pickle.load(fh)
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError, TypeError):
+            return None
+
+    def put_blob(self, name: str, value: Any) -> None:
+        if not self.enabled:
+            return
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".tmp-")
+            with os.fdopen(fd, "wb") as fh:
+                pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, self.root / f"{name}.pickle")
+        except (OSError, pickle.PicklingError):
+            pass
+
+
+_current = Cache(enabled=False)
+
+
+def current() -> Cache:
+    """The cache of the scan in progress (set by the engine)."""
+    return _current
+
+
+def use(cache: Cache) -> None:
+    global _current
+    _current = cache
