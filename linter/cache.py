@@ -18,10 +18,12 @@ import os
 import pickle
 import sys
 import tempfile
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
 FORMAT = 1
+MEMORY_ENTRIES = 64
 
 
 @functools.lru_cache(maxsize=1)
@@ -53,6 +55,7 @@ class Cache:
         self.root = (root or base_dir()) / _versions()
         self.hits = 0
         self.misses = 0
+        self.memory: OrderedDict[str, Any] = OrderedDict()
 
     @staticmethod
     def key(kind: str, path: str, text: str) -> str:
@@ -66,10 +69,19 @@ class Cache:
     def _file(self, kind: str, key: str) -> Path:
         return self.root / kind / key[:2] / f"{key}.pickle"
 
-    def get(self, kind: str, path: str, text: str) -> Any | None:
+    def get(self, kind: str, path: str, text: str, memory_only: bool = False) -> Any | None:
+        """The cached value, or None. ``memory_only`` entries (editor buffers, which change
+        on every keystroke) live in a small in-memory table and never on disk."""
+        key = self.key(kind, path, text)
+        if memory_only:
+            value = self.memory.get(key)
+            if value is not None:
+                self.memory.move_to_end(key)
+                self.hits += 1
+            return value
         if not self.enabled:
             return None
-        target = self._file(kind, self.key(kind, path, text))
+        target = self._file(kind, key)
         try:
             with open(target, "rb") as fh:
                 value = pickle.load(fh)
@@ -79,10 +91,16 @@ class Cache:
         self.hits += 1
         return value
 
-    def put(self, kind: str, path: str, text: str, value: Any) -> None:
+    def put(self, kind: str, path: str, text: str, value: Any, memory_only: bool = False) -> None:
+        key = self.key(kind, path, text)
+        if memory_only:
+            self.memory[key] = value
+            while len(self.memory) > MEMORY_ENTRIES:
+                self.memory.popitem(last=False)
+            return
         if not self.enabled:
             return
-        target = self._file(kind, self.key(kind, path, text))
+        target = self._file(kind, key)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")

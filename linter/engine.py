@@ -21,6 +21,7 @@ from linter.internal import set_debug
 from linter.model import Evidence, Finding, Note, ScanResult
 from linter.parsers.base import ParseOutput
 from linter.redact import redact
+from linter.sources import set_overrides
 from linter.ruleset import RuleSet, load_rules
 from linter.sensitivity import SensitivityPolicy
 from linter.suppress import META_RULE, SuppressionPolicy, apply_suppressions, collect_directives, known_rule_ids
@@ -36,6 +37,7 @@ def select_rules(rules: RuleSet, config: RunConfig) -> RuleSet:
 def parse_inputs(config: RunConfig) -> tuple[ParseOutput, Inventory]:
     overrides = {os.path.normpath(k): v for k, v in config.overrides.items()}
     config.overrides = overrides
+    set_overrides(overrides)
     inventory = discover(config.paths, overrides, config.exclude)
     out = ParseOutput()
     out.errors.extend(inventory.errors)

@@ -14,19 +14,9 @@ import re
 from linter.graph import Resource
 from linter.model import Fix, Path, Span
 from linter.ruleset import FixSpec
+from linter.sources import read_line
 
 _BARE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
-
-
-def _line(span: Span) -> str:
-    try:
-        with open(span.file, encoding="utf-8", errors="replace") as fh:
-            for number, text in enumerate(fh, start=1):
-                if number == span.line:
-                    return text.rstrip("\n")
-    except OSError:
-        return ""
-    return ""
 
 
 def _hcl(value: object) -> str:
@@ -54,7 +44,7 @@ def make_fix(spec: FixSpec, holder: Resource, path: Path, span: Span, source_tex
     if holder.origins is not None and holder.origins(path):
         return None  # the value is set elsewhere (variable, parameter, argument)
     key = path[-1]
-    line = source_text.split("\n")[span.line - 1] if source_text is not None and span.line <= source_text.count("\n") + 1 else _line(span)
+    line = source_text.split("\n")[span.line - 1] if source_text is not None and span.line <= source_text.count("\n") + 1 else read_line(span.file, span.line)
     written = line[span.column - 1 : span.end_column - 1]
     if not written.lstrip('"').startswith(key):
         return None  # the span is not a plain `key = value` entry

@@ -67,3 +67,35 @@ def source_problem(path: str, exc: SourceError) -> object:
         return Note(path, 1, exc.message)
     return InputError(path, exc.line, exc.column, exc.message, exc.kind)
 
+
+# texts given for paths instead of the files on disk (standard input, editor buffers),
+# set by the engine for the scan in progress
+_overrides: dict[str, str] = {}
+
+
+def set_overrides(overrides: dict[str, str]) -> None:
+    global _overrides
+    _overrides = {os.path.normpath(k): v for k, v in overrides.items()}
+
+
+def override_text(path: str) -> str | None:
+    return _overrides.get(os.path.normpath(path)) if _overrides else None
+
+
+def overridden_in(directory: str, suffixes: tuple[str, ...]) -> list[str]:
+    """Names of overridden files directly in ``directory`` (an unsaved new buffer)."""
+    directory = os.path.normpath(directory)
+    return [os.path.basename(p) for p in _overrides if os.path.dirname(p) == directory and p.endswith(suffixes)]
+
+
+def read_line(path: str, line: int) -> str:
+    """One line of a file as seawall read it (the override when there is one)."""
+    text = override_text(path)
+    if text is None:
+        try:
+            text = read_source(path)
+        except SourceError:
+            return ""
+    lines = text.split("\n")
+    return lines[line - 1] if 0 < line <= len(lines) else ""
+

@@ -514,12 +514,10 @@ def test_configuration_file_is_honoured(tmp_path: Path) -> None:
     drive(scenario)
 
 
-# --------------------------------------------------------------------------- core limitations
-# What an editor user would see go wrong because of the engine, not the server; each is in
-# the LSP report to the core. They pass (XPASS) once the core handles buffers fully.
+# --------------------------------------------------------------------------- unsaved buffers
+# The engine reads every buffer as the editor holds it: a new file, moved lines, variables.
 
 
-@pytest.mark.xfail(reason="core: load_module_dir only reads .tf files that exist on disk, so a new unsaved file is not linted", strict=False)
 def test_new_unsaved_terraform_file(tmp_path: Path) -> None:
     (tmp_path / "variables.tf").write_text(VARIABLES_TF)
 
@@ -531,7 +529,6 @@ def test_new_unsaved_terraform_file(tmp_path: Path) -> None:
     drive(scenario)
 
 
-@pytest.mark.xfail(reason="core: make_fix reads the line from disk, not from the buffer, so no fix once lines move", strict=False)
 def test_quick_fix_after_unsaved_lines_move(tmp_path: Path) -> None:
     main = project(tmp_path)
 
@@ -544,7 +541,6 @@ def test_quick_fix_after_unsaved_lines_move(tmp_path: Path) -> None:
     drive(scenario)
 
 
-@pytest.mark.xfail(reason="core: terraform.tfvars is read from disk; overrides only apply to .tf files", strict=False)
 def test_unsaved_tfvars_buffer_is_context(tmp_path: Path) -> None:
     main = project(tmp_path)
     (tmp_path / "terraform.tfvars").write_text('logs_acl = "public-read"\n')

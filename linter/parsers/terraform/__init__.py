@@ -21,7 +21,7 @@ from linter.parsers.hcl.syntax import Template, Variable
 from linter.parsers.terraform.config import parse_file
 from linter.parsers.terraform.instance import ModuleInstance, Options, VarValue
 from linter.parsers.terraform.modules import ModuleLoader, is_local_source
-from linter.sources import SourceError, read_source, source_problem
+from linter.sources import SourceError, overridden_in, override_text, read_source, source_problem
 from linter.values import Unknown, display
 
 
@@ -141,9 +141,9 @@ def _collect(module: ModuleInstance, out: ParseOutput) -> None:
 
 def _root_inputs(directory: str, var_files: list[str], max_bytes: int, out: ParseOutput) -> dict[str, VarValue]:
     try:
-        names = sorted(os.listdir(directory))
+        names = sorted(set(os.listdir(directory)) | set(overridden_in(directory, (".tfvars", ".tfvars.json"))))
     except OSError:
-        names = []
+        names = sorted(overridden_in(directory, (".tfvars", ".tfvars.json")))
     files = []
     for candidate in ("terraform.tfvars", "terraform.tfvars.json"):
         if candidate in names:
@@ -160,7 +160,8 @@ def load_tfvars(path: str, max_bytes: int, out: ParseOutput) -> dict[str, VarVal
     label = os.path.basename(path)
     if path.endswith(".json"):
         try:
-            data = json.loads(read_source(path, max_bytes))
+            text = override_text(path)
+            data = json.loads(text if text is not None else read_source(path, max_bytes))
         except SourceError as exc:
             out.problem(source_problem(path, exc))
             return {}

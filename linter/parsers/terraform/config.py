@@ -10,7 +10,7 @@ from linter.model import InputError, Note
 from linter.parsers.hcl.syntax import Attribute, Block, HclFile, HclSyntaxError, parse_hcl
 from linter.cache import current
 from linter.internal import internal_error
-from linter.sources import SourceError, read_source, source_problem
+from linter.sources import SourceError, overridden_in, override_text, read_source, source_problem
 
 
 @dataclass
@@ -33,6 +33,9 @@ def is_terraform_file(name: str) -> bool:
 
 
 def parse_file(path: str, max_bytes: int) -> HclFile | InputError | Note:
+    text = override_text(path)
+    if text is not None:
+        return parse_text(text, path)
     try:
         text = read_source(path, max_bytes)
     except SourceError as exc:
@@ -43,8 +46,10 @@ def parse_file(path: str, max_bytes: int) -> HclFile | InputError | Note:
 
 
 def parse_text(text: str, path: str) -> HclFile | InputError:
+    # editor buffers change on every keystroke: keep them in memory, not on disk
     cache = current()
-    cached = cache.get("hcl", path, text)
+    memory_only = override_text(path) is not None
+    cached = cache.get("hcl", path, text, memory_only)
     if cached is not None:
         return cached  # type: ignore[no-any-return]
     try:
@@ -53,7 +58,7 @@ def parse_text(text: str, path: str) -> HclFile | InputError:
         result = InputError(path, exc.line, exc.column, f"invalid HCL: {exc.message}", "parse")
     except Exception as exc:  # noqa: BLE001 - one file must not stop the scan
         return internal_error(path, exc)
-    cache.put("hcl", path, text, result)
+    cache.put("hcl", path, text, result, memory_only)
     return result
 
 
@@ -96,21 +101,27 @@ def load_module_dir(
     A symbolic link whose target is outside the scanned tree (and outside the module's own
     directory) is not followed, with a note."""
     try:
-        names = sorted(n for n in os.listdir(directory) if is_terraform_file(n))
+        names = {n for n in os.listdir(directory) if is_terraform_file(n)}
     except OSError as exc:
-        config = ModuleConfig(dir=directory)
-        config.errors.append(InputError(directory, 1, 1, f"cannot read directory: {exc.strerror or exc}", "read"))
-        return config
+        names = set()
+        if not overridden_in(directory, (".tf",)):
+            config = ModuleConfig(dir=directory)
+            config.errors.append(InputError(directory, 1, 1, f"cannot read directory: {exc.strerror or exc}", "read"))
+            return config
+    names = sorted(names | set(overridden_in(directory, (".tf",))))  # an unsaved new buffer counts too
     parsed: list[HclFile | InputError | Note] = []
     for name in names:
         path = os.path.normpath(os.path.join(directory, name))
         if os.path.islink(path) and not (_inside(path, directory) or (scan_root is not None and _inside(path, scan_root))):
             parsed.append(Note(path, 1, "symbolic link out of the scanned tree (or broken); not followed"))
             continue
-        if not os.path.isfile(path):
+        if not os.path.isfile(path) and override_text(path) is None:
             continue
-        if overrides and path in overrides:
-            parsed.append(parse_text(overrides[path], path))
+        text = overrides.get(path) if overrides else None
+        if text is None:
+            text = override_text(path)
+        if text is not None:
+            parsed.append(parse_text(text, path))
         else:
             parsed.append(parse_file(path, max_bytes))
     return build_config(directory, parsed)
