@@ -28,15 +28,23 @@ MEMORY_ENTRIES = 64
 
 @functools.lru_cache(maxsize=1)
 def _versions() -> str:
-    from importlib import metadata
+    """The name of the versioned cache directory: the cache format, Python, seawall, and the
+    installed parsers (identified by where they are and when they were installed, which is
+    cheaper than reading their package metadata on every start)."""
+    import importlib.util
 
-    parts = [f"f{FORMAT}", f"py{sys.version_info.major}.{sys.version_info.minor}"]
-    for dist in ("seawall", "python-hcl2", "cfn-lint", "PyYAML"):
+    from linter import __version__
+
+    stamp = hashlib.sha256()
+    for module in ("hcl2", "cfnlint", "yaml", "lark"):
+        spec = importlib.util.find_spec(module)
+        origin = spec.origin if spec is not None and spec.origin else ""
         try:
-            parts.append(f"{dist}-{metadata.version(dist)}")
-        except metadata.PackageNotFoundError:
-            parts.append(f"{dist}-none")
-    return "_".join(parts)
+            mtime = os.stat(origin).st_mtime_ns if origin else 0
+        except OSError:
+            mtime = 0
+        stamp.update(f"{module}:{origin}:{mtime};".encode())
+    return f"f{FORMAT}-py{sys.version_info.major}.{sys.version_info.minor}-seawall-{__version__}-{stamp.hexdigest()[:12]}"
 
 
 def base_dir() -> Path:

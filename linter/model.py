@@ -34,6 +34,11 @@ class Span:
     def with_file(self, file: str) -> Span:
         return Span(file, self.line, self.column, self.end_line, self.end_column)
 
+    def __reduce__(self) -> tuple[type[Span], tuple[str, int, int, int, int]]:
+        # a cached parse holds hundreds of thousands of spans: rebuild them by constructor,
+        # not through the slower generic dataclass state
+        return (Span, (self.file, self.line, self.column, self.end_line, self.end_column))
+
 
 class Severity(enum.IntEnum):
     LOW = 1

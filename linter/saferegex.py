@@ -10,8 +10,6 @@ from __future__ import annotations
 import functools
 from typing import Any, Iterator
 
-import regex
-
 TIMEOUT_SECONDS = 0.25
 
 
@@ -21,6 +19,8 @@ class RegexError(Exception):
 
 @functools.lru_cache(maxsize=512)
 def compile_pattern(pattern: str) -> Any:
+    import regex  # imported when a pattern is first used: most scans never need it
+
     try:
         return regex.compile(pattern, regex.VERSION0)
     except regex.error as exc:

@@ -48,5 +48,5 @@ def test_no_cache_writes_nothing_and_the_directory_is_versioned(tmp_path: Path) 
     assert not (tmp_path / "c").exists()
     subprocess.run([sys.executable, "-m", "linter", "scan", "examples", "--no-config"], cwd=ROOT, env=env, capture_output=True, check=False)
     [version_dir] = list((tmp_path / "c").iterdir())
-    assert version_dir.name.startswith("f1_py") and "python-hcl2-" in version_dir.name
+    assert version_dir.name.startswith("f1-py") and "-seawall-" in version_dir.name
     assert list(version_dir.rglob("*.pickle"))
