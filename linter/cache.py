@@ -64,6 +64,8 @@ class Cache:
         self.hits = 0
         self.misses = 0
         self.memory: OrderedDict[str, Any] = OrderedDict()
+        self.prewarmed: dict[str, Any] = {}
+        self.keep_when_disabled = False
 
     @staticmethod
     def key(kind: str, path: str, text: str) -> str:
@@ -79,13 +81,18 @@ class Cache:
 
     def get(self, kind: str, path: str, text: str, memory_only: bool = False) -> Any | None:
         """The cached value, or None. ``memory_only`` entries (editor buffers, which change
-        on every keystroke) live in a small in-memory table and never on disk."""
+        on every keystroke) live in a small in-memory table and never on disk; parses made
+        by worker processes for this scan wait in ``prewarmed``."""
         key = self.key(kind, path, text)
         if memory_only:
             value = self.memory.get(key)
             if value is not None:
                 self.memory.move_to_end(key)
                 self.hits += 1
+            return value
+        value = self.prewarmed.pop(key, None)
+        if value is not None:
+            self.hits += 1
             return value
         if not self.enabled:
             return None
@@ -107,6 +114,8 @@ class Cache:
                 self.memory.popitem(last=False)
             return
         if not self.enabled:
+            if self.keep_when_disabled:
+                self.prewarmed[key] = value  # a worker process sends it back to the scan
             return
         target = self._file(kind, key)
         try:
@@ -121,6 +130,10 @@ class Cache:
                 raise
         except (OSError, pickle.PicklingError, RecursionError, TypeError, AttributeError):
             pass  # a cache that cannot be written only costs time
+
+    def has(self, kind: str, path: str, text: str) -> bool:
+        key = self.key(kind, path, text)
+        return key in self.prewarmed or (self.enabled and self._file(kind, key).exists())
 
     def get_blob(self, name: str) -> Any | None:
         """A single named entry (the validated rule files)."""

@@ -20,6 +20,7 @@ from linter.evaluation import evaluate_rules
 from linter.graph import ResourceGraph
 from linter.internal import set_debug
 from linter.model import Evidence, Finding, Note, ScanResult
+from linter.parallel import MIN_FILES, prewarm
 from linter.parsers.base import ParseOutput
 from linter.redact import redact
 from linter.sources import set_overrides
@@ -48,6 +49,7 @@ def parse_inputs(config: RunConfig) -> tuple[ParseOutput, Inventory]:
     plan_sources = {plan: _plan_source(plan, config) for plan in plans}
     # a directory whose plan is scanned is analysed through the plan's resolved values
     superseded = {os.path.normpath(d) for d in plan_sources.values() if d}
+    _prewarm(inventory, kinds, overrides, config)
     terraform_dirs = {d: root for d, root in inventory.terraform_dirs.items() if os.path.normpath(d) not in superseded}
     if terraform_dirs or plans:
         from linter.parsers.terraform import load_terraform
@@ -73,6 +75,24 @@ def parse_inputs(config: RunConfig) -> tuple[ParseOutput, Inventory]:
         if kind == "helm":
             out.notes.append(Note(doc, 1, "Helm chart template (Go template syntax): not scanned; render it first, e.g. `helm template chart | seawall scan - --stdin-filename chart.yaml`"))
     return out, inventory
+
+
+def _prewarm(inventory: Inventory, kinds: dict[str, str | None], overrides: dict[str, str], config: RunConfig) -> None:
+    """Parse the files of a large scan in worker processes first (see linter/parallel.py)."""
+    if config.workers == 1:
+        return
+    files: list[tuple[str, str]] = []
+    for directory in sorted(inventory.terraform_dirs):
+        try:
+            names = sorted(n for n in os.listdir(directory) if n.endswith(".tf"))
+        except OSError:
+            continue
+        files.extend(("hcl", os.path.normpath(os.path.join(directory, n))) for n in names)
+    wanted = {"cloudformation": "cfn", "kubernetes": "k8s"}
+    files.extend((wanted[kind], doc) for doc, kind in sorted(kinds.items()) if kind in wanted)
+    files = [(k, p) for k, p in files if p not in overrides and os.path.isfile(p)]
+    if len(files) >= MIN_FILES:
+        prewarm(files, config.max_bytes, config.workers)
 
 
 def _plan_source(plan: str, config: RunConfig) -> str | None:

@@ -8,36 +8,47 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Union
+from typing import Any, NamedTuple, Union
 
 PathPart = Union[str, int]
 Path = tuple[PathPart, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Span:
+class _SpanFields(NamedTuple):
     file: str
     line: int
     column: int = 1
     end_line: int = 0
     end_column: int = 0
 
-    def __post_init__(self) -> None:
-        if self.end_line < self.line:
-            object.__setattr__(self, "end_line", self.line)
-        if self.end_line == self.line and self.end_column < self.column:
-            object.__setattr__(self, "end_column", self.column)
+
+class Span(_SpanFields):
+    """Where something is written: 1-based lines and columns, ``end_column`` exclusive.
+
+    A tuple underneath: a cached parse holds hundreds of thousands of spans, and tuples
+    unpickle at C speed."""
+
+    __slots__ = ()
+
+    def __new__(cls, file: str, line: int, column: int = 1, end_line: int = 0, end_column: int = 0) -> Span:
+        if end_line < line:
+            end_line = line
+        if end_line == line and end_column < column:
+            end_column = column
+        return super().__new__(cls, file, line, column, end_line, end_column)
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.column}"
 
+    def __repr__(self) -> str:
+        return f"Span(file={self.file!r}, line={self.line}, column={self.column}, end_line={self.end_line}, end_column={self.end_column})"
+
     def with_file(self, file: str) -> Span:
         return Span(file, self.line, self.column, self.end_line, self.end_column)
 
-    def __reduce__(self) -> tuple[type[Span], tuple[str, int, int, int, int]]:
-        # a cached parse holds hundreds of thousands of spans: rebuild them by constructor,
-        # not through the slower generic dataclass state
-        return (Span, (self.file, self.line, self.column, self.end_line, self.end_column))
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # rebuilt without running __new__ again: the values are already normalised
+        return (tuple.__new__, (Span, tuple(self)))
 
 
 class Severity(enum.IntEnum):

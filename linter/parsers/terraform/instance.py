@@ -112,20 +112,15 @@ class ModuleInstance:
         return mark_via_variable(convert(value, type_attr.expr) if type_attr is not None else value)
 
     def _init_variables(self) -> None:
+        """Every declared variable, resolved (and converted by its type) when first used."""
         for name, block in self.config.variables.items():
             given = self._inputs.get(name)
             if isinstance(given, VarValue):
-                given.value = self._typed(name, given.value)
-            if given is not None:
+                self.vars[name] = _given(given)
+            elif given is not None:
                 self.vars[name] = given
-                continue
-            default = block.body.attributes.get("default")
-            if default is not None:
-                value = self._typed(name, Evaluator(_no_references).eval(default.expr))
-                origin = Evidence(f"var.{name} = {display(value)} (the variable's default)", default.span)
-                self.vars[name] = VarValue(value, origin)
             else:
-                self.vars[name] = VarValue(Unknown(f"var.{name} has no value"), None)
+                self.vars[name] = _default(name, block)
         # inputs for variables the module does not declare are ignored, as Terraform warns
 
     def var_value(self, name: str) -> VarValue | None:
@@ -383,6 +378,21 @@ class ModuleInstance:
 
         visit(expr, 0)
         return out
+
+
+def _given(value: VarValue) -> LazyVar:
+    return lambda: value
+
+
+def _default(name: str, block: s.Block) -> LazyVar:
+    def resolve() -> VarValue:
+        default = block.body.attributes.get("default")
+        if default is None:
+            return VarValue(Unknown(f"var.{name} has no value"), None)
+        value = Evaluator(_no_references).eval(default.expr)
+        return VarValue(value, Evidence(f"var.{name} = {display(value)} (the variable's default)", default.span))
+
+    return resolve
 
 
 class _Lookup(Namespace):
