@@ -48,7 +48,7 @@ class Converter:
         """Nodes -> positioned values. With ``cfn_tags``, CloudFormation's short-form tags
         (``!Ref``, ``!Sub``…) become the intrinsic functions they stand for."""
         if depth > 200:
-            raise YamlBudgetError("document nested more than 200 levels deep", node.start_mark.line + 1, node.start_mark.column + 1)
+            raise YamlBudgetError("document nested too deeply to analyse (over 200 levels)", node.start_mark.line + 1, node.start_mark.column + 1)
         tag = getattr(node, "tag", "") or ""
         if cfn_tags and tag.startswith("!") and not tag.startswith("!!"):
             name = tag[1:]

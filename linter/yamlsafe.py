@@ -29,6 +29,20 @@ class YamlBudgetError(yaml.YAMLError):
         self.column = column
 
 
+def describe_yaml_error(exc: yaml.YAMLError) -> tuple[int, int, str]:
+    """(line, column, message) for a YAML error, worded the same whichever libyaml is installed.
+
+    Newer libyaml builds stop at their own nesting limit ("exceeded maximum nesting depth")
+    before :mod:`linter.positioned` applies ours; both mean the same thing to a user.
+    """
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+    problem = getattr(exc, "problem", None) or getattr(exc, "context", None) or str(exc)
+    if "nesting depth" in problem:
+        return line, column, "document nested too deeply to analyse"
+    return line, column, f"invalid YAML: {problem}"
+
+
 def check_node_budget(root: Any, limit: int = MAX_EXPANDED_NODES) -> None:
     """Raise YamlBudgetError when expanding the node graph would exceed ``limit`` nodes."""
     sizes: dict[int, int] = {}

@@ -147,13 +147,26 @@ def test_special_files_do_not_hang_the_scan(rules: RuleSet, tmp_path: Path) -> N
     ("name", "content", "words"),
     [
         ("deep.tf", "locals {\n  x = " + "[" * 3000 + "1" + "]" * 3000 + "\n}\n", "nested too deeply"),
-        ("deep.yaml", "apiVersion: v1\nkind: ConfigMap\ndata:\n  x: " + "[" * 3000 + "1" + "]" * 3000 + "\n", "nested"),
+        ("deep.yaml", "apiVersion: v1\nkind: ConfigMap\ndata:\n  x: " + "[" * 3000 + "1" + "]" * 3000 + "\n", "nested too deeply"),
         ("plan.json", '{"format_version": "1.2", "terraform_version": "1.9.0", "planned_values": ' + "[" * 100000 + "]" * 100000 + "}", "nested"),
     ],
 )
 def test_deeply_nested_structures(rules: RuleSet, tmp_path: Path, name: str, content: str, words: str) -> None:
     err = the_error(scan_with(tmp_path, rules, name, content), name)
     assert words in err.message
+
+
+def test_libyaml_nesting_limit_reads_like_ours() -> None:
+    # newer libyaml builds (PyYAML 6.0.4+) stop at their own depth limit before ours applies
+    import yaml
+
+    from linter.yamlsafe import describe_yaml_error
+
+    mark = yaml.Mark("deep.yaml", 0, 3, 1003, None, None)
+    exc = yaml.parser.ParserError(None, None, "exceeded maximum nesting depth", mark)
+    assert describe_yaml_error(exc) == (4, 1004, "document nested too deeply to analyse")
+    other = yaml.scanner.ScannerError("while scanning", mark, "found a tab", mark)
+    assert describe_yaml_error(other) == (4, 1004, "invalid YAML: found a tab")
 
 
 def test_duplicate_keys_are_reported_and_the_last_one_wins(rules: RuleSet, tmp_path: Path) -> None:

@@ -27,7 +27,7 @@ from linter.positioned import Converter
 from linter.internal import internal_error
 from linter.sources import SourceError, read_source, source_problem
 from linter.values import PDict
-from linter.yamlsafe import SafeLoader, YamlBudgetError, check_node_budget
+from linter.yamlsafe import SafeLoader, YamlBudgetError, check_node_budget, describe_yaml_error
 
 POD_SPEC_PATHS: dict[str, Path] = {
     "Pod": ("spec",),
@@ -122,12 +122,9 @@ def _read_documents(text: str, path: str, out: ParseOutput) -> list[PDict]:
                 docs.append(value)
     except YamlBudgetError as exc:
         out.errors.append(InputError(path, exc.line, exc.column, str(exc), "parse"))
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-        out.errors.append(InputError(path, line, column, f"invalid YAML: {exc.problem or exc.context}", "parse"))
     except yaml.YAMLError as exc:
-        out.errors.append(InputError(path, 1, 1, f"invalid YAML: {exc}", "parse"))
+        line, column, message = describe_yaml_error(exc)
+        out.errors.append(InputError(path, line, column, message, "parse"))
     finally:
         loader.dispose()
     for dup in converter.duplicates:
