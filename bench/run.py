@@ -91,6 +91,8 @@ def measure(name: str, command: list[str], runs: int, env: dict[str, str] | None
         m.seconds.append(seconds)
         m.peak_mib.append(peak)
         m.exit_codes.append(code)
+        if code not in (0, 1):  # 0 clean, 1 findings: anything else did not scan, so its time means nothing
+            raise SystemExit(f"{name}: exit code {code} from {' '.join(command)}; run it by hand to see why")
     print(f"  {name:<28} median {m.median:7.3f}s  [{min(m.seconds):.3f}-{max(m.seconds):.3f}]  peak {max(m.peak_mib):7.1f} MiB", flush=True)
     return m
 

@@ -220,8 +220,10 @@ def load_rule_file(path: str, builtin: bool) -> Rule:
 
 def builtin_dir() -> str:
     """Where the built-in rules are: ``rules/`` in a checkout, ``linter/rules`` in a wheel."""
-    import linter.rules
-
+    try:
+        import linter.rules
+    except ModuleNotFoundError:  # a checkout run without installing (PYTHONPATH=. python -m linter)
+        return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "rules")
     return os.path.dirname(os.path.abspath(linter.rules.__file__))
 
 
