@@ -176,8 +176,10 @@ def _write(path: str, text: str) -> None:
 @click.option("--fail-on", type=_SeverityType(), default="low", show_default=True, help="Lowest severity that makes the exit code 1.")
 @click.option("--baseline", type=click.Path(dir_okay=False, exists=True), help="Report and fail only on findings that are not in this baseline file.")
 @click.option("--new-only", "new_only_ref", metavar="BASE_REF", help="Report and fail only on findings not present at this git revision (e.g. origin/main).")
+@click.option("--quiet", "-q", is_flag=True, help="Text format: print the findings (and input errors) only; no summary, notes or progress.")
+@click.option("--color", "color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True, help="Colour in the text format (auto: on a terminal without NO_COLOR).")
 @click.pass_context
-def scan(ctx: click.Context, fmt: str, output: str | None, output_files: tuple[str, ...], new_only_ref: str | None, **params: Any) -> None:
+def scan(ctx: click.Context, fmt: str, output: str | None, output_files: tuple[str, ...], new_only_ref: str | None, quiet: bool, color: str, **params: Any) -> None:
     """Scan Terraform, CloudFormation and Kubernetes in PATHS (files or directories; default:
     the current directory; '-' reads manifests or a template from standard input)."""
     import gc
@@ -187,10 +189,18 @@ def scan(ctx: click.Context, fmt: str, output: str | None, output_files: tuple[s
     from linter.engine import run
     from linter.outputs import renderer
 
+    from linter.terminal import color_wanted, progress_wanted
+
     extra = _output_files(output_files)
     config, rules = _build(ctx, params)
+    if progress_wanted(fmt, quiet, sys.stderr):
+        from linter.progress import TerminalProgress, use
+
+        use(TerminalProgress(sys.stderr))
     try:
-        result = run(config, rules, debug=params["debug"])
+        # the Markdown report draws how critical findings are reached: it needs the graph
+        keep_graph = "markdown" in {fmt, *(f for f, _ in extra)}
+        result = run(config, rules, debug=params["debug"], keep_graph=keep_graph)
         if new_only_ref:
             from linter.newonly import NewOnlyError, new_only
 
@@ -200,7 +210,12 @@ def scan(ctx: click.Context, fmt: str, output: str | None, output_files: tuple[s
                 raise click.UsageError(str(exc)) from None
     except BaselineError as exc:
         raise click.UsageError(str(exc)) from None
-    report = renderer(fmt)(result, rules)
+    if fmt == "text":
+        from linter.outputs.text import render
+
+        report = render(result, rules, color=color_wanted(color, sys.stdout) and not output, quiet=quiet)
+    else:
+        report = renderer(fmt)(result, rules)
     for extra_fmt, path in extra:
         _write(path, renderer(extra_fmt)(result, rules))
     if output:
@@ -243,6 +258,37 @@ def baseline(ctx: click.Context, output: str, **params: Any) -> None:
     for e in result.errors:
         click.echo(f"{e.file}:{e.line}:{e.column}: ERROR {e.message}", err=True)
     sys.exit(EXIT_ERROR if result.errors else EXIT_CLEAN)
+
+
+@main.command("graph")
+@_scan_options
+@click.option("--format", "fmt", type=click.Choice(["mermaid", "dot"]), default="mermaid", show_default=True, help="Mermaid (GitHub renders it in Markdown) or Graphviz DOT (dot -Tsvg).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write the diagram to FILE instead of standard output.")
+@click.pass_context
+def graph_command(ctx: click.Context, fmt: str, output: str | None, **params: Any) -> None:
+    """Draw how each finding in PATHS is reached from the internet: the resources behind it,
+    how they connect, and where each is written (file:line). Exit 0, or 2 on input errors."""
+    import gc
+
+    gc.disable()
+    from linter.diagrams import RENDERERS
+    from linter.engine import run
+    from linter.exposure import exposure_graph
+    from linter.suppress import META_RULE
+
+    config, rules = _build(ctx, params)
+    result = run(config, rules, debug=params["debug"], keep_graph=True)
+    findings = [f for f in result.findings if f.active and f.rule_id != META_RULE]
+    text = RENDERERS[fmt](exposure_graph(result.graph, findings), str)
+    if output:
+        _write(output, text)
+    else:
+        sys.stdout.write(text)
+    if not findings:
+        click.echo("no exposure found: nothing to draw", err=True)
+    for e in result.errors:
+        click.echo(f"{e.file}:{e.line}:{e.column}: ERROR {e.message}", err=True)
+    _exit_now(EXIT_ERROR if result.errors else EXIT_CLEAN)
 
 
 @main.command()

@@ -1,12 +1,24 @@
-"""Documentation generated from the rule files (the README's rule table)."""
+"""Documentation generated from the code: the README's rule table, its exposure diagram
+and the terminal capture in ``docs/images/terminal.svg``.
+
+``python -m linter.docs`` regenerates all three from the bundled example project.
+"""
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 from linter.ruleset import RuleSet
 
 START, END = "<!-- rules:start -->", "<!-- rules:end -->"
+DIAGRAM_START, DIAGRAM_END = "<!-- exposure:start -->", "<!-- exposure:end -->"
+TERMINAL_SVG = "docs/images/terminal.svg"
+EXAMPLE_COMMAND = ["scan", "examples", "--no-config"]
 FORMAT_NAMES = {"terraform": "Terraform", "cloudformation": "CloudFormation", "kubernetes": "Kubernetes"}
 
 
@@ -18,19 +30,57 @@ def rules_table(rules: RuleSet) -> str:
     return "\n".join(rows)
 
 
-def update_readme(text: str, rules: RuleSet) -> str:
-    block = f"{START}\n{len(rules.rules)} rules.\n\n{rules_table(rules)}\n{END}"
-    return re.sub(re.escape(START) + r".*?" + re.escape(END), lambda _m: block, text, flags=re.S)
+def _replace_block(text: str, start: str, end: str, body: str) -> str:
+    return re.sub(re.escape(start) + r".*?" + re.escape(end), lambda _m: f"{start}\n{body}\n{end}", text, flags=re.S)
+
+
+def update_readme(text: str, rules: RuleSet, diagram: str | None = None) -> str:
+    text = _replace_block(text, START, END, f"{len(rules.rules)} rules.\n\n{rules_table(rules)}")
+    if diagram is not None:
+        text = _replace_block(text, DIAGRAM_START, DIAGRAM_END, f"```mermaid\n{diagram}```")
+    return text
+
+
+def example_diagram(root: Path) -> str:
+    """``seawall graph examples``: Mermaid of how the example project's findings are reached."""
+    proc = _seawall(root, ["graph", *EXAMPLE_COMMAND[1:]])
+    return proc.stdout
+
+
+def terminal_svg(root: Path) -> str:
+    """What ``seawall scan examples`` shows in a colour terminal, as an SVG picture."""
+    import io
+
+    from rich.console import Console
+    from rich.text import Text
+
+    proc = _seawall(root, [*EXAMPLE_COMMAND, "--color", "always"])
+    console = Console(record=True, width=132, file=io.StringIO(), force_terminal=True, color_system="truecolor")
+    console.print(Text.from_ansi(proc.stdout.rstrip("\n")), soft_wrap=False, crop=False)
+    return console.export_svg(title="seawall scan examples")
+
+
+def _seawall(root: Path, args: list[str]) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "SEAWALL_CACHE_DIR": str(root / ".docs-cache"), "NO_COLOR": ""}
+    proc = subprocess.run([sys.executable, "-m", "linter", *args], cwd=root, capture_output=True, text=True, env=env)
+    shutil.rmtree(root / ".docs-cache", ignore_errors=True)
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"seawall {' '.join(args)} failed ({proc.returncode}): {proc.stderr}")
+    return proc
 
 
 def main() -> None:
-    """``python -m linter.docs``: regenerate the README's rule table in place."""
-    from pathlib import Path
-
+    """``python -m linter.docs``: regenerate the README's rule table and exposure diagram,
+    and the terminal picture, from a checkout."""
     from linter.ruleset import load_rules
 
-    readme = Path(__file__).resolve().parent.parent / "README.md"
-    readme.write_text(update_readme(readme.read_text(), load_rules()))
+    root = Path(__file__).resolve().parent.parent
+    readme = root / "README.md"
+    readme.write_text(update_readme(readme.read_text(), load_rules(), example_diagram(root)))
+    picture = root / TERMINAL_SVG
+    picture.parent.mkdir(parents=True, exist_ok=True)
+    picture.write_text(terminal_svg(root))
+    print(f"updated {readme.name} and {TERMINAL_SVG}")
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from linter.internal import set_debug
 from linter.model import Evidence, Finding, Note, ScanResult
 from linter.parallel import MIN_FILES, prewarm
 from linter.parsers.base import ParseOutput
+from linter.progress import current as progress
 from linter.redact import redact
 from linter.sources import set_overrides
 from linter.ruleset import RuleSet, load_rules
@@ -51,22 +52,26 @@ def parse_inputs(config: RunConfig) -> tuple[ParseOutput, Inventory]:
     superseded = {os.path.normpath(d) for d in plan_sources.values() if d}
     _prewarm(inventory, kinds, overrides, config)
     terraform_dirs = {d: root for d, root in inventory.terraform_dirs.items() if os.path.normpath(d) not in superseded}
-    if terraform_dirs or plans:
+    by_root: dict[str, list[str]] = {}
+    for directory, root in sorted(terraform_dirs.items()):
+        by_root.setdefault(root, []).append(directory)
+    templates = [doc for doc, kind in kinds.items() if kind == "cloudformation"]
+    manifests = [doc for doc, kind in kinds.items() if kind == "kubernetes"]
+    bar = progress()
+    bar.phase("resolving modules and templates", len(by_root) + len(plans) + len(templates) + len(manifests))
+    if by_root or plans:
         from linter.parsers.terraform import load_terraform
 
-        by_root: dict[str, list[str]] = {}
-        for directory, root in sorted(terraform_dirs.items()):
-            by_root.setdefault(root, []).append(directory)
         for root, dirs in by_root.items():
             out.extend(load_terraform(dirs, config.var_files, config.max_bytes, root, config.overrides or None))
+            bar.advance()
         for plan in plans:
             out.extend(_load_plan(plan, plan_sources[plan], config))
-    templates = [doc for doc, kind in kinds.items() if kind == "cloudformation"]
+            bar.advance()
     if templates:
         from linter.parsers.cloudformation import load_cloudformation
 
         out.extend(load_cloudformation(templates, config.max_bytes, config.cfn_params, config.overrides or None))
-    manifests = [doc for doc, kind in kinds.items() if kind == "kubernetes"]
     if manifests:
         from linter.parsers.kubernetes import load_kubernetes
 
@@ -122,20 +127,21 @@ def _load_plan(plan: str, source_dir: str | None, config: RunConfig) -> ParseOut
     return out
 
 
-def run(config: RunConfig, rules: RuleSet | None = None, debug: bool = False) -> ScanResult:
+def run(config: RunConfig, rules: RuleSet | None = None, debug: bool = False, keep_graph: bool = False) -> ScanResult:
     # A scan builds millions of small objects that live until it ends and hold few cycles;
     # the cyclic collector rescanning them on every generation-2 pass more than doubled the
     # time of parsing the corpus. It is paused for the scan and catches up afterwards.
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _run(config, rules, debug)
+        return _run(config, rules, debug, keep_graph)
     finally:
+        progress().close()  # before anything prints the report
         if enabled:
             gc.enable()
 
 
-def _run(config: RunConfig, rules: RuleSet | None, debug: bool) -> ScanResult:
+def _run(config: RunConfig, rules: RuleSet | None, debug: bool, keep_graph: bool) -> ScanResult:
     set_debug(debug)
     if current_cache().enabled != config.cache:
         use_cache(Cache(enabled=config.cache))
@@ -171,6 +177,7 @@ def _run(config: RunConfig, rules: RuleSet | None, debug: bool) -> ScanResult:
         files_scanned=len(set(parsed.files)),
         resources=len(graph),
         stats={**parsed.stats, "edges": graph.edge_count(), "unknown_values": sum(count_unknown(r.attrs) for r in graph)},
+        graph=graph if keep_graph else None,
     )
 
 

@@ -16,6 +16,7 @@ from linter.fixes import make_fix
 from linter.graph import Resource, ResourceGraph
 from linter.internal import internal_error
 from linter.locate import locate, value_at
+from linter.progress import current as progress
 from linter.model import Evidence, Finding, InputError, Path, Severity, Span, Suppression, format_path
 from linter.ruleset import Rule, RuleSet
 from linter.sensitivity import SensitivityPolicy
@@ -51,7 +52,10 @@ def evaluate_rules(
     errors: list[InputError] = []
     policy = sensitivity or SensitivityPolicy()
     present = set(graph.by_type)
+    bar = progress()
+    bar.phase("evaluating rules", len(rules))
     for rule in rules:
+        bar.advance()
         if not rule.types() & present:
             continue  # nothing of the kinds this rule looks at: do not even load it
         try:

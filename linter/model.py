@@ -193,3 +193,5 @@ class ScanResult:
     stats: dict[str, int] = field(default_factory=dict)
     # the git revision the findings were compared with (--new-only), if any
     compared_with: str | None = None
+    # the resource graph, when the caller asked to keep it (exposure pictures)
+    graph: Any = field(default=None, repr=False, compare=False)

@@ -65,7 +65,7 @@ def _init_worker(cache_enabled: bool) -> None:
     use(cache)
 
 
-def _work(batch: list[tuple[str, str, int]]) -> list[tuple[str, str, str, Any]]:
+def _work(batch: list[tuple[str, str, int]]) -> tuple[int, list[tuple[str, str, str, Any]]]:
     out = []
     for kind, path, max_bytes in batch:
         try:
@@ -74,7 +74,7 @@ def _work(batch: list[tuple[str, str, int]]) -> list[tuple[str, str, str, Any]]:
             result = None
         if result is not None and result[3] is not None:
             out.append(result)
-    return out
+    return len(batch), out
 
 
 def prewarm(files: list[tuple[str, str]], max_bytes: int, workers: int) -> int:
@@ -96,13 +96,19 @@ def prewarm(files: list[tuple[str, str]], max_bytes: int, workers: int) -> int:
     context = multiprocessing.get_context(method)
     # largest files first, dealt round-robin, so the workers finish together
     todo.sort(key=lambda item: -_size(item[1]))
-    batches: list[list[tuple[str, str, int]]] = [[] for _ in range(workers * 4)]
+    # enough batches for a progress bar that moves; each still holds ~10 files or more
+    batches: list[list[tuple[str, str, int]]] = [[] for _ in range(max(workers * 4, min(len(todo) // 10, 200)))]
     for i, item in enumerate(todo):
         batches[i % len(batches)].append(item)
+    from linter.progress import current as progress
+
+    bar = progress()
+    bar.phase("parsing files", len(todo))
     with context.Pool(workers, initializer=_init_worker, initargs=(cache.enabled,)) as pool:
-        for results in pool.imap_unordered(_work, [b for b in batches if b]):
+        for done, results in pool.imap_unordered(_work, [b for b in batches if b]):
             for _kind, _path, key, value in results:
                 cache.prewarmed[key] = value
+            bar.advance(done)
     return workers
 
 

@@ -88,14 +88,20 @@ def overridden_in(directory: str, suffixes: tuple[str, ...]) -> list[str]:
     return [os.path.basename(p) for p in _overrides if os.path.dirname(p) == directory and p.endswith(suffixes)]
 
 
-def read_line(path: str, line: int) -> str:
-    """One line of a file as seawall read it (the override when there is one)."""
+def source_lines(path: str) -> list[str]:
+    """The lines of a file as seawall read it (the override when there is one); none when
+    it cannot be read."""
     text = override_text(path)
     if text is None:
         try:
             text = read_source(path)
         except SourceError:
-            return ""
-    lines = text.split("\n")
+            return []
+    return text.split("\n")
+
+
+def read_line(path: str, line: int) -> str:
+    """One line of a file as seawall read it (the override when there is one)."""
+    lines = source_lines(path)
     return lines[line - 1] if 0 < line <= len(lines) else ""
 

@@ -86,7 +86,8 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def scan(rules: RuleSet, *paths: str, **kwargs) -> ScanResult:
-    return run(RunConfig(paths=list(paths), **kwargs), rules)
+    # the graph is kept as the command line keeps it for Markdown (its exposure diagrams)
+    return run(RunConfig(paths=list(paths), **kwargs), rules, keep_graph=True)
 
 
 def render(fmt: str, result: ScanResult, rules: RuleSet) -> str:
@@ -527,7 +528,7 @@ def test_markdown_extras_hook_and_length_budget(rules: RuleSet, monkeypatch: pyt
 
     f = fake()
     assert markdown.finding_extras(f, rules) == ""
-    monkeypatch.setattr(markdown, "finding_extras", lambda finding, rules: "```mermaid\ngraph LR\n  a --> b\n```")
+    monkeypatch.setattr(markdown, "finding_extras", lambda finding, rules, graph=None: "```mermaid\ngraph LR\n  a --> b\n```")
     out = render("markdown", ScanResult(findings=[f]), rules)
     assert "\n  ```mermaid\n  graph LR\n    a --> b\n  ```\n" in out
     monkeypatch.undo()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from linter.docs import update_readme
+from linter.docs import TERMINAL_SVG, example_diagram, update_readme
 from linter.ruleset import RuleSet
 
 from conftest import ROOT
@@ -13,6 +13,20 @@ from conftest import ROOT
 def test_rule_table_is_current(rules: RuleSet) -> None:
     text = (ROOT / "README.md").read_text()
     assert update_readme(text, rules) == text, "README rule table is stale: run `python -m linter.docs` to regenerate it"
+
+
+def test_pictures_are_current(rules: RuleSet) -> None:
+    text = (ROOT / "README.md").read_text()
+    diagram = example_diagram(ROOT)
+    assert "aws_db_instance.telemetry" in diagram
+    assert update_readme(text, rules, diagram) == text, "README exposure diagram is stale: run `python -m linter.docs`"
+    svg = (ROOT / TERMINAL_SVG).read_text()
+    assert f"]({TERMINAL_SVG})" in text
+    # the capture shows the example's findings (rich writes spaces as &#160;)
+    flat = svg.replace("&#160;", " ")
+    for rule in ("aws-s3-bucket-public-acl", "aws-rds-publicly-accessible", "aws-s3-public-access-not-blocked"):
+        assert rule in flat, f"{TERMINAL_SVG} is stale: run `python -m linter.docs`"
+    assert "6 findings (5 critical, 1 high)" in flat
 
 
 def test_ci_runs_the_readme_test_command() -> None:

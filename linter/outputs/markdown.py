@@ -14,13 +14,15 @@ cannot open emphasis, a link or raw HTML, and ``@name`` cannot mention anyone.
 A PR comment holds at most 65,536 characters, so findings stop being listed past a budget
 and a line says how many more there are (the summary table always counts them all).
 
-``finding_extras(finding, rules)`` is the place for more Markdown under a finding (a
-diagram of how a critical finding is exposed, for example); it returns nothing today.
+Under each active critical finding, a Mermaid diagram shows how it is reached from the
+internet (``linter/exposure.py``), when the scan kept its resource graph (the command line
+does for this format). GitHub renders Mermaid in comments and job summaries.
 """
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from linter.model import Finding, ScanResult, Severity
 from linter.ruleset import RuleSet
@@ -66,15 +68,19 @@ def first_sentence(text: str) -> str:
     return flat[: m.start()] if m else flat
 
 
-def finding_extras(finding: Finding, rules: RuleSet) -> str:
-    """Extra Markdown shown under a finding (indented into its list item by the caller).
+def finding_extras(finding: Finding, rules: RuleSet, graph: Any = None) -> str:
+    """Extra Markdown shown under a finding (indented into its list item by the caller):
+    for a critical finding, the Mermaid diagram of how it is reached."""
+    if graph is None or finding.severity < Severity.CRITICAL:
+        return ""
+    from linter.diagrams import mermaid
+    from linter.exposure import exposure_graph
 
-    The hook for diagrams of critical findings (a Mermaid graph of what exposes what);
-    returns "" until then."""
-    return ""
+    picture = exposure_graph(graph, [finding])
+    return "How it is reached:\n\n```mermaid\n" + mermaid(picture, report_path) + "```\n"
 
 
-def finding_item(f: Finding, rules: RuleSet) -> list[str]:
+def finding_item(f: Finding, rules: RuleSet, graph: Any = None) -> list[str]:
     lines = [f"- **{where(f.span.file, f.span.line)}** {code(f.rule_id)}: {escape(f.message)}"]
     for e in f.evidence:
         at = f" ({where(e.span.file, e.span.line)})" if e.span else ""
@@ -85,7 +91,7 @@ def finding_item(f: Finding, rules: RuleSet) -> list[str]:
         # the rule's own Markdown (code spans), unless cutting the sentence split a code span
         fix = first_sentence(f.remediation)
         lines.append(f"  - **Fix:** {no_mentions(fix) if fix.count('`') % 2 == 0 else escape(fix)}")
-    extra = finding_extras(f, rules)
+    extra = finding_extras(f, rules, graph)
     if extra:
         lines.append("")
         lines.extend(("  " + line) if line else "" for line in extra.rstrip("\n").split("\n"))
@@ -137,7 +143,7 @@ def render(result: ScanResult, rules: RuleSet) -> str:
             continue
         out += [f"### {LABELS[s]} ({len(group)})", ""]
         for f in group:
-            item = finding_item(f, rules)
+            item = finding_item(f, rules, result.graph)
             # the first finding is always listed; the others while they fit, most severe first
             if not budget.take(item, FINDINGS_SHARE, force=not shown):
                 full = True
@@ -189,7 +195,7 @@ class _Budget:
         return True
 
     def listing(self, lines: list[str], what: str) -> list[str]:
-        out = []
+        out: list[str] = []
         for line in lines:
             if not self.take([line]):
                 out.append(f"- … {len(lines) - len(out)} more {what} (see the JSON report)")

@@ -25,6 +25,7 @@ from linter.parsers.cloudformation.intrinsics import (
     parameter_origin,
 )
 from linter.internal import internal_error
+from linter.progress import current as progress
 from linter.sources import SourceError, read_source, source_problem
 from linter.values import PDict, PList, Unknown
 
@@ -196,6 +197,7 @@ def load_cloudformation(paths: list[str], max_bytes: int, param_file: str | None
         out.errors.append(InputError(param_file or "?", 1, 1, f"cannot read parameter values: {exc}", "read"))
         given = {}
     for path in paths:
+        progress().advance()
         out.files.append(path)
         try:
             text = overrides[path] if overrides and path in overrides else read_source(path, max_bytes)

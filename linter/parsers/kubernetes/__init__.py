@@ -25,6 +25,7 @@ from linter.model import InputError, Note, Path, Span
 from linter.parsers.base import ParseOutput
 from linter.positioned import Converter
 from linter.internal import internal_error
+from linter.progress import current as progress
 from linter.sources import SourceError, read_source, source_problem
 from linter.values import PDict
 from linter.yamlsafe import SafeLoader, YamlBudgetError, check_node_budget, describe_yaml_error
@@ -144,6 +145,7 @@ def _objects(doc: PDict) -> Iterator[PDict]:
 def load_kubernetes(paths: list[str], max_bytes: int, overrides: dict[str, str] | None = None) -> ParseOutput:
     out = ParseOutput()
     for path in paths:
+        progress().advance()
         out.files.append(path)
         try:
             text = overrides[path] if overrides and path in overrides else read_source(path, max_bytes)
