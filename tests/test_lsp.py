@@ -556,3 +556,38 @@ def test_unsaved_tfvars_buffer_is_context(tmp_path: Path) -> None:
             assert sorted(by_line(relinted)) == [6]
 
     drive(scenario)
+
+
+def test_a_change_reparses_only_the_changed_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """didChange on one file of a module: the other files' parses come from the cache."""
+    import shutil
+
+    from pygls.workspace import PositionCodec
+
+    from linter.cache import Cache, use
+    from linter.lsp import LintRequest, Linter
+    from linter.parsers.terraform import config as terraform_config
+
+    project = tmp_path / "project"
+    shutil.copytree(ROOT / "examples", project)
+    monkeypatch.setenv("SEAWALL_CACHE_DIR", str(tmp_path / "cache"))
+    use(Cache(enabled=True))
+    parsed: list[str] = []
+    real = terraform_config.parse_hcl
+    monkeypatch.setattr(terraform_config, "parse_hcl", lambda text, path: parsed.append(os.path.basename(path)) or real(text, path))
+    linter = Linter()
+    main = str(project / "network.tf")
+    text = (project / "network.tf").read_text()
+
+    def lint(buffer: str, version: int) -> list[lsp.Diagnostic]:
+        uri = from_fs_path(main) or ""
+        return linter.diagnostics(LintRequest(uri, main, buffer, version, {main: buffer}, PositionCodec(lsp.PositionEncodingKind.Utf16)))
+
+    first = lint(text, 1)
+    assert sorted(set(parsed)) == ["database.tf", "main.tf", "network.tf", "storage.tf", "terraform.tfvars", "variables.tf"]
+    parsed.clear()
+    edited = text.replace('cidr_ipv4         = "0.0.0.0/0"', 'cidr_ipv4         = "10.0.0.0/8"')
+    assert edited != text
+    second = lint(edited, 2)
+    assert parsed == ["network.tf"], "only the edited buffer is parsed again"
+    assert len(first) > len(second)
