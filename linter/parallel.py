@@ -59,7 +59,10 @@ def _parse_one(kind: str, path: str, max_bytes: int) -> tuple[str, str, str, Any
 
 def _init_worker(cache_enabled: bool) -> None:
     from linter.cache import use
+    from linter.progress import Progress
+    from linter.progress import use as use_progress
 
+    use_progress(Progress())  # a forked worker never draws: the parent owns the terminal
     cache = Cache(enabled=cache_enabled)
     cache.keep_when_disabled = True
     use(cache)
