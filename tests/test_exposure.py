@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -157,3 +159,34 @@ def test_ranks() -> None:
     assert rank("azurerm_network_security_rule") < rank("azurerm_network_security_group") < rank("azurerm_storage_account")
     assert rank("google_compute_firewall") < rank("google_compute_instance")
     assert label_lines(Node(INTERNET, "internet", "Internet"), str) == ["Internet"]
+
+
+@pytest.fixture(scope="module")
+def mermaid_parser() -> Path:
+    """Mermaid's own parser (tests/mermaid, installed from its package-lock.json with npm)."""
+    here = ROOT / "tests" / "mermaid"
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        pytest.skip("Node.js is not installed: Mermaid's own parser cannot run (the grammar check above still does)")
+    if not (here / "node_modules" / "mermaid").is_dir():
+        proc = subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=here, capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, f"npm ci failed: {proc.stderr[-2000:]}"
+    return here / "check.mjs"
+
+
+def test_mermaid_parses_with_mermaid_itself(mermaid_parser: Path, tmp_path: Path, rules: RuleSet) -> None:
+    example_chart = tmp_path / "example.mmd"
+    example_chart.write_text(seawall("graph", "examples", "--no-config").stdout)
+    (tmp_path / "main.tf").write_text(
+        'resource "aws_s3_bucket" "b" {\n  bucket = "x"\n}\n'
+        'resource "aws_s3_bucket_acl" "a" {\n  bucket = aws_s3_bucket.b.id\n  acl = "public-read" # "] --> x(("`|end|#quot;\n}\n'
+    )
+    result = run(RunConfig(paths=[str(tmp_path / "main.tf")]), rules, keep_graph=True)
+    hostile = tmp_path / "hostile.mmd"
+    hostile.write_text(mermaid(exposure_graph(result.graph, [f for f in result.findings if f.active])))
+    broken = tmp_path / "broken.mmd"
+    broken.write_text('flowchart LR\n  a["x"] -->\n')  # the parser does reject bad input
+    proc = subprocess.run(["node", str(mermaid_parser), str(example_chart), str(hostile), str(broken)], capture_output=True, text=True, timeout=300)
+    verdicts = {Path(v["file"]).name: v for v in map(json.loads, proc.stdout.splitlines())}
+    assert verdicts["example.mmd"]["ok"] and verdicts["example.mmd"]["type"].startswith("flowchart"), verdicts["example.mmd"]
+    assert verdicts["hostile.mmd"]["ok"], verdicts["hostile.mmd"]
+    assert not verdicts["broken.mmd"]["ok"]
