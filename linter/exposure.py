@@ -93,18 +93,16 @@ class _Locator:
         self.starts = {f: [t[0] for t in spans] for f, spans in self.by_file.items()}
 
     def resource_at(self, span: Span) -> Resource | None:
+        """The innermost definition holding ``span``'s line: of those starting at or before
+        it, the nearest that has not ended."""
         spans = self.by_file.get(span.file)
         if not spans:
             return None
-        best: Resource | None = None
         for i in range(bisect.bisect_right(self.starts[span.file], span.line) - 1, -1, -1):
             start, end, res = spans[i]
             if start <= span.line <= end:
-                # the innermost definition holding the line
-                if best is None or start >= best.block_span.line:
-                    best = res
-                    break
-        return best
+                return res
+        return None
 
 
 def _setting_line(span: Span) -> str:
