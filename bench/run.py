@@ -20,7 +20,11 @@ process (from ``wait4``). Cases:
   loader, the limit a Python tool built on these parsers cannot beat without caching.
 
 When Checkov is installed (``pip install checkov``; never a dependency of seawall) the
-same cases run against it in the same session and the ratios are printed.
+same cases run against it in the same session and the ratios are printed. Checkov runs
+with ``CHECKOV_PARALLELIZATION_TYPE=thread`` unless the environment sets another: in its
+default ``fork`` mode, Checkov 3.3.30 deadlocked on the corpus (a worker blocked writing its
+results into a pipe while the parent waited for it to exit). A Checkov run that exceeds
+``--checkov-timeout`` is stopped and reported as not finished.
 
 Only the standard library is used, so the benchmark runs anywhere seawall does.
 """
@@ -35,7 +39,9 @@ import shutil
 import statistics
 import subprocess
 import sys
+import signal
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +59,7 @@ class Measure:
     seconds: list[float] = field(default_factory=list)
     peak_mib: list[float] = field(default_factory=list)
     exit_codes: list[int] = field(default_factory=list)
+    timed_out: float = 0.0  # the limit a run exceeded, if one did
 
     @property
     def median(self) -> float:
@@ -67,30 +74,41 @@ class Measure:
             "peak_mib": round(max(self.peak_mib), 1),
             "runs": len(self.seconds),
             "exit_codes": sorted(set(self.exit_codes)),
+            **({"timed_out_after_s": self.timed_out} if self.timed_out else {}),
         }
 
 
-def timed(command: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> tuple[float, float, int]:
-    """Wall-clock seconds, peak resident memory (MiB) and exit code of one process."""
+def timed(command: list[str], env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float | None = None) -> tuple[float, float, int]:
+    """Wall-clock seconds, peak resident memory (MiB) and exit code of one process; a
+    process still running after ``timeout`` seconds is killed with its children (exit -9)."""
     start = time.perf_counter()
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=cwd)
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=cwd, start_new_session=True)
+    timer = threading.Timer(timeout, lambda: os.killpg(proc.pid, signal.SIGKILL)) if timeout else None
+    if timer:
+        timer.start()
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - start
+    if timer:
+        timer.cancel()
     proc.returncode = os.waitstatus_to_exitcode(status)
     # ru_maxrss is in KiB on Linux, bytes on macOS
     peak = usage.ru_maxrss / (1024 * 1024 if sys.platform == "darwin" else 1024)
     return elapsed, peak, proc.returncode
 
 
-def measure(name: str, command: list[str], runs: int, env: dict[str, str] | None = None, before: object = None) -> Measure:
+def measure(name: str, command: list[str], runs: int, env: dict[str, str] | None = None, before: object = None, timeout: float | None = None) -> Measure:
     m = Measure(name, command)
     for _ in range(runs):
         if callable(before):
             before()
-        seconds, peak, code = timed(command, env)
+        seconds, peak, code = timed(command, env, timeout=timeout)
         m.seconds.append(seconds)
         m.peak_mib.append(peak)
         m.exit_codes.append(code)
+        if timeout and seconds >= timeout and code < 0:
+            m.timed_out = timeout
+            print(f"  {name:<28} did not finish in {timeout:.0f}s", flush=True)
+            return m
         if code not in (0, 1):  # 0 clean, 1 findings: anything else did not scan, so its time means nothing
             raise SystemExit(f"{name}: exit code {code} from {' '.join(command)}; run it by hand to see why")
     print(f"  {name:<28} median {m.median:7.3f}s  [{min(m.seconds):.3f}-{max(m.seconds):.3f}]  peak {max(m.peak_mib):7.1f} MiB", flush=True)
@@ -168,6 +186,7 @@ def main() -> int:
     parser.add_argument("--cases", default="small,corpus,terraform,cloudformation,kubernetes,scale,warm,floor")
     parser.add_argument("--scales", default="1,4,16")
     parser.add_argument("--checkov", choices=["auto", "yes", "no"], default="auto", help="also time Checkov (auto: when installed)")
+    parser.add_argument("--checkov-timeout", type=float, default=2400, help="seconds after which a Checkov run is stopped")
     parser.add_argument("--json", type=Path, help="write the results to this file")
     parser.add_argument("--markdown", action="store_true", help="print the README table")
     args = parser.parse_args()
@@ -179,10 +198,16 @@ def main() -> int:
     cases = set(args.cases.split(","))
     WORK.mkdir(parents=True, exist_ok=True)
     seawall = [sys.executable, "-m", "linter", "scan", "--no-config", "--format", "json"]
+    # exit code 1 means "findings" to seawall and "no such module" to Python: check first
+    probe = subprocess.run([sys.executable, "-m", "linter", "--version"], capture_output=True, text=True)
+    if probe.returncode != 0 or not probe.stdout.startswith("seawall"):
+        print(f"seawall is not importable by {sys.executable}; install it (pip install .) or run from a checkout", file=sys.stderr)
+        return 2
     checkov_bin = shutil.which("checkov") if args.checkov != "no" else None
     if args.checkov == "yes" and not checkov_bin:
         print("checkov is not installed", file=sys.stderr)
         return 2
+    checkov_env = {**os.environ, "CHECKOV_PARALLELIZATION_TYPE": os.environ.get("CHECKOV_PARALLELIZATION_TYPE", "thread")}
     cache_dir = Path(tempfile.mkdtemp(prefix="seawall-bench-cache-"))
     env = {**os.environ, "SEAWALL_CACHE_DIR": str(cache_dir)}
 
@@ -210,7 +235,7 @@ def main() -> int:
         results.append(measure("small file, first run", seawall + [str(small)], args.runs, env, empty))
         results.append(measure("small file, cold", seawall + [str(small)], args.runs, env, cold))
         if checkov_bin:
-            checkov["small file, cold"] = measure("checkov: small file", [checkov_bin, "-f", str(small), "--quiet", "-o", "json"], args.runs)
+            checkov["small file, cold"] = measure("checkov: small file", [checkov_bin, "-f", str(small), "--quiet", "-o", "json"], args.runs, checkov_env, timeout=args.checkov_timeout)
     if "corpus" in cases:
         targets.append(("corpus, cold", corpus))
     for kind in ("terraform", "cloudformation", "kubernetes"):
@@ -219,7 +244,7 @@ def main() -> int:
     for name, path in targets:
         results.append(measure(name, seawall + [str(path)], args.runs, env, cold))
         if checkov_bin:
-            checkov[name] = measure(f"checkov: {name}", [checkov_bin, "-d", str(path), "--quiet", "-o", "json"], max(1, args.runs // 2))
+            checkov[name] = measure(f"checkov: {name}", [checkov_bin, "-d", str(path), "--quiet", "-o", "json"], max(1, args.runs // 2), checkov_env, timeout=args.checkov_timeout)
     if "scale" in cases:
         for factor in [int(x) for x in args.scales.split(",")]:
             tree = scaled(corpus, factor)
@@ -246,7 +271,8 @@ def main() -> int:
             ratios[f"x{factor} time / x{base_factor} time"] = m.median / base.median
     for name, m in checkov.items():
         if name in by_name:
-            ratios[f"checkov / seawall: {name}"] = m.median / by_name[name].median
+            # a Checkov run that was stopped counts as its time limit: the ratio is a lower bound
+            ratios[f"checkov / seawall: {name}" + (" (at least)" if m.timed_out else "")] = m.median / by_name[name].median
             ratios[f"checkov / seawall peak memory: {name}"] = max(m.peak_mib) / max(by_name[name].peak_mib)
     summary["ratios"] = {k: round(v, 2) for k, v in ratios.items()}
     summary["checkov"] = {k: m.row() for k, m in checkov.items()}
@@ -258,13 +284,18 @@ def main() -> int:
     if args.markdown:
         print()
         print(f"Measured on {machine()}, {args.runs} runs per case (`python bench/run.py`).\n")
-        print("| case | median | spread | peak memory |" + (" Checkov median | Checkov / seawall |" if checkov else ""))
-        print("|---|---|---|---|" + ("---|---|" if checkov else ""))
+        print("| case | median | spread | peak memory |" + (" Checkov median | Checkov peak | Checkov / seawall |" if checkov else ""))
+        print("|---|---|---|---|" + ("---|---|---|" if checkov else ""))
         for m in results:
             row = f"| {m.name} | {m.median:.2f} s | {min(m.seconds):.2f}–{max(m.seconds):.2f} s | {max(m.peak_mib):.0f} MiB |"
             if checkov:
                 c = checkov.get(m.name)
-                row += f" {c.median:.2f} s | {c.median / m.median:.1f}x |" if c else " | |"
+                if c and c.timed_out:
+                    row += f" not finished in {c.timed_out:.0f} s | {max(c.peak_mib):.0f} MiB | > {c.timed_out / m.median:.0f}x |"
+                elif c:
+                    row += f" {c.median:.2f} s | {max(c.peak_mib):.0f} MiB | {c.median / m.median:.1f}x |"
+                else:
+                    row += " | | |"
             print(row)
         print()
         for k, v in ratios.items():
