@@ -15,6 +15,7 @@ import importlib
 import importlib.util
 import json
 import os
+import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
@@ -222,8 +223,17 @@ def builtin_dir() -> str:
     """Where the built-in rules are: ``rules/`` in a checkout, ``linter/rules`` in a wheel."""
     try:
         import linter.rules
-    except ModuleNotFoundError:  # a checkout run without installing (PYTHONPATH=. python -m linter)
-        return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "rules")
+    except ModuleNotFoundError:
+        # a checkout run without installing (PYTHONPATH=. python -m linter): the top-level
+        # rules/ becomes the linter.rules package, so companion modules import as installed
+        directory = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "rules")
+        spec = importlib.util.spec_from_file_location("linter.rules", os.path.join(directory, "__init__.py"), submodule_search_locations=[directory])
+        if spec is None or spec.loader is None:
+            return directory
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["linter.rules"] = module
+        spec.loader.exec_module(module)
+        return directory
     return os.path.dirname(os.path.abspath(linter.rules.__file__))
 
 
