@@ -50,6 +50,9 @@ ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "bench" / ".work"
 TF_SUFFIXES = (".tf", ".tfvars")
 DOC_SUFFIXES = (".yaml", ".yml", ".json", ".template")
+# Checkov: 0 passed, 1 failed checks, 2 an error it reported (its standard error is kept in
+# bench/.work/checkov-*.log; the exit codes are printed with the results)
+CHECKOV_CODES = (0, 1, 2)
 
 
 @dataclass
@@ -78,11 +81,12 @@ class Measure:
         }
 
 
-def timed(command: list[str], env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float | None = None) -> tuple[float, float, int]:
+def timed(command: list[str], env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float | None = None, log: Path | None = None) -> tuple[float, float, int]:
     """Wall-clock seconds, peak resident memory (MiB) and exit code of one process; a
     process still running after ``timeout`` seconds is killed with its children (exit -9)."""
     start = time.perf_counter()
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=cwd, start_new_session=True)
+    errors = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors, env=env, cwd=cwd, start_new_session=True)
     timer = threading.Timer(timeout, lambda: os.killpg(proc.pid, signal.SIGKILL)) if timeout else None
     if timer:
         timer.start()
@@ -90,18 +94,29 @@ def timed(command: list[str], env: dict[str, str] | None = None, cwd: Path | Non
     elapsed = time.perf_counter() - start
     if timer:
         timer.cancel()
+    if log:
+        errors.close()  # type: ignore[union-attr]
     proc.returncode = os.waitstatus_to_exitcode(status)
     # ru_maxrss is in KiB on Linux, bytes on macOS
     peak = usage.ru_maxrss / (1024 * 1024 if sys.platform == "darwin" else 1024)
     return elapsed, peak, proc.returncode
 
 
-def measure(name: str, command: list[str], runs: int, env: dict[str, str] | None = None, before: object = None, timeout: float | None = None) -> Measure:
+def measure(
+    name: str,
+    command: list[str],
+    runs: int,
+    env: dict[str, str] | None = None,
+    before: object = None,
+    timeout: float | None = None,
+    ok_codes: tuple[int, ...] = (0, 1),
+    log: Path | None = None,
+) -> Measure:
     m = Measure(name, command)
     for _ in range(runs):
         if callable(before):
             before()
-        seconds, peak, code = timed(command, env, timeout=timeout)
+        seconds, peak, code = timed(command, env, timeout=timeout, log=log)
         m.seconds.append(seconds)
         m.peak_mib.append(peak)
         m.exit_codes.append(code)
@@ -109,7 +124,7 @@ def measure(name: str, command: list[str], runs: int, env: dict[str, str] | None
             m.timed_out = timeout
             print(f"  {name:<28} did not finish in {timeout:.0f}s", flush=True)
             return m
-        if code not in (0, 1):  # 0 clean, 1 findings: anything else did not scan, so its time means nothing
+        if code not in ok_codes:  # seawall: 0 clean, 1 findings; anything else did not scan, so its time means nothing
             raise SystemExit(f"{name}: exit code {code} from {' '.join(command)}; run it by hand to see why")
     print(f"  {name:<28} median {m.median:7.3f}s  [{min(m.seconds):.3f}-{max(m.seconds):.3f}]  peak {max(m.peak_mib):7.1f} MiB", flush=True)
     return m
@@ -235,7 +250,7 @@ def main() -> int:
         results.append(measure("small file, first run", seawall + [str(small)], args.runs, env, empty))
         results.append(measure("small file, cold", seawall + [str(small)], args.runs, env, cold))
         if checkov_bin:
-            checkov["small file, cold"] = measure("checkov: small file", [checkov_bin, "-f", str(small), "--quiet", "-o", "json"], args.runs, checkov_env, timeout=args.checkov_timeout)
+            checkov["small file, cold"] = measure("checkov: small file", [checkov_bin, "-f", str(small), "--quiet", "-o", "json"], args.runs, checkov_env, timeout=args.checkov_timeout, ok_codes=CHECKOV_CODES, log=WORK / "checkov-small.log")
     if "corpus" in cases:
         targets.append(("corpus, cold", corpus))
     for kind in ("terraform", "cloudformation", "kubernetes"):
@@ -244,7 +259,8 @@ def main() -> int:
     for name, path in targets:
         results.append(measure(name, seawall + [str(path)], args.runs, env, cold))
         if checkov_bin:
-            checkov[name] = measure(f"checkov: {name}", [checkov_bin, "-d", str(path), "--quiet", "-o", "json"], max(1, args.runs // 2), checkov_env, timeout=args.checkov_timeout)
+            log = WORK / f"checkov-{name.split(',')[0].replace(' ', '-')}.log"
+            checkov[name] = measure(f"checkov: {name}", [checkov_bin, "-d", str(path), "--quiet", "-o", "json"], max(1, args.runs // 2), checkov_env, timeout=args.checkov_timeout, ok_codes=CHECKOV_CODES, log=log)
     if "scale" in cases:
         for factor in [int(x) for x in args.scales.split(",")]:
             tree = scaled(corpus, factor)
@@ -300,6 +316,9 @@ def main() -> int:
         print()
         for k, v in ratios.items():
             print(f"- {k}: {v:.2f}")
+        for name, c in checkov.items():
+            if any(code not in (0, 1) for code in c.exit_codes):
+                print(f"- Checkov exit codes for {name}: {sorted(set(c.exit_codes))} (see bench/.work/checkov-*.log)")
     return 0
 
 
