@@ -69,6 +69,18 @@ def expanded_size(value: Any, limit: int = MAX_NODES) -> int:
     return n
 
 
+def truth(value: Any) -> bool | None:
+    """A boolean setting as written: True for ``true`` (or the text "true"), None when not
+    known, False otherwise."""
+    if isinstance(value, Unknown):
+        return None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        return value.strip().lower() == "true"
+    return False
+
+
 def count_unknown(value: Any) -> int:
     """How many values inside ``value`` are Unknown (JSON documents included)."""
     stack = [value]

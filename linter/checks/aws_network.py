@@ -18,7 +18,7 @@ from linter.conditions import world_networks
 from linter.graph import Resource, ResourceGraph
 from linter.locate import locate, value_at
 from linter.model import Evidence, Path, Severity
-from linter.values import JsonString, Unknown
+from linter.values import JsonString, Unknown, truth  # noqa: F401 - truth is part of this module's interface for rules
 
 INTERNET_GATEWAY_TYPES = ("aws_internet_gateway", "data.aws_internet_gateway", "AWS::EC2::InternetGateway")
 SUBNET_TYPES = ("aws_subnet", "AWS::EC2::Subnet")
@@ -46,21 +46,6 @@ def path_of(res: Resource, *path: Any) -> Path:
 def prop(res: Resource, *path: Any) -> Any:
     """The value of a Terraform argument or CloudFormation property (nested path allowed)."""
     return value_at(res.attrs, path_of(res, *path))
-
-
-def truth(value: Any) -> bool | None:
-    """True/False for booleans (and their text), None when the value is not known."""
-    if isinstance(value, Unknown):
-        return None
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str):
-        text = value.strip().lower()
-        if text == "true":
-            return True
-        if text == "false":
-            return False
-    return False
 
 
 def first_block(value: Any) -> Any:

@@ -10,8 +10,7 @@ with the same wording for every rule.
 
 from __future__ import annotations
 
-import fnmatch
-from typing import Any, Iterable
+from typing import Any
 
 from linter.checks import Hit
 from linter.checks.aws_policy import PublicGrant, describe_actions, granted, public_grants

@@ -28,7 +28,7 @@ from typing import Any, Callable, Iterable, Iterator
 from linter.graph import Resource, ResourceGraph
 from linter.locate import locate, value_at
 from linter.model import Evidence, Path, Severity
-from linter.values import Unknown, decode_json_value, display
+from linter.values import Unknown, decode_json_value, display, truth
 
 PUBLIC_MEMBERS = {
     "allusers": "allUsers",
@@ -187,16 +187,6 @@ ORG_POLICY_TYPES = (
 )
 
 
-def _truth(value: Any) -> bool | None:
-    if isinstance(value, Unknown):
-        return None
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str):
-        return value.strip().lower() == "true"
-    return False
-
-
 def _constraint_of(policy: Resource) -> Any:
     if policy.type == "google_org_policy_policy":
         name = policy.attrs.get("name")
@@ -217,13 +207,13 @@ def _enforced(policy: Resource) -> tuple[bool | None, Path]:
         for i, rule in enumerate(rules if isinstance(rules, list) else []):
             if not isinstance(rule, dict):
                 continue
-            t = _truth(rule.get("enforce"))
+            t = truth(rule.get("enforce"))
             if t is True:
                 return True, ("spec", 0, "rules", i, "enforce")
             if t is None:
                 verdict = None
         return verdict, ("spec",)
-    t = _truth(value_at(policy.attrs, ("boolean_policy", 0, "enforced")))
+    t = truth(value_at(policy.attrs, ("boolean_policy", 0, "enforced")))
     return t, ("boolean_policy", 0, "enforced")
 
 
@@ -284,7 +274,7 @@ def uniform_access(graph: ResourceGraph, bucket: Resource | None, holder: Resour
     """Uniform bucket-level access (ACLs off): on the bucket or by organisation policy."""
     if bucket is not None:
         value = bucket.attrs.get("uniform_bucket_level_access")
-        t = _truth(value)
+        t = truth(value)
         if t is None:
             return None, []
         if t:
@@ -471,7 +461,7 @@ def firewall_opening(res: Resource) -> FirewallOpening | None:
     """The internet-open ingress a VPC firewall rule or a firewall policy rule allows, if any."""
     attrs = res.attrs
     direction = attrs.get("direction")
-    if isinstance(direction, Unknown) or _truth(attrs.get("disabled")) is not False:
+    if isinstance(direction, Unknown) or truth(attrs.get("disabled")) is not False:
         return None
     if isinstance(direction, str) and direction.strip().upper() != "INGRESS":
         return None
@@ -490,8 +480,8 @@ def firewall_opening(res: Resource) -> FirewallOpening | None:
             path: Path = ()
             cidrs = ["0.0.0.0/0 (default when no source is set)"]
         else:
-            truth, idx = open_ranges(sources)
-            if truth is not True:
+            is_open, idx = open_ranges(sources)
+            if is_open is not True:
                 return None
             items = sources if isinstance(sources, list) else [sources]
             cidrs = [str(items[i]) for i in idx]
@@ -509,8 +499,8 @@ def firewall_opening(res: Resource) -> FirewallOpening | None:
         match = value_at(attrs, ("match", 0))
         if not isinstance(match, dict):
             return None
-        truth, idx = open_ranges(match.get("src_ip_ranges") or [])
-        if truth is not True:
+        is_open, idx = open_ranges(match.get("src_ip_ranges") or [])
+        if is_open is not True:
             return None
         items = match.get("src_ip_ranges")
         cidrs = [str(items[i]) for i in idx]
@@ -549,7 +539,7 @@ def sql_public_ip(graph: ResourceGraph, db: Resource) -> tuple[bool | None, Path
     if isinstance(settings, Unknown) or isinstance(value_at(db.attrs, IPCONF), Unknown):
         return None, (), []
     value = value_at(db.attrs, IPCONF + ("ipv4_enabled",))
-    t = _truth(value) if value is not None else True
+    t = truth(value) if value is not None else True
     if t is not True:
         return t, (), []
     if value is not None:

@@ -14,7 +14,7 @@ from typing import Any
 
 from linter.graph import Resource, ResourceGraph
 from linter.model import Evidence
-from linter.values import Unknown, display
+from linter.values import display, truth
 
 BUCKET_TYPES = ("aws_s3_bucket", "AWS::S3::Bucket")
 PAB_FLAGS = ("block_public_acls", "ignore_public_acls", "block_public_policy", "restrict_public_buckets")
@@ -136,16 +136,6 @@ def _flag_value(res: Resource, flag: str) -> Any:
     return node
 
 
-def _truth(value: Any) -> bool | None:
-    if isinstance(value, Unknown):
-        return None
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str):
-        return value.strip().lower() == "true"
-    return False
-
-
 def protection(graph: ResourceGraph, bucket: Resource) -> Protection:
     p = Protection()
     blocks = list(satellites(graph, bucket, "aws_s3_bucket_public_access_block"))
@@ -158,7 +148,7 @@ def protection(graph: ResourceGraph, bucket: Resource) -> Protection:
     for flag in PAB_FLAGS:
         state: bool | None = False
         for res in blocks:
-            t = _truth(_flag_value(res, flag))
+            t = truth(_flag_value(res, flag))
             if t is True:
                 state = True
                 p.sources[flag].append((res, flag))
