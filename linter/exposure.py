@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from linter.graph import Resource, ResourceGraph
 from linter.model import Finding, Severity, Span
 from linter.redact import redact
-from linter.sources import read_line
+from linter.sources import source_lines
 
 INTERNET = "internet"
 
@@ -80,10 +80,11 @@ class ExposureGraph:
             self.edges[key] = edge
 
 
-class _Locator:
+class Locator:
     """Which resource a location falls in (its whole definition), by file and line."""
 
     def __init__(self, graph: ResourceGraph) -> None:
+        self.graph = graph
         self.by_file: dict[str, list[tuple[int, int, Resource]]] = {}
         for res in graph:
             s = res.block_span
@@ -105,8 +106,8 @@ class _Locator:
         return None
 
 
-def _setting_line(span: Span) -> str:
-    text = " ".join(read_line(span.file, span.line).split())
+def _line_text(lines: list[str], line: int) -> str:
+    text = " ".join(lines[line - 1].split()) if 0 < line <= len(lines) else ""
     return redact(text if len(text) <= 60 else text[:57] + "...")
 
 
@@ -125,10 +126,16 @@ def _oriented(a: Resource, b: Resource) -> tuple[Resource, Resource]:
 class ExposureBuilder:
     """Adds findings of one scan to a picture; :meth:`finish` connects the internet."""
 
-    def __init__(self, graph: ResourceGraph) -> None:
+    def __init__(self, graph: ResourceGraph, locator: Locator | None = None) -> None:
         self.graph = graph
-        self.locator = _Locator(graph)
+        self.locator = locator or Locator(graph)
         self.picture = ExposureGraph()
+        self._files: dict[str, list[str]] = {}  # each file read once per picture
+
+    def _setting_line(self, span: Span) -> str:
+        if span.file not in self._files:
+            self._files[span.file] = source_lines(span.file)
+        return _line_text(self._files[span.file], span.line)
 
     def add(self, f: Finding) -> None:
         picture = self.picture
@@ -137,7 +144,7 @@ class ExposureBuilder:
             setting = self.locator.resource_at(f.span)
         key = setting.id if setting is not None else f"finding:{f.span.file}:{f.span.line}"
         node = picture.node(Node(key, "resource", setting.address if setting is not None else f.resource, setting.type if setting else ""))
-        node.detail, node.span = _setting_line(f.span), f.span  # the setting that opens the way
+        node.detail, node.span = self._setting_line(f.span), f.span  # the setting that opens the way
         if f.rule_id not in node.rules:
             node.rules.append(f.rule_id)
         node.severity = max(node.severity or f.severity, f.severity)
@@ -163,13 +170,13 @@ class ExposureBuilder:
                     inside.setdefault(res.id, e.span)
         for e in values:
             assert e.span is not None
-            value = picture.node(Node(f"value:{e.span.file}:{e.span.line}", "value", "value", detail=_setting_line(e.span) or _short(e.message), span=e.span))
+            value = picture.node(Node(f"value:{e.span.file}:{e.span.line}", "value", "value", detail=self._setting_line(e.span) or _short(e.message), span=e.span))
             # into the resource the evidence names (a tag raising the severity of the subject), else the setting
             target = next((r.id for r in involved.values() if _names(e.message, r.address)), key)
             picture.edge(Edge(value.key, target, "sets", dashed=True))
         for res in involved.values():
             at = inside.get(res.id)
-            picture.node(Node(res.id, "resource", res.address, res.type, _setting_line(at) if at else "", at or res.span))
+            picture.node(Node(res.id, "resource", res.address, res.type, self._setting_line(at) if at else "", at or res.span))
             # joined to the setting, or else to the subject it is connected to
             anchor = setting
             if subject is not None and res is not subject and not _connected(res, setting) and _connected(res, subject):
@@ -218,9 +225,10 @@ def _short(text: str, limit: int = 70) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def exposure_graph(graph: ResourceGraph, findings: list[Finding]) -> ExposureGraph:
-    """One picture for ``findings`` (resources they share appear once)."""
-    builder = ExposureBuilder(graph)
+def exposure_graph(graph: ResourceGraph, findings: list[Finding], locator: Locator | None = None) -> ExposureGraph:
+    """One picture for ``findings`` (resources they share appear once); pass the same
+    ``locator`` when drawing many pictures of one graph."""
+    builder = ExposureBuilder(graph, locator)
     for f in findings:
         builder.add(f)
     return builder.finish()

@@ -528,7 +528,7 @@ def test_markdown_extras_hook_and_length_budget(rules: RuleSet, monkeypatch: pyt
 
     f = fake()
     assert markdown.finding_extras(f, rules) == ""
-    monkeypatch.setattr(markdown, "finding_extras", lambda finding, rules, graph=None: "```mermaid\ngraph LR\n  a --> b\n```")
+    monkeypatch.setattr(markdown, "finding_extras", lambda finding, rules, locator=None: "```mermaid\ngraph LR\n  a --> b\n```")
     out = render("markdown", ScanResult(findings=[f]), rules)
     assert "\n  ```mermaid\n  graph LR\n    a --> b\n  ```\n" in out
     monkeypatch.undo()

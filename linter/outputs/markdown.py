@@ -68,19 +68,20 @@ def first_sentence(text: str) -> str:
     return flat[: m.start()] if m else flat
 
 
-def finding_extras(finding: Finding, rules: RuleSet, graph: Any = None) -> str:
+def finding_extras(finding: Finding, rules: RuleSet, locator: Any = None) -> str:
     """Extra Markdown shown under a finding (indented into its list item by the caller):
-    for a critical finding, the Mermaid diagram of how it is reached."""
-    if graph is None or finding.severity < Severity.CRITICAL:
+    for a critical finding, the Mermaid diagram of how it is reached (``locator``: a
+    :class:`linter.exposure.Locator` of the scan's graph, when it was kept)."""
+    if locator is None or finding.severity < Severity.CRITICAL:
         return ""
     from linter.diagrams import mermaid
     from linter.exposure import exposure_graph
 
-    picture = exposure_graph(graph, [finding])
+    picture = exposure_graph(locator.graph, [finding], locator)
     return "How it is reached:\n\n```mermaid\n" + mermaid(picture, report_path) + "```\n"
 
 
-def finding_item(f: Finding, rules: RuleSet, graph: Any = None) -> list[str]:
+def finding_item(f: Finding, rules: RuleSet, locator: Any = None) -> list[str]:
     lines = [f"- **{where(f.span.file, f.span.line)}** {code(f.rule_id)}: {escape(f.message)}"]
     for e in f.evidence:
         at = f" ({where(e.span.file, e.span.line)})" if e.span else ""
@@ -91,7 +92,7 @@ def finding_item(f: Finding, rules: RuleSet, graph: Any = None) -> list[str]:
         # the rule's own Markdown (code spans), unless cutting the sentence split a code span
         fix = first_sentence(f.remediation)
         lines.append(f"  - **Fix:** {no_mentions(fix) if fix.count('`') % 2 == 0 else escape(fix)}")
-    extra = finding_extras(f, rules, graph)
+    extra = finding_extras(f, rules, locator)
     if extra:
         lines.append("")
         lines.extend(("  " + line) if line else "" for line in extra.rstrip("\n").split("\n"))
@@ -135,6 +136,11 @@ def render(result: ScanResult, rules: RuleSet) -> str:
     out += summary_table(active) + [""]
 
     budget = _Budget(BUDGET)
+    locator = None
+    if result.graph is not None and any(f.severity >= Severity.CRITICAL for f in active):
+        from linter.exposure import Locator
+
+        locator = Locator(result.graph)  # indexed once for every diagram
     shown = 0
     full = False
     for s in sorted(Severity, reverse=True):
@@ -143,7 +149,7 @@ def render(result: ScanResult, rules: RuleSet) -> str:
             continue
         out += [f"### {LABELS[s]} ({len(group)})", ""]
         for f in group:
-            item = finding_item(f, rules, result.graph)
+            item = finding_item(f, rules, locator)
             # the first finding is always listed; the others while they fit, most severe first
             if not budget.take(item, FINDINGS_SHARE, force=not shown):
                 full = True

@@ -116,14 +116,13 @@ def code_frame(lines: list[str], span: Span, paint: Callable[..., str], severity
         if n is None:
             out.append("    " + paint("." * width + " |", fg="blue"))
             continue
-        if n != first:
-            text = _display(lines[n - 1], 1, 1)[0]
-            out.append("    " + paint(f"{n:>{width}} |", fg="blue") + (" " + text if text else ""))
-            continue
-        text, mark_from, mark_to = _display(lines[n - 1], span.column, span.end_column if span.end_line == first else 0)
+        marked = n == first  # the underline goes under the setting's first line
+        end = (span.end_column if span.end_line == first else 0) if marked else 1
+        text, mark_from, mark_to = _display(lines[n - 1], span.column if marked else 1, end)
         out.append("    " + paint(f"{n:>{width}} |", fg="blue") + (" " + text if text else ""))
-        carets = "^" * max(1, mark_to - mark_from)
-        out.append("    " + gutter + " " + " " * mark_from + paint(carets, **SEVERITY_STYLE[severity]))
+        if marked:
+            carets = "^" * max(1, mark_to - mark_from)
+            out.append("    " + gutter + " " + " " * mark_from + paint(carets, **SEVERITY_STYLE[severity]))
     out.append("    " + gutter)
     return out
 
