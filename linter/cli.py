@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from linter.model import Severity
+from linter.terminal import COLOR_CHOICES
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -177,7 +178,7 @@ def _write(path: str, text: str) -> None:
 @click.option("--baseline", type=click.Path(dir_okay=False, exists=True), help="Report and fail only on findings that are not in this baseline file.")
 @click.option("--new-only", "new_only_ref", metavar="BASE_REF", help="Report and fail only on findings not present at this git revision (e.g. origin/main).")
 @click.option("--quiet", "-q", is_flag=True, help="Text format: print the findings (and input errors) only; no summary, notes or progress.")
-@click.option("--color", "color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True, help="Colour in the text format (auto: on a terminal without NO_COLOR).")
+@click.option("--color", "color", type=click.Choice(COLOR_CHOICES), default="auto", show_default=True, help="Colour in the text format (auto: on a terminal without NO_COLOR).")
 @click.pass_context
 def scan(ctx: click.Context, fmt: str, output: str | None, output_files: tuple[str, ...], new_only_ref: str | None, quiet: bool, color: str, **params: Any) -> None:
     """Scan Terraform, CloudFormation and Kubernetes in PATHS (files or directories; default:
