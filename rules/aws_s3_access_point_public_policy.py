@@ -12,7 +12,7 @@ from linter.graph import Resource, ResourceGraph
 from linter.locate import locate, value_at
 from linter.model import Evidence
 from linter.ruleset import Rule
-from linter.values import Unknown, decode_json_value
+from linter.values import Unknown, decode_json_value, truth
 
 DATA_ACTIONS = frozenset(
     {
@@ -37,13 +37,8 @@ FLAGS = {"block_public_policy": "BlockPublicPolicy", "restrict_public_buckets": 
 
 
 def _truth(value: Any) -> bool | None:
-    if isinstance(value, Unknown):
-        return None
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str):
-        return value.strip().lower() == "true"
-    return None
+    """Like :func:`linter.values.truth`, but a flag that is not written is not known either."""
+    return truth(value) if isinstance(value, (bool, str, Unknown)) else None
 
 
 def _network_is_vpc(ap: Resource) -> bool | None:
