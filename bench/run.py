@@ -36,10 +36,10 @@ import json
 import os
 import platform
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
-import signal
 import tempfile
 import threading
 import time
@@ -85,7 +85,7 @@ def timed(command: list[str], env: dict[str, str] | None = None, cwd: Path | Non
     """Wall-clock seconds, peak resident memory (MiB) and exit code of one process; a
     process still running after ``timeout`` seconds is killed with its children (exit -9)."""
     start = time.perf_counter()
-    errors = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115 - closed below
+    errors = open(log, "wb") if log else subprocess.DEVNULL
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors, env=env, cwd=cwd, start_new_session=True)
     timer = threading.Timer(timeout, lambda: os.killpg(proc.pid, signal.SIGKILL)) if timeout else None
     if timer:

@@ -170,7 +170,7 @@ def render(path: Path, text: str, diagnostics: list[lsp.Diagnostic], actions: di
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" viewBox="0 0 {width:.0f} {height:.0f}" '
         f'font-family="DejaVu Sans Mono, Menlo, Consolas, monospace" font-size="{FONT:.0f}">',
-        f'<rect width="100%" height="100%" fill="#1e1e1e"/>',
+        '<rect width="100%" height="100%" fill="#1e1e1e"/>',
         f'<rect width="100%" height="{title_h:.0f}" fill="#2d2d2d"/>',
         f'<text x="{PAD:.0f}" y="20" fill="#cccccc">{escape(str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else path.name)} — diagnostics from seawall lsp ({len(diagnostics)})</text>',
     ]

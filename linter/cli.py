@@ -80,11 +80,10 @@ def _scan_options(fn: Any) -> Any:
 
 def _build(ctx: click.Context, params: dict[str, Any]) -> tuple[Any, Any]:
     """Configuration file first, then the flags given on the command line; and the rules."""
+    from linter.cache import Cache, use
     from linter.config import ConfigError, RunConfig, apply_config_file, check_rule_ids, find_config
     from linter.ruleset import RuleError, load_rules
     from linter.suppress import META_RULE
-
-    from linter.cache import Cache, use
 
     use(Cache(enabled=not params["no_cache"]))
     paths: tuple[str, ...] = params["paths"]
@@ -189,7 +188,6 @@ def scan(ctx: click.Context, fmt: str, output: str | None, output_files: tuple[s
     from linter.baseline import BaselineError
     from linter.engine import run
     from linter.outputs import renderer
-
     from linter.terminal import color_wanted, progress_wanted
 
     extra = _output_files(output_files)

@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from linter.model import Path
 from linter.values import JsonString, Unknown, hcl_equal
@@ -150,7 +151,7 @@ def world_networks(values: list[Any]) -> tuple[Truth, list[int]]:
         (v4 if net.version == 4 else v6).append((i, net))
     for nets, whole in ((v4, _V4_ALL), (v6, _V6_ALL)):
         if len(nets) > 1:
-            collapsed = list(ipaddress.collapse_addresses(n for _, n in nets))  # type: ignore[misc]
+            collapsed = list(ipaddress.collapse_addresses(n for _, n in nets))
             if collapsed == [whole]:
                 return True, [i for i, _ in nets]
     return (None if unknown else False), []

@@ -7,7 +7,7 @@ a label nor the code block around it.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from linter.exposure import INTERNET, ExposureGraph, Node
 from linter.model import Severity

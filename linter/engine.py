@@ -24,9 +24,9 @@ from linter.parallel import MIN_FILES, prewarm
 from linter.parsers.base import ParseOutput
 from linter.progress import current as progress
 from linter.redact import redact
-from linter.sources import set_overrides
 from linter.ruleset import RuleSet, load_rules
 from linter.sensitivity import SensitivityPolicy
+from linter.sources import set_overrides
 from linter.suppress import META_RULE, SuppressionPolicy, apply_suppressions, collect_directives, known_rule_ids
 from linter.values import count_unknown
 

@@ -9,15 +9,16 @@ origins and the module call chain.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from linter.fixes import make_fix
 from linter.graph import Resource, ResourceGraph
 from linter.internal import internal_error
 from linter.locate import locate, value_at
-from linter.progress import current as progress
 from linter.model import Evidence, Finding, InputError, Path, Severity, Span, Suppression, format_path
+from linter.progress import current as progress
 from linter.ruleset import Rule, RuleSet
 from linter.sensitivity import SensitivityPolicy
 from linter.suppress import intended_exposure
@@ -60,7 +61,7 @@ def evaluate_rules(
             continue  # nothing of the kinds this rule looks at: do not even load it
         try:
             hits = list(rule.check(graph, rule)) if rule.check is not None else list(_declarative(graph, rule))
-        except Exception as exc:  # noqa: BLE001 - one broken rule must not stop the scan
+        except Exception as exc:
             errors.append(internal_error(rule.source, exc, f"running rule {rule.id}"))
             continue
         override = (severities or {}).get(rule.id)

@@ -7,8 +7,9 @@ keeps reference edges both ways, built from each resource's ``refs`` through an 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 from linter.model import Evidence, Path, Span
 from linter.values import PDict

@@ -73,7 +73,7 @@ def _work(batch: list[tuple[str, str, int]]) -> tuple[int, list[tuple[str, str, 
     for kind, path, max_bytes in batch:
         try:
             result = _parse_one(kind, path, max_bytes)
-        except Exception:  # noqa: BLE001 - the scan will parse it again and report properly
+        except Exception:
             result = None
         if result is not None and result[3] is not None:
             out.append(result)

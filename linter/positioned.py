@@ -9,7 +9,8 @@ from (a heredoc starts somewhere inside a ``.tf`` file).
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import yaml
 

@@ -24,7 +24,7 @@ _TOKENS = [
 ]
 _SECRET_NAME = r"[\w.-]*(?:password|passwd|passphrase|secret|token|api[_-]?key|apikey|private[_-]?key|access[_-]?key|credential|auth[_-]?key|client[_-]?secret)[\w.-]*"
 # `var.db_password = "hunter2"`, `parameter DbPassword = "x"`, `local.api_token = "x"`
-_NAMED = re.compile(r"(?i)((?:var|local)\.%s|parameter %s)\s*=\s*(\"(?:[^\"\\]|\\.)*\"|[^\s,)\]]+)" % (_SECRET_NAME, _SECRET_NAME))
+_NAMED = re.compile(rf"(?i)((?:var|local)\.{_SECRET_NAME}|parameter {_SECRET_NAME})\s*=\s*(\"(?:[^\"\\]|\\.)*\"|[^\s,)\]]+)")
 
 MASK = "********"
 

@@ -16,8 +16,9 @@ import importlib.util
 import json
 import os
 import sys
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from linter.conditions import Condition, ConditionError, compile_condition
 from linter.model import Severity
@@ -107,7 +108,7 @@ def _validator() -> Any:
 
 
 def _error_path(error: Any) -> str:
-    parts = []
+    parts: list[str] = []
     for p in error.absolute_path:
         parts.append(f"[{p}]" if isinstance(p, int) else ("." if parts else "") + str(p))
     return "".join(parts)

@@ -8,7 +8,8 @@ library's timeout, and compiled patterns are cached.
 from __future__ import annotations
 
 import functools
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 TIMEOUT_SECONDS = 0.25
 

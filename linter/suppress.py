@@ -29,8 +29,9 @@ import datetime as _dt
 import fnmatch
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any, Iterable
+from typing import Any
 
 from linter.graph import Resource, ResourceGraph
 from linter.locate import locate
@@ -143,9 +144,10 @@ def collect_directives(comments: dict[str, list[Any]], graph: ResourceGraph) -> 
             entries = seawall.get("ignore") if isinstance(seawall, dict) else None
             if entries is None:
                 continue
-            entries = entries if isinstance(entries, list) else [entries]
+            listed = isinstance(entries, list)
+            entries = entries if listed else [entries]
             for i, entry in enumerate(entries):
-                span = locate(res, ("Metadata", "seawall", "ignore", i) if isinstance(seawall.get("ignore"), list) else ("Metadata", "seawall", "ignore"))
+                span = locate(res, ("Metadata", "seawall", "ignore", i) if listed else ("Metadata", "seawall", "ignore"))
                 out.append(_directive_from_value(entry, span, res.id))
         elif res.format == "kubernetes":
             meta = res.attrs.get("metadata")

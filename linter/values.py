@@ -169,7 +169,7 @@ def display(value: Any, limit: int = 80) -> str:
     return text
 
 
-class PDict(dict):  # type: ignore[type-arg]
+class PDict(dict):
     """A mapping that remembers where it and each of its entries are written.
 
     Parsers build resource bodies out of PDict/PList, so a rule that names a path inside a
@@ -192,7 +192,7 @@ class PDict(dict):  # type: ignore[type-arg]
         return (_rebuild_pdict, (dict(self), self.span, self.spans, self.via_variable))
 
 
-class PList(list):  # type: ignore[type-arg]
+class PList(list):
     __slots__ = ("span", "spans", "via_variable")
 
     def __init__(self, items: Any = (), span: Any = None, spans: Any = None, via_variable: bool = False) -> None:

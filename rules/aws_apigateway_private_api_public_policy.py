@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from linter.checks import Hit
-from linter.checks.aws_resource_policy import public_grants, policy_hit
+from linter.checks.aws_resource_policy import policy_hit, public_grants
 from linter.graph import Resource, ResourceGraph
 from linter.locate import locate, value_at
 from linter.model import Evidence

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from linter.checks import Hit
-from linter.checks.aws_resource_policy import describe_actions, public_grants, granted, policy_hit
-from linter.graph import ResourceGraph
+from linter.checks.aws_resource_policy import describe_actions, granted, policy_hit, public_grants
+from linter.graph import Resource, ResourceGraph
 from linter.locate import value_at
-from linter.model import Severity
+from linter.model import Path, Severity
 from linter.ruleset import Rule
 
 PULL = frozenset({"ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"})
@@ -32,7 +32,7 @@ PUSH = frozenset(
 
 
 def check(graph: ResourceGraph, rule: Rule) -> Iterator[Hit]:
-    sources = [(pol, ("policy",)) for pol in graph.of_type("aws_ecr_repository_policy")]
+    sources: list[tuple[Resource, Path]] = [(pol, ("policy",)) for pol in graph.of_type("aws_ecr_repository_policy")]
     sources += [(repo, ("Properties", "RepositoryPolicyText")) for repo in graph.of_type("AWS::ECR::Repository")]
     for holder, path in sources:
         policy = value_at(holder.attrs, path)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from linter.checks import Hit
 from linter.checks.aws_network import SUBNET_TYPES, first_block, is_cfn, maps_public_ip, path_of, prop, subnet_internet_routes, targets

@@ -3,7 +3,8 @@ Google, Cognito) with no condition naming the subject."""
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from linter.checks import Hit
 from linter.checks.aws_network import path_of, ref_ids

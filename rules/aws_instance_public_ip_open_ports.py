@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from linter.checks import Hit
 from linter.checks.aws_network import (
@@ -62,9 +63,9 @@ def _public_address(graph: ResourceGraph, inst: Resource) -> tuple[Path | None, 
     elif truth(inst.attrs.get("associate_public_ip_address")) is True:
         flags = [("associate_public_ip_address",)]
     eips = []
-    for rtype, path in EIP_LINKS:
+    for rtype, link in EIP_LINKS:
         for eip in graph.referrers(inst, (rtype,)):
-            if any(t is inst for t in targets(graph, eip, path, (inst.type,))):
+            if any(t is inst for t in targets(graph, eip, link, (inst.type,))):
                 eips.append(eip)
     if flags or eips:
         routed = [subnet_internet_routes(graph, s)[0] for s, _ in subnets]

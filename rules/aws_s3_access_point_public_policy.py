@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from linter.checks import Hit
 from linter.checks.aws_policy import principal_is_public, statements
-from linter.checks.aws_resource_policy import describe_actions, public_grants, granted, policy_hit
+from linter.checks.aws_resource_policy import describe_actions, granted, policy_hit, public_grants
 from linter.checks.s3 import buckets_of, protection, satellites
 from linter.graph import Resource, ResourceGraph
 from linter.locate import locate, value_at
@@ -68,7 +69,7 @@ def _own_block(ap: Resource) -> tuple[bool | None, list[Evidence]]:
         base = ("public_access_block_configuration", 0)
         names = {k: k for k in FLAGS}
     evidence = []
-    for flag, name in names.items():
+    for _flag, name in names.items():
         value = value_at(ap.attrs, base + (name,))
         if value is None:
             return True, []  # omitted: defaults to true

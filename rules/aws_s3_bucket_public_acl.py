@@ -3,7 +3,7 @@ public access block or object ownership setting stops them."""
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from linter.checks import Hit
 from linter.checks.s3 import (

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from linter.checks import Hit
 from linter.checks.s3 import PUBLIC_CANNED_ACLS, buckets_of, neutralised_by, protection, satellites

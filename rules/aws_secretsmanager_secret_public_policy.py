@@ -3,10 +3,11 @@ reachable and the secret uses the AWS managed key, which other accounts cannot u
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from linter.checks import Hit
-from linter.checks.aws_resource_policy import describe_actions, public_grants, granted, policy_hit
+from linter.checks.aws_resource_policy import describe_actions, granted, policy_hit, public_grants
 from linter.graph import Resource, ResourceGraph
 from linter.locate import locate
 from linter.model import Evidence, Severity
@@ -54,11 +55,11 @@ def _sources(graph: ResourceGraph) -> Iterator[tuple[Resource, tuple[str, ...], 
         if secret.attrs.get("policy") is not None:
             yield secret, ("policy",), secret, None
     for pol in graph.of_type("aws_secretsmanager_secret_policy"):
-        secret = next(iter(graph.references(pol, "secret_arn", SECRET_TYPES)), None)
-        yield pol, ("policy",), secret, pol.attrs.get("block_public_policy")
+        target = next(iter(graph.references(pol, "secret_arn", SECRET_TYPES)), None)
+        yield pol, ("policy",), target, pol.attrs.get("block_public_policy")
     for pol in graph.of_type("AWS::SecretsManager::ResourcePolicy"):
-        secret = next(iter(graph.references(pol, "SecretId", SECRET_TYPES)), None)
-        yield pol, ("Properties", "ResourcePolicy"), secret, _props(pol).get("BlockPublicPolicy")
+        target = next(iter(graph.references(pol, "SecretId", SECRET_TYPES)), None)
+        yield pol, ("Properties", "ResourcePolicy"), target, _props(pol).get("BlockPublicPolicy")
 
 
 def _uses_managed_key(secret: Resource | None) -> tuple[bool, Evidence | None]:
@@ -84,7 +85,7 @@ def check(graph: ResourceGraph, rule: Rule) -> Iterator[Hit]:
     for holder, path, secret, block in _sources(graph):
         if _blocked(block):
             continue
-        policy = holder.attrs
+        policy: Any = holder.attrs
         for part in path:
             policy = policy.get(part) if isinstance(policy, dict) else None
         for grant in public_grants(policy, SENSITIVE):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from linter.checks import Hit
 from linter.graph import Resource, ResourceGraph
@@ -48,10 +49,10 @@ def _acceptance(service: Resource | None) -> tuple[Severity, Evidence]:
 
 def check(graph: ResourceGraph, rule: Rule) -> Iterator[Hit]:
     items: list[tuple[Resource, tuple[Any, ...], Resource | None]] = []
-    for svc in graph.of_type("aws_vpc_endpoint_service"):
-        i = _star_index(svc.attrs.get("allowed_principals"))
+    for service in graph.of_type("aws_vpc_endpoint_service"):
+        i = _star_index(service.attrs.get("allowed_principals"))
         if i is not None:
-            items.append((svc, ("allowed_principals", i), svc))
+            items.append((service, ("allowed_principals", i), service))
     for perm in graph.of_type("aws_vpc_endpoint_service_allowed_principal"):
         if _star_index(perm.attrs.get("principal_arn")) is not None:
             svc = next(iter(graph.references(perm, "vpc_endpoint_service_id", SERVICE_TYPES)), None)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from linter.checks import Hit
 from linter.checks.azure import nsg_denied_first, nsg_internet_source, nsg_port_ranges, nsg_rules

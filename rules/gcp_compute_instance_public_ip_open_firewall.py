@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from linter.checks import Hit
 from linter.checks.gcp import firewall_opening, root_of
@@ -69,7 +70,7 @@ def _targets(fw: Resource, vm: Resource) -> bool | None:
     emails = [sa.get("email") for sa in vm.attrs.get("service_account") or [] if isinstance(sa, dict)]
     if any(isinstance(e, Unknown) for e in emails):
         return None
-    return bool(set(accounts) & set(e for e in emails if isinstance(e, str)))
+    return bool(set(accounts or []) & set(e for e in emails if isinstance(e, str)))
 
 
 def check(graph: ResourceGraph, rule: Rule) -> Iterator[Hit]:

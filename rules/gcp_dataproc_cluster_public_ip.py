@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from collections.abc import Iterator
 
 from linter.checks import Hit
 from linter.graph import ResourceGraph
@@ -20,7 +20,7 @@ def _old_image(version) -> bool:
     if not isinstance(version, str):
         return False
     m = re.match(r"^\s*(\d+)\.(\d+)", version)
-    return bool(m) and (int(m.group(1)), int(m.group(2))) < (2, 2)
+    return m is not None and (int(m.group(1)), int(m.group(2))) < (2, 2)
 
 
 def check(graph: ResourceGraph, rule: Rule) -> Iterator[Hit]:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from linter.checks import Hit
 from linter.checks.gcp import iam_check
 from linter.graph import ResourceGraph
-
 from linter.ruleset import Rule
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from linter.checks import Hit
 from linter.checks.gcp import IPCONF, sql_open_networks, sql_public_ip
@@ -21,7 +21,7 @@ def check(graph: ResourceGraph, rule: Rule) -> Iterator[Hit]:
         if is_open is not False:
             continue  # open to the internet (the critical rule) or not known
         networks = value_at(db.attrs, IPCONF + ("authorized_networks",)) or []
-        values = [n.get("value") for n in networks if isinstance(n, dict) and isinstance(n.get("value"), str)]
+        values = [n["value"] for n in networks if isinstance(n, dict) and isinstance(n.get("value"), str)]
         if values:
             reach = f"the database port answers {', '.join(values[:3])}{' and more' if len(values) > 3 else ''} with a password as the only control"
         else:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from linter.checks import Hit
 from linter.graph import ResourceGraph
@@ -19,7 +19,8 @@ PUBLIC_SUBJECTS = {
 def check(graph: ResourceGraph, rule: Rule) -> Iterator[Hit]:
     for binding in graph.of_type("RoleBinding", "ClusterRoleBinding"):
         subjects = binding.attrs.get("subjects")
-        role = binding.attrs.get("roleRef") if isinstance(binding.attrs.get("roleRef"), dict) else {}
+        ref = binding.attrs.get("roleRef")
+        role = ref if isinstance(ref, dict) else {}
         role_name = f"{role.get('kind', 'role')} {role.get('name', '?')}"
         targets = graph.references(binding, "roleRef")
         for i, subject in enumerate(subjects if isinstance(subjects, list) else []):

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from linter.checks import Hit
-from linter.checks.kubernetes import INTERNAL_LB_ANNOTATIONS, annotation_matches, annotations, service_ports, workload_evidence
+from linter.checks.kubernetes import INTERNAL_LB_ANNOTATIONS, annotation_matches, object_annotations, service_ports, workload_evidence
 from linter.checks.network import DATABASE_PORTS, REMOTE_ADMIN_PORTS
 from linter.conditions import world_networks
 from linter.graph import ResourceGraph
@@ -23,8 +23,8 @@ def check(graph: ResourceGraph, rule: Rule) -> Iterator[Hit]:
         if annotation_matches(svc, INTERNAL_LB_ANNOTATIONS):
             continue
         ranges = spec.get("loadBalancerSourceRanges")
-        if ranges is None and SOURCE_RANGES_ANNOTATION in annotations(svc):
-            ranges = [r.strip() for r in str(annotations(svc)[SOURCE_RANGES_ANNOTATION]).split(",")]
+        if ranges is None and SOURCE_RANGES_ANNOTATION in object_annotations(svc):
+            ranges = [r.strip() for r in str(object_annotations(svc)[SOURCE_RANGES_ANNOTATION]).split(",")]
         evidence: list[Evidence] = []
         if isinstance(ranges, list) and ranges:
             is_world, _ = world_networks(ranges)

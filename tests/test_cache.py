@@ -7,12 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+from conftest import FIXTURES, ROOT
+
 from linter.cache import Cache, use
 from linter.config import RunConfig
 from linter.engine import run
 from linter.ruleset import RuleSet
-
-from conftest import FIXTURES, ROOT
 
 
 def _findings(result):

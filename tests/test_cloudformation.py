@@ -7,13 +7,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+from conftest import ROOT
+
 from linter.config import RunConfig
 from linter.engine import parse_inputs, run
 from linter.graph import ResourceGraph
 from linter.ruleset import RuleSet
 from linter.values import Unknown
-
-from conftest import ROOT
 
 
 def graph_of(tmp_path: Path, name: str, text: str, **kwargs) -> ResourceGraph:
@@ -48,8 +48,8 @@ def test_json_template_findings_on_their_lines(rules: RuleSet, tmp_path: Path) -
     result = run(RunConfig(paths=[str(tmp_path)]), rules)
     got = sorted((f.rule_id, f.span.line) for f in result.findings)
     lines = (tmp_path / "stack.template").read_text().splitlines()
-    acl_line = next(i for i, l in enumerate(lines, 1) if '"AccessControl"' in l)
-    principal_line = next(i for i, l in enumerate(lines, 1) if '"Principal"' in l)
+    acl_line = next(i for i, text in enumerate(lines, 1) if '"AccessControl"' in text)
+    principal_line = next(i for i, text in enumerate(lines, 1) if '"Principal"' in text)
     assert got == [("aws-s3-bucket-public-acl", acl_line), ("aws-s3-bucket-public-policy", principal_line)]
 
 

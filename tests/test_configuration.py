@@ -8,10 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
 from linter.config import ConfigError, RunConfig, apply_config_file, find_config
-
-from conftest import ROOT
 
 PUBLIC = 'resource "aws_s3_bucket" "b" {\n  bucket = "x"\n  acl    = "public-read"\n}\n'
 DB = 'resource "aws_db_instance" "d" {\n  engine = "mysql"\n  publicly_accessible = true\n}\n'

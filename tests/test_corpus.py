@@ -4,12 +4,11 @@ and no valid file is reported as unparsable."""
 from __future__ import annotations
 
 import pytest
+from conftest import CORPUS
 
 from linter.config import RunConfig
 from linter.engine import run
 from linter.ruleset import RuleSet
-
-from conftest import CORPUS
 
 pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"corpus not found at {CORPUS}")
 

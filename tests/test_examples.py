@@ -8,12 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+from conftest import ROOT
+
 from linter.config import RunConfig
 from linter.engine import run
 from linter.model import Severity
 from linter.ruleset import RuleSet
-
-from conftest import ROOT
 
 EXAMPLES = ROOT / "examples"
 

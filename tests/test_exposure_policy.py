@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from conftest import ROOT
+
 from linter.config import RunConfig
 from linter.engine import run
 from linter.evaluation import evaluate_rules
@@ -15,8 +17,6 @@ from linter.model import Severity
 from linter.parsers.terraform import load_terraform
 from linter.ruleset import RuleSet
 from linter.sensitivity import SensitivityPolicy
-
-from conftest import ROOT
 
 DB = 'resource "aws_db_instance" "d" {\n  engine = "mysql"\n  publicly_accessible = true\n  tags = {\n    %s\n  }\n}\n'
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import FIXTURES, ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -26,8 +27,6 @@ from linter.parsers.kubernetes import load_kubernetes
 from linter.parsers.terraform.config import build_config
 from linter.parsers.terraform.instance import ModuleInstance, Options
 from linter.parsers.terraform.plan import load_plan
-
-from conftest import FIXTURES, ROOT
 
 EXAMPLES = int(os.environ.get("SEAWALL_FUZZ_EXAMPLES", "120"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck), database=None)

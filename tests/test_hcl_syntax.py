@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from linter.parsers.hcl import syntax as s
-from linter.parsers.hcl.evaluate import Evaluator, EvalError
+from linter.parsers.hcl.evaluate import EvalError, Evaluator
 from linter.values import JsonString
 
 

@@ -6,13 +6,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+from conftest import FIXTURES, ROOT
+
 from linter.config import RunConfig
 from linter.engine import parse_inputs, run
 from linter.graph import ResourceGraph
 from linter.parsers.kubernetes import pod_spec
 from linter.ruleset import RuleSet
-
-from conftest import FIXTURES, ROOT
 
 APP = """apiVersion: apps/v1
 kind: Deployment

@@ -12,16 +12,16 @@ import contextlib
 import os
 import sys
 import time
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable
+from typing import Any
 
 import attrs
 import pytest
+from conftest import ROOT
 from lsprotocol import types as lsp
 from pygls.lsp.client import BaseLanguageClient
 from pygls.uris import from_fs_path
-
-from conftest import ROOT
 
 WAIT = 15.0  # seconds: the longest any single step may take
 SCENARIO = 60.0  # seconds: the longest a whole test may take
@@ -565,7 +565,7 @@ def test_a_change_reparses_only_the_changed_file(tmp_path: Path, monkeypatch: py
     from pygls.workspace import PositionCodec
 
     from linter.cache import Cache, use
-    from linter.lsp import LintRequest, Linter
+    from linter.lsp import Linter, LintRequest
     from linter.parsers.terraform import config as terraform_config
 
     project = tmp_path / "project"

@@ -14,6 +14,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 import pytest
+from conftest import FIXTURES, ROOT
 
 from linter.baseline import fingerprint, write_baseline
 from linter.config import PathIgnore, RunConfig
@@ -22,8 +23,6 @@ from linter.model import Evidence, Finding, InputError, Note, ScanResult, Severi
 from linter.outputs import FORMATS, renderer
 from linter.ruleset import RuleSet
 from linter.suppress import META_RULE
-
-from conftest import FIXTURES, ROOT
 
 SCHEMA = ROOT.parent / "shared" / "schemas" / "sarif-schema-2.1.0.json"
 ACL = "aws-s3-bucket-public-acl"
@@ -378,7 +377,7 @@ def test_junit_counts_failures_skips_and_errors(rules: RuleSet, project: Path) -
     assert int(root.get("tests")) == len(result.findings) + len(result.errors) == len(root.findall(".//testcase"))
     suites = {s.get("name"): s for s in root.findall("testsuite")}
     assert set(suites) == {f.rule_id for f in result.findings} | {"seawall.input"}
-    for name, suite in suites.items():
+    for _name, suite in suites.items():
         cases = suite.findall("testcase")
         assert int(suite.get("tests")) == len(cases)
         assert int(suite.get("failures")) == len(suite.findall(".//failure"))

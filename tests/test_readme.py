@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 
+from conftest import ROOT
+
 from linter.docs import TERMINAL_SVG, example_diagram, update_readme
 from linter.ruleset import RuleSet
-
-from conftest import ROOT
 
 
 def test_rule_table_is_current(rules: RuleSet) -> None:

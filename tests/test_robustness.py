@@ -11,13 +11,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
 from linter.config import RunConfig
 from linter.engine import run
 from linter.model import ScanResult
 from linter.ruleset import RuleSet
-
-from conftest import ROOT
 
 GOOD = 'resource "aws_s3_bucket" "good" {\n  bucket = "acme"\n  acl    = "public-read"\n}\n'
 

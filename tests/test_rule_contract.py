@@ -6,11 +6,11 @@ import os
 from pathlib import Path
 
 import pytest
+from conftest import FIXTURES
 
 from linter.discover import DOCUMENT_SUFFIXES, classify_document
 from linter.ruleset import RuleError, RuleSet, builtin_dir, load_rules, parse_rule
 
-from conftest import FIXTURES
 
 def case_formats(case: Path) -> set[str]:
     """The input formats a fixture case holds, as seawall's own discovery sees them."""

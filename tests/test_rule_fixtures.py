@@ -11,12 +11,11 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import FIXTURES, copy_case
 
 from linter.config import RunConfig
 from linter.engine import run
 from linter.ruleset import RuleSet
-
-from conftest import FIXTURES, copy_case
 
 MARKER = re.compile(r"(?:#|//)\s*expect(?:@(\d+))?:\s*([a-z0-9=-]+(?:\s*,\s*[a-z0-9=-]+)*)")
 

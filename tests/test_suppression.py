@@ -10,13 +10,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
 from linter.config import RunConfig
 from linter.engine import run
 from linter.ruleset import RuleSet
 from linter.suppress import META_RULE
-
-from conftest import ROOT
 
 ACL = "aws-s3-bucket-public-acl"
 FUTURE = (dt.date.today() + dt.timedelta(days=365)).isoformat()
@@ -97,7 +96,7 @@ def test_expired_suppression_turns_back_into_the_finding(rules: RuleSet, tmp_pat
 
 
 def test_unknown_rule_id_in_a_suppression(rules: RuleSet, tmp_path: Path) -> None:
-    result = scan(tmp_path, rules, {"main.tf": bucket(comment_above=f"# seawall:ignore aws-s3-bucket-publik-acl typo")})
+    result = scan(tmp_path, rules, {"main.tf": bucket(comment_above="# seawall:ignore aws-s3-bucket-publik-acl typo")})
     assert only(result)[0].active
     assert any("unknown rule id aws-s3-bucket-publik-acl" in m.message for m in only(result, META_RULE))
 

@@ -8,11 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from conftest import FIXTURES, ROOT
+
 from linter.config import RunConfig
 from linter.engine import run
 from linter.ruleset import RuleSet
-
-from conftest import FIXTURES, ROOT
 
 ACL = FIXTURES / "aws-s3-bucket-public-acl"
 

@@ -10,15 +10,16 @@ here answer True, False or None.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from linter.checks.network import GROUP_TYPES, OpenIngress, open_ingress_of_group, open_ingress_of_resource
 from linter.conditions import world_networks
 from linter.graph import Resource, ResourceGraph
 from linter.locate import locate, value_at
 from linter.model import Evidence, Path, Severity
-from linter.values import JsonString, Unknown, truth  # noqa: F401 - truth is part of this module's interface for rules
+from linter.values import JsonString, Unknown, truth
 
 INTERNET_GATEWAY_TYPES = ("aws_internet_gateway", "data.aws_internet_gateway", "AWS::EC2::InternetGateway")
 SUBNET_TYPES = ("aws_subnet", "AWS::EC2::Subnet")
@@ -91,8 +92,8 @@ def targets(graph: ResourceGraph, res: Resource, path: Path, types: Iterable[str
         return []
     ids = ref_ids(value)
     if ids:
-        found = [graph.get(i) for i in sorted(ids)]
-        return [r for r in found if r is not None and r.type in wanted]
+        by_id = [graph.get(i) for i in sorted(ids)]
+        return [r for r in by_id if r is not None and r.type in wanted]
     if not path:
         return []
     key = path[1] if is_cfn(res) and len(path) > 1 and path[0] == "Properties" else path[0]
@@ -373,6 +374,7 @@ def acl_entries(graph: ResourceGraph) -> dict[str, list[AclEntry]]:
     """Every network ACL entry in the graph, grouped by ACL (its id, or the entry's own id
     when the ACL it belongs to is not in the code)."""
     groups: dict[str, list[AclEntry]] = {}
+    egress: bool | None
     for acl in graph.of_type("aws_network_acl", "aws_default_network_acl"):
         for direction, egress in (("ingress", False), ("egress", True)):
             for i, block in enumerate(acl.attrs.get(direction) or []):
@@ -427,7 +429,7 @@ def groups_at(graph: ResourceGraph, res: Resource, *paths: Path) -> list[Resourc
 def default_group_openings(graph: ResourceGraph, res: Resource) -> list[tuple[Resource, OpenIngress]]:
     """Internet-open ingress of the default security group(s) managed in the same project,
     which is what a resource launched without security groups gets."""
-    out = []
+    out: list[tuple[Resource, OpenIngress]] = []
     for sg in graph.of_type("aws_default_security_group"):
         if same_root(sg, res):
             out.extend((sg, o) for o in default_group_open_ingress(sg))
@@ -440,7 +442,7 @@ def default_group_open_ingress(sg: Resource) -> list[OpenIngress]:
 
 
 def group_openings(graph: ResourceGraph, groups: list[Resource]) -> list[tuple[Resource, OpenIngress]]:
-    out = []
+    out: list[tuple[Resource, OpenIngress]] = []
     for sg in groups:
         if sg.type == "aws_default_security_group":
             out.extend((sg, o) for o in default_group_open_ingress(sg))

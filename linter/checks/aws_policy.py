@@ -13,8 +13,9 @@ not narrow anything.
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from linter.conditions import world_networks
 from linter.values import Unknown, decode_json_value

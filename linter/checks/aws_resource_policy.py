@@ -17,6 +17,7 @@ from linter.checks.aws_policy import PublicGrant, describe_actions, granted, pub
 from linter.graph import Resource
 from linter.model import Evidence, Severity
 
+
 def principal_value(grant: PublicGrant) -> Any:
     return grant.statement.get("Principal", grant.statement.get("NotPrincipal"))
 

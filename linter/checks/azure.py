@@ -20,8 +20,9 @@ decides anything: the functions return ``None`` for it and rules stay silent.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from linter.checks import Hit
 from linter.conditions import world_networks
@@ -417,7 +418,7 @@ def firewall_rules_by_server(graph: ResourceGraph, kind: FirewallKind) -> list[S
         rng = firewall_range(res, kind.start_key, kind.end_key)
         if rng is None:
             continue
-        servers = linked(graph, res, kind.link_attrs, kind.server_types)
+        servers: Sequence[Resource | None] = linked(graph, res, kind.link_attrs, kind.server_types)
         for server in servers or [None]:
             key = server.id if server is not None else f"?{res.id}"
             groups.setdefault(key, ServerRules(server)).ranges.append(rng)

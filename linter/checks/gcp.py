@@ -22,8 +22,9 @@ constraints written in the same configuration (``storage.publicAccessPrevention`
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 from linter.graph import Resource, ResourceGraph
 from linter.locate import locate, value_at
@@ -132,7 +133,7 @@ def role_matches(role: Any, patterns: Iterable[str]) -> bool:
     return any(fnmatch.fnmatchcase(r, p.lower()) for p in patterns)
 
 
-def grade(role: Any, table: list[tuple[Iterable[str], Severity]], default: Severity | None = None) -> Severity | None:
+def grade(role: Any, table: Sequence[tuple[Iterable[str], Severity]], default: Severity | None = None) -> Severity | None:
     """The severity of the first row whose role patterns match ``role``, else ``default``."""
     for patterns, severity in table:
         if role_matches(role, patterns):
@@ -361,10 +362,10 @@ def acl_grants(res: Resource) -> list[tuple[Path, Any, str]]:
     for i, entry in enumerate(entries if isinstance(entries, list) else []):
         if not isinstance(entry, str) or ":" not in entry:
             continue
-        role, _, entity = entry.partition(":")
-        member = public_member(entity)
+        entry_role, _, entry_entity = entry.partition(":")
+        member = public_member(entry_entity)
         if member:
-            out.append((("role_entity", i), entry, f"ACL entry {role.strip().upper()} for {WHO[member]}"))
+            out.append((("role_entity", i), entry, f"ACL entry {entry_role.strip().upper()} for {WHO[member]}"))
     entity = attrs.get("entity")
     member = public_member(entity)
     if member:
@@ -499,11 +500,11 @@ def firewall_opening(res: Resource) -> FirewallOpening | None:
         match = value_at(attrs, ("match", 0))
         if not isinstance(match, dict):
             return None
-        is_open, idx = open_ranges(match.get("src_ip_ranges") or [])
+        ranges = match.get("src_ip_ranges") or []
+        is_open, idx = open_ranges(ranges)
         if is_open is not True:
             return None
-        items = match.get("src_ip_ranges")
-        cidrs = [str(items[i]) for i in idx]
+        cidrs = [str(ranges[i]) for i in idx]
         path = ("match", 0, "src_ip_ranges")
         defaulted = False
         configs = match.get("layer4_configs")

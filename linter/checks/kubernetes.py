@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from linter.checks.network import DATABASE_PORTS, REMOTE_ADMIN_PORTS
 from linter.graph import Resource, ResourceGraph
@@ -36,14 +37,14 @@ SENSITIVE_NAMES = (
 SENSITIVE_PORTS = {**DATABASE_PORTS, **REMOTE_ADMIN_PORTS}
 
 
-def annotations(res: Resource) -> dict[str, Any]:
+def object_annotations(res: Resource) -> dict[str, Any]:
     meta = res.attrs.get("metadata")
     ann = meta.get("annotations") if isinstance(meta, dict) else None
     return ann if isinstance(ann, dict) else {}
 
 
 def annotation_matches(res: Resource, table: dict[str, tuple[str, ...]]) -> tuple[str, str] | None:
-    for key, value in annotations(res).items():
+    for key, value in object_annotations(res).items():
         wanted = table.get(str(key))
         if wanted is not None and str(value).strip().lower() in wanted:
             return str(key), str(value)

@@ -7,7 +7,7 @@ imported when used, so a scan pays only for the format it prints.
 from __future__ import annotations
 
 import importlib
-from typing import Callable
+from collections.abc import Callable
 
 from linter.model import ScanResult
 from linter.ruleset import RuleSet

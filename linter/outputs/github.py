@@ -21,8 +21,8 @@ from __future__ import annotations
 import re
 
 from linter.model import Finding, ScanResult, Severity
-from linter.ruleset import RuleSet
 from linter.outputs.paths import report_path
+from linter.ruleset import RuleSet
 
 COMMANDS = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning", Severity.LOW: "notice"}
 

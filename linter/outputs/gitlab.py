@@ -25,8 +25,8 @@ from typing import Any
 
 from linter.baseline import fingerprint
 from linter.model import Finding, ScanResult, Severity, format_path
-from linter.ruleset import RuleSet
 from linter.outputs.paths import report_path
+from linter.ruleset import RuleSet
 
 SEVERITIES = {Severity.CRITICAL: "blocker", Severity.HIGH: "critical", Severity.MEDIUM: "major", Severity.LOW: "minor"}
 

@@ -23,8 +23,8 @@ import re
 import xml.etree.ElementTree as ET
 
 from linter.model import Finding, InputError, ScanResult, format_path
-from linter.ruleset import RuleSet
 from linter.outputs.paths import report_path
+from linter.ruleset import RuleSet
 
 INPUT_SUITE = "seawall.input"
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")

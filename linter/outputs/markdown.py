@@ -25,8 +25,8 @@ import re
 from typing import Any
 
 from linter.model import Finding, ScanResult, Severity
-from linter.ruleset import RuleSet
 from linter.outputs.paths import report_path
+from linter.ruleset import RuleSet
 
 HEADING = "## seawall"
 BUDGET = 60_000  # characters of listed items; a PR comment holds 65,536

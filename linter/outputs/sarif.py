@@ -40,8 +40,8 @@ from urllib.parse import quote
 
 from linter.baseline import fingerprint
 from linter.model import Finding, InputError, Note, ScanResult, Severity, Span, Suppression, format_path
-from linter.ruleset import Rule, RuleSet
 from linter.outputs.paths import relative_path
+from linter.ruleset import Rule, RuleSet
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 SRCROOT = "%SRCROOT%"
@@ -78,7 +78,7 @@ def information_uri() -> str | None:
     for label in ("homepage", "home", "documentation", "repository", "source"):
         if urls.get(label, "").startswith(("https://", "http://")):
             return urls[label]
-    home = meta.get("Home-page") or ""
+    home = (meta.get_all("Home-page") or [""])[0] or ""
     return home if home.startswith(("https://", "http://")) else None
 
 
@@ -206,7 +206,7 @@ def result_dict(f: Finding, rule_index: int, base_dir: str, baseline_states: boo
         "message": {"text": message_text(f)},
         "locations": [physical_location(f.span)],
     }
-    related = []
+    related: list[dict[str, Any]] = []
     for e in f.evidence:
         if e.span is not None:
             related.append({"id": len(related) + 1, **physical_location(e.span), "message": {"text": e.message}})
@@ -263,7 +263,7 @@ def sarif_document(result: ScanResult, rules: RuleSet) -> dict[str, Any]:
     base_dir = os.getcwd()
     findings = sorted(result.findings, key=lambda f: (f.sort_key(), f.message))
     rule_ids = sorted({f.rule_id for f in findings})
-    samples = {}
+    samples: dict[str, Finding] = {}
     for f in findings:
         samples.setdefault(f.rule_id, f)
     descriptors = [rule_descriptor(rid, rules.get(rid), samples[rid]) for rid in rule_ids]

@@ -11,7 +11,7 @@ and input errors and drops everything else.
 from __future__ import annotations
 
 import re
-from typing import Callable
+from collections.abc import Callable
 
 import click
 

@@ -14,6 +14,7 @@ import os
 from typing import Any
 
 from linter.graph import Resource
+from linter.internal import internal_error
 from linter.model import Evidence, InputError, Note, Path, Span
 from linter.parsers.base import ParseOutput
 from linter.parsers.cloudformation.intrinsics import (
@@ -24,7 +25,6 @@ from linter.parsers.cloudformation.intrinsics import (
     origins_for,
     parameter_origin,
 )
-from linter.internal import internal_error
 from linter.progress import current as progress
 from linter.sources import SourceError, read_source, source_problem
 from linter.values import PDict, PList, Unknown
@@ -84,7 +84,7 @@ def decode_template(text: str, path: str, duplicates: list[Note] | None = None) 
     from linter.cache import current
 
     cache = current()
-    cached = cache.get("cfn", path, text)
+    cached: Any = cache.get("cfn", path, text)  # ("ok", template, notes) or ("error", (message, line, column), [])
     if cached is None:
         notes: list[Note] = []
         try:
@@ -97,7 +97,7 @@ def decode_template(text: str, path: str, duplicates: list[Note] | None = None) 
         duplicates.extend(notes)
     if status == "error":
         raise TemplateError(*value)
-    return value  # type: ignore[no-any-return]
+    return value
 
 
 def _decode(text: str, path: str, duplicates: list[Note] | None = None) -> PDict:
@@ -208,12 +208,12 @@ def load_cloudformation(paths: list[str], max_bytes: int, param_file: str | None
         except TemplateError as exc:
             out.errors.append(InputError(path, exc.line, exc.column, exc.message, "parse"))
             continue
-        except Exception as exc:  # noqa: BLE001 - one template must not stop the scan
+        except Exception as exc:
             out.errors.append(internal_error(path, exc))
             continue
         try:
             out.resources.extend(template_resources(doc, path, given, param_file))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             out.errors.append(internal_error(path, exc, "evaluating this template"))
     return out
 
@@ -222,11 +222,15 @@ def template_resources(doc: PDict, path: str, given: dict[str, Any], param_file:
     from linter.parsers.cloudformation.sam import expand_sam
 
     section = doc.get("Resources")
-    if not isinstance(section, dict):
+    if not isinstance(section, PDict):  # decode_template makes every mapping a PDict
         return []
     params = _parameters(doc, path, given, param_file)
-    mappings = doc.get("Mappings") if isinstance(doc.get("Mappings"), dict) else {}
-    conditions = doc.get("Conditions") if isinstance(doc.get("Conditions"), dict) else {}
+    mappings = doc.get("Mappings")
+    if not isinstance(mappings, dict):
+        mappings = {}
+    conditions = doc.get("Conditions")
+    if not isinstance(conditions, dict):
+        conditions = {}
     logical_ids = [k for k, v in section.items() if isinstance(v, dict)]
     # first pass: which comparisons cannot be decided?
     probe = Resolver(path, params, mappings, conditions, {k: f"{path}::{k}" for k in logical_ids}, {})
@@ -273,7 +277,7 @@ def _resource(
     uses: dict[Path, list[str]] = {}
     refs: dict[str, set[str]] = {}
     for key, value in spec.items():
-        if key == "Properties" and isinstance(value, dict):
+        if key == "Properties" and isinstance(value, PDict):
             props = PDict(span=value.span)
             for prop, pvalue in value.items():
                 resolver.refs, resolver.params_used = set(), []

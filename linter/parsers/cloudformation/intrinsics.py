@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from linter.model import Evidence, Path, Span
-from linter.parsers.hcl.functions import FunctionError, to_string
 from linter.parsers.hcl.evaluate import UNKNOWN_MARK, mark_unknown
+from linter.parsers.hcl.functions import FunctionError, to_string
 from linter.values import JsonString, PDict, PList, Unknown, display
 
 MAX_UNDECIDED = 3

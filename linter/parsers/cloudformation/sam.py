@@ -79,7 +79,8 @@ def expand_sam(doc: PDict, created: list[Resource], resolver: Resolver) -> list[
             if not isinstance(event, PDict):
                 continue
             kind = event.get("Type")
-            eprops = event.get("Properties") if isinstance(event.get("Properties"), PDict) else PDict()
+            given = event.get("Properties")
+            eprops = given if isinstance(given, PDict) else PDict()
             span = events.spans.get(name, fn.span)
             if kind == "Api":
                 api_ref = eprops.get("RestApiId")

@@ -9,7 +9,8 @@ a finding deep inside a ``jsonencode({...})`` policy lands on its own line.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from linter.model import Span
 from linter.parsers.hcl import syntax as s
@@ -449,7 +450,7 @@ class _TooLarge(Exception):
     pass
 
 
-class _Text(list):  # type: ignore[type-arg]
+class _Text(list):
     """Rendered template pieces, refusing to grow past MAX_STRING characters."""
 
     __slots__ = ("size",)
@@ -617,7 +618,7 @@ def walk_traversals(expr: Any) -> list[tuple[list[str | int], s.Expr]]:
             if t is not None and t and t[0] not in bound_names:
                 out.append((t, node))
             # index keys may hold references too
-            inner = node
+            inner: s.Expr = node
             while isinstance(inner, (s.GetAttr, s.Index, s.Splat, s.Paren)):
                 if isinstance(inner, s.Index):
                     visit(inner.key, bound_names)

@@ -18,7 +18,8 @@ import ipaddress
 import json
 import math
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from linter.values import MAX_NODES, JsonString, Unknown, contains_unknown, expanded_size, hcl_equal, is_number, type_name
 
@@ -34,7 +35,7 @@ class FunctionError(Exception):
 
 def to_number(v: Any) -> int | float:
     if is_number(v):
-        return v  # type: ignore[no-any-return]
+        return v
     if isinstance(v, str):
         text = v.strip()
         try:
@@ -217,8 +218,8 @@ def f_format(fmt: Any, *args: Any) -> str:
             n = int(to_number(value))
             out = format(n, {"x": "x", "X": "X", "o": "o", "b": "b"}[verb])
         else:  # f e E g G
-            n = float(to_number(value))
-            out = format(n, f".{precision or 6}{verb}")
+            x = float(to_number(value))
+            out = format(x, f".{precision or 6}{verb}")
         if width and width != "*":
             w = int(width)
             out = out.ljust(w) if "-" in flags else out.rjust(w, "0" if "0" in flags and verb not in "sqv" else " ")
@@ -532,6 +533,9 @@ def f_tobool(v: Any) -> Any:
 
 def f_range(*args: Any) -> list[int | float]:
     nums = [to_number(a) for a in args]
+    start: int | float
+    stop: int | float
+    step: int | float
     if len(nums) == 1:
         start, stop, step = 0, nums[0], 1
     elif len(nums) == 2:
@@ -676,7 +680,7 @@ def f_pow(a: Any, b: Any) -> int | float:
     x, y = to_number(a), to_number(b)
     if abs(y) > 1024:
         raise FunctionError("exponent too large")
-    return x**y  # type: ignore[no-any-return]
+    return x**y
 
 
 # --------------------------------------------------------------------------- networks

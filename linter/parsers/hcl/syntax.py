@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Union
+from typing import Any, cast
 
 from lark import Token, Tree
 
@@ -71,7 +72,7 @@ class ForDirective:
         self.body = body
 
 
-TemplatePart = Union[str, Interp, IfDirective, ForDirective]
+TemplatePart = str | Interp | IfDirective | ForDirective
 
 
 class Template(Expr):
@@ -319,7 +320,8 @@ def parse_hcl(text: str, path: str) -> HclFile:
     except UnexpectedToken as exc:
         raise HclSyntaxError(_token_message(exc), exc.line, exc.column) from None
     except UnexpectedCharacters as exc:
-        char = text[exc.pos_in_stream] if 0 <= exc.pos_in_stream < len(text) else "?"
+        pos = cast(int, exc.pos_in_stream)  # lark declares it None on the base class; the lexer sets it
+        char = text[pos] if 0 <= pos < len(text) else "?"
         raise HclSyntaxError(f"unexpected character {char!r}", exc.line, exc.column) from None
     except UnexpectedEOF as exc:
         lines = text.count("\n")
@@ -384,6 +386,8 @@ class _Builder:
     def span(self, node: Any) -> Span:
         if isinstance(node, Token):
             sl, sc, el, ec = node.line, node.column, node.end_line, node.end_column
+            if sl is None or sc is None or el is None or ec is None:  # a token the lexer did not make
+                return Span(self.path, 1 + self.line_offset, 1)
             text = str(node)
             if text.endswith("\n"):  # heredocs and comments swallow their final newline
                 stripped = text.rstrip("\n")

@@ -16,15 +16,16 @@ Edges join objects of the same directory only (see :func:`link`).
 from __future__ import annotations
 
 import os
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import yaml
 
 from linter.graph import Resource
+from linter.internal import internal_error
 from linter.model import InputError, Note, Path, Span
 from linter.parsers.base import ParseOutput
 from linter.positioned import Converter
-from linter.internal import internal_error
 from linter.progress import current as progress
 from linter.sources import SourceError, read_source, source_problem
 from linter.values import PDict
@@ -104,7 +105,7 @@ def _documents(text: str, path: str, out: ParseOutput) -> list[PDict]:
     docs, errors, notes = cached
     out.errors.extend(errors)
     out.notes.extend(notes)
-    return docs  # type: ignore[no-any-return]
+    return docs
 
 
 def _read_documents(text: str, path: str, out: ParseOutput) -> list[PDict]:
@@ -161,11 +162,11 @@ def load_kubernetes(paths: list[str], max_bytes: int, overrides: dict[str, str] 
                         out.resources.append(res)
         except RecursionError:
             out.errors.append(InputError(path, 1, 1, "document nested too deeply to analyse", "parse"))
-        except Exception as exc:  # noqa: BLE001 - one file must not stop the scan
+        except Exception as exc:
             out.errors.append(internal_error(path, exc))
     try:
         link(out.resources)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         out.errors.append(internal_error(paths[0] if paths else "?", exc, "linking Kubernetes objects"))
     return out
 
@@ -193,7 +194,7 @@ def _resource(obj: PDict, path: str, counts: dict[str, int]) -> Resource | None:
     )
 
 
-def _selector_matches(selector: Any, labels: dict[str, Any]) -> bool:
+def _selector_matches(selector: Any, labels: dict[Any, Any]) -> bool:
     if not isinstance(selector, dict) or not selector:
         return False
     match_labels = selector.get("matchLabels") if "matchLabels" in selector or "matchExpressions" in selector else selector

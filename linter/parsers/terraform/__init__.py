@@ -45,7 +45,7 @@ def load_terraform(
         inputs: dict[str, Any] = dict(_root_inputs(directory, var_files, max_bytes, out))
         try:
             loader.instantiate(config, directory, inputs)
-        except Exception as exc:  # noqa: BLE001 - one module must not stop the scan
+        except Exception as exc:
             out.errors.append(internal_error(directory, exc, "instantiating this module"))
     for config in loader.configs.values():
         out.errors.extend(config.errors)
@@ -104,14 +104,14 @@ def root_modules(directories: list[str], loader: ModuleLoader) -> list[str]:
 def _collect(module: ModuleInstance, out: ParseOutput) -> None:
     try:
         instances = module.all_instances()
-    except Exception as exc:  # noqa: BLE001 - one module must not stop the scan
+    except Exception as exc:
         out.errors.append(internal_error(module.config.dir, exc, "evaluating this module"))
         return
     for inst in instances:
         try:
             attrs = inst.attrs()
             refs = dict(inst.refs)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             out.errors.append(internal_error(inst.block.span.file, exc, f"evaluating {inst.address}", inst.block.span.line))
             continue
         if isinstance(attrs, Unknown):  # pragma: no cover - a top-level body always evaluates

@@ -6,10 +6,10 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from linter.model import InputError, Note
-from linter.parsers.hcl.syntax import Attribute, Block, HclFile, HclSyntaxError, parse_hcl
 from linter.cache import current
 from linter.internal import internal_error
+from linter.model import InputError, Note
+from linter.parsers.hcl.syntax import Attribute, Block, HclFile, HclSyntaxError, parse_hcl
 from linter.sources import SourceError, overridden_in, override_text, read_source, source_problem
 
 
@@ -51,12 +51,12 @@ def parse_text(text: str, path: str) -> HclFile | InputError:
     memory_only = override_text(path) is not None
     cached = cache.get("hcl", path, text, memory_only)
     if cached is not None:
-        return cached  # type: ignore[no-any-return]
+        return cached
     try:
         result: HclFile | InputError = parse_hcl(text, path)
     except HclSyntaxError as exc:
         result = InputError(path, exc.line, exc.column, f"invalid HCL: {exc.message}", "parse")
-    except Exception as exc:  # noqa: BLE001 - one file must not stop the scan
+    except Exception as exc:
         return internal_error(path, exc)
     cache.put("hcl", path, text, result, memory_only)
     return result
@@ -101,14 +101,14 @@ def load_module_dir(
     A symbolic link whose target is outside the scanned tree (and outside the module's own
     directory) is not followed, with a note."""
     try:
-        names = {n for n in os.listdir(directory) if is_terraform_file(n)}
+        found = {n for n in os.listdir(directory) if is_terraform_file(n)}
     except OSError as exc:
-        names = set()
+        found = set()
         if not overridden_in(directory, (".tf",)):
             config = ModuleConfig(dir=directory)
             config.errors.append(InputError(directory, 1, 1, f"cannot read directory: {exc.strerror or exc}", "read"))
             return config
-    names = sorted(names | set(overridden_in(directory, (".tf",))))  # an unsaved new buffer counts too
+    names = sorted(found | set(overridden_in(directory, (".tf",))))  # an unsaved new buffer counts too
     parsed: list[HclFile | InputError | Note] = []
     for name in names:
         path = os.path.normpath(os.path.join(directory, name))

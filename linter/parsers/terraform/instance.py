@@ -11,8 +11,9 @@ graph's reference edges come from (through locals, variables and module outputs 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from linter.model import Evidence, Note, Span
 from linter.parsers.hcl import syntax as s
@@ -52,7 +53,7 @@ class ModuleInstance:
         config: ModuleConfig,
         root_key: str,
         prefix: str,
-        inputs: dict[str, VarValue | LazyVar],
+        inputs: Mapping[str, VarValue | LazyVar],
         call_chain: tuple[Evidence, ...],
         options: Options,
         depth: int = 0,

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from linter.model import Evidence, Note
 from linter.parsers.hcl import syntax as s

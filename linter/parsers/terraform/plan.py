@@ -119,7 +119,7 @@ def load_plan(path: str, max_bytes: int, source: dict[str, Resource] | None) -> 
         return _load_plan(path, max_bytes, source)
     except RecursionError:
         return ParseOutput(files=[path], errors=[InputError(path, 1, 1, "plan nested too deeply to analyse", "parse")])
-    except Exception as exc:  # noqa: BLE001 - one file must not stop the scan
+    except Exception as exc:
         from linter.internal import internal_error
 
         return ParseOutput(files=[path], errors=[internal_error(path, exc)])
