@@ -27,7 +27,7 @@ from linter.redact import redact
 from linter.ruleset import RuleSet, load_rules
 from linter.sensitivity import SensitivityPolicy
 from linter.sources import set_overrides
-from linter.suppress import META_RULE, SuppressionPolicy, apply_suppressions, collect_directives, known_rule_ids
+from linter.suppress import META_RULE, SuppressionPolicy, apply_intent, apply_suppressions, collect_directives, known_rule_ids
 from linter.values import count_unknown
 
 
@@ -154,7 +154,7 @@ def _run(config: RunConfig, rules: RuleSet | None, debug: bool, keep_graph: bool
         values=config.sensitivity_values or SensitivityPolicy().values,
     )
     findings, rule_errors = evaluate_rules(graph, ruleset, debug=debug, sensitivity=sensitivity, severities=config.severity_overrides)
-    findings = _dedupe([f for f in findings if inventory.reported(f.span.file)])
+    findings = apply_intent(_dedupe([f for f in findings if inventory.reported(f.span.file)]), graph)
     directives = [d for d in collect_directives(parsed.comments, graph) if inventory.reported(d.span.file)]
     policy = SuppressionPolicy(
         require_reason=config.require_reason,

@@ -1,15 +1,26 @@
-"""Rules over the graph -> findings.
+"""Rules over the graph -> hits -> findings.
 
-Declarative rules are evaluated through an index by resource type (each rule only sees
-the resources its clauses name). Python rules get the whole graph. Both produce
-:class:`Hit` objects (a resource and a path inside it); :func:`to_finding` turns a hit into
-a :class:`Finding` located by :func:`linter.locate.locate` and explained by the value's
-origins and the module call chain.
+Evaluation and what follows it are separate stages:
+
+1. **evaluate**: each rule judges the resources of the types its clauses name, one
+   resource at a time (through an index by type), and yields raw :class:`Hit`\\ s. A rule is
+   a condition (``when``), a named check (linter/checks/) or, rarely, a Python one-off.
+   An error while judging one resource is contained to that resource: it becomes an input
+   error naming the rule and the resource, and every other resource is still judged.
+2. **locate** (:func:`locate_hit`): the hit's resource and path -> a span, by the parser's
+   positions (linter/locate.py).
+3. **explain** (:func:`explain`): where the deciding values came from (variables, tfvars,
+   parameters), an expansion analysed once, the module call chain.
+4. **grade** (:func:`grade`): the severity, raised for sensitive data (linter/sensitivity.py)
+   or replaced by the configuration.
+5. **fix** (:func:`fix_of`): the safe fix the rule offers for the format, if any.
+
+Declared intended exposure and suppressions are the next stage (linter/suppress.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,27 +28,35 @@ from linter.fixes import make_fix
 from linter.graph import Resource, ResourceGraph
 from linter.internal import internal_error
 from linter.locate import locate, value_at
-from linter.model import Evidence, Finding, InputError, Path, Severity, Span, Suppression, format_path
+from linter.model import Evidence, Finding, Fix, InputError, Path, Severity, Span, format_path
 from linter.progress import current as progress
-from linter.ruleset import Rule, RuleSet
+from linter.ruleset import Clause, Rule, RuleSet
 from linter.sensitivity import SensitivityPolicy
-from linter.suppress import intended_exposure
 from linter.values import Unknown, display
 
 
 @dataclass
 class Hit:
-    resource: Resource
+    """What a rule found, before it is located and explained.
+
+    ``at`` is the resource whose definition holds the reported setting and ``path`` where
+    inside it (the one way a hit says where it is); ``subject`` is what is exposed when
+    that is another resource (the bucket a policy resource opens). ``facts`` are named
+    values the message may use (``{port}``, ``{role}``) and later stages read (the ports a
+    finding concerns)."""
+
+    at: Resource
     path: Path = ()
+    subject: Resource | None = None
     message: str | None = None
     evidence: list[Evidence] = field(default_factory=list)
     severity: Severity | None = None
     value: Any = None
-    # where to report, when it is not the path inside ``resource`` (a policy held elsewhere)
-    span: Span | None = None
-    # the resource whose path ``span`` should be located in (defaults to ``resource``)
-    located_in: Resource | None = None
-    located_path: Path | None = None
+    facts: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def exposed(self) -> Resource:
+        return self.subject or self.at
 
 
 def evaluate_rules(
@@ -59,35 +78,62 @@ def evaluate_rules(
         bar.advance()
         if not rule.types() & present:
             continue  # nothing of the kinds this rule looks at: do not even load it
-        try:
-            hits = list(rule.check(graph, rule)) if rule.check is not None else list(_declarative(graph, rule))
-        except Exception as exc:
-            errors.append(internal_error(rule.source, exc, f"running rule {rule.id}"))
-            continue
         override = (severities or {}).get(rule.id)
-        for hit in hits:
-            if override is not None:
-                hit.severity = override
-            findings.append(to_finding(rule, hit, None if override is not None else policy))
+        for hit in rule_hits(graph, rule, errors):
+            findings.append(to_finding(rule, hit, None if override is not None else policy, override))
     return findings, errors
 
 
-def _declarative(graph: ResourceGraph, rule: Rule) -> Iterable[Hit]:
+def rule_hits(graph: ResourceGraph, rule: Rule, errors: list[InputError]) -> Iterator[Hit]:
+    """The raw hits of one rule; an error on one resource is recorded and contained to it."""
+    if rule.companion is not None:
+        try:
+            yield from list(rule.companion(graph, rule))
+        except Exception as exc:
+            errors.append(internal_error(rule.source, exc, f"running rule {rule.id}"))
+        return
+    check = None
+    if rule.check is not None:
+        from linter import checks
+
+        check = checks.get(rule.check)
+    for clause, res in candidates(graph, rule):
+        try:
+            yield from list(_judge(graph, rule, clause, res, check))
+        except Exception as exc:
+            errors.append(internal_error(res.file, exc, f"rule {rule.id} judging {res.address} (every other resource is still judged)", res.span.line))
+
+
+def candidates(graph: ResourceGraph, rule: Rule) -> Iterator[tuple[Clause, Resource]]:
+    """The resources each clause of ``rule`` judges, with the clause."""
     for fmt, clause in rule.clauses.items():
-        if clause.when is None:
-            continue
         for res in graph.of_type(*clause.types):
-            if res.format != fmt and not (fmt == "terraform" and res.format == "terraform-plan"):
-                continue
-            truth, witnesses = clause.when.evaluate(res.attrs)
-            if truth is not True:
-                continue
-            seen: set[Path] = set()
-            for path in witnesses or [()]:
-                if path in seen:
-                    continue
-                seen.add(path)
-                yield Hit(res, path, value=value_at(res.attrs, path))
+            if res.format == fmt or (fmt == "terraform" and res.format == "terraform-plan"):
+                yield clause, res
+
+
+def _judge(graph: ResourceGraph, rule: Rule, clause: Clause, res: Resource, check: Any) -> Iterable[Hit]:
+    witnesses: list[Path] = []
+    if clause.when is not None:
+        truth, witnesses = clause.when.evaluate(res.attrs)
+        if truth is not True:
+            return ()
+    if check is None:
+        return _condition_hits(res, witnesses)
+    from linter.checks import Context
+
+    return check.run(Context(graph, rule, clause, clause.params), res)
+
+
+def _condition_hits(res: Resource, witnesses: list[Path]) -> Iterator[Hit]:
+    seen: set[Path] = set()
+    for path in witnesses or [()]:
+        if path not in seen:
+            seen.add(path)
+            yield Hit(res, path, value=value_at(res.attrs, path))
+
+
+# --------------------------------------------------------------------------- hit -> finding
 
 
 def render_message(rule: Rule, hit: Hit) -> str:
@@ -96,8 +142,9 @@ def render_message(rule: Rule, hit: Hit) -> str:
     template = rule.message or rule.title
     value = hit.value
     fields = {
-        "resource": hit.resource.address,
-        "type": hit.resource.type,
+        **{k: display(v) if not isinstance(v, str) else v for k, v in hit.facts.items()},
+        "resource": hit.exposed.address,
+        "type": hit.exposed.type,
         "path": format_path(hit.path),
         "value": display(value) if value is not None else "not set",
     }
@@ -113,56 +160,62 @@ def _normalised_value(value: Any) -> str:
     return display(value, limit=200)
 
 
-def to_finding(rule: Rule, hit: Hit, sensitivity: SensitivityPolicy | None = None) -> Finding:
-    res = hit.resource
-    holder = hit.located_in or res
-    path = hit.located_path if hit.located_path is not None else hit.path
-    span = hit.span or locate(holder, path)
+def locate_hit(hit: Hit) -> Span:
+    return locate(hit.at, hit.path)
+
+
+def explain(hit: Hit) -> list[Evidence]:
+    """The hit's own evidence, then where its values came from, then how its resource was made."""
     evidence: list[Evidence] = list(hit.evidence)
-    if holder.origins is not None and path:
-        for ev in holder.origins(path):
-            if ev not in evidence:
-                evidence.append(ev)
+    holder = hit.at
+    if holder.origins is not None and hit.path:
+        evidence.extend(holder.origins(hit.path))
     if holder.meta.get("unknown_expansion"):
-        evidence.append(
-            Evidence(f"{holder.address} is analysed once: its instances are not known ({holder.meta['unknown_expansion']})", holder.span)
-        )
-    for call in holder.call_chain:
-        evidence.append(call)
+        evidence.append(Evidence(f"{holder.address} is analysed once: its instances are not known ({holder.meta['unknown_expansion']})", holder.span))
+    evidence.extend(holder.call_chain)
+    return list(dict.fromkeys(evidence))  # the same step twice says nothing more
+
+
+def grade(rule: Rule, hit: Hit, sensitivity: SensitivityPolicy | None, override: Severity | None = None) -> tuple[Severity, Evidence | None]:
+    """The finding's severity, and the evidence of sensitive data when that raised it."""
+    if override is not None:
+        return override, None
     severity = hit.severity or rule.severity
-    sensitive = sensitivity.sensitive(res) if sensitivity is not None else None
+    sensitive = sensitivity.sensitive(hit.exposed) if sensitivity is not None else None
     if sensitive is not None and severity < Severity.CRITICAL:
-        severity = severity.raised()
+        return severity.raised(), sensitive
+    return severity, None
+
+
+def fix_of(rule: Rule, hit: Hit, span: Span) -> Fix | None:
+    spec = rule.fixes.get(hit.at.format)
+    return make_fix(spec, hit.at, hit.path, span) if spec is not None else None
+
+
+def to_finding(rule: Rule, hit: Hit, sensitivity: SensitivityPolicy | None = None, override: Severity | None = None) -> Finding:
+    span = locate_hit(hit)
+    evidence = explain(hit)
+    severity, sensitive = grade(rule, hit, sensitivity, override)
+    if sensitive is not None and sensitive not in evidence:
         evidence.append(sensitive)
-    suppression = None
-    for target in dict.fromkeys((res, holder)):
-        declared = intended_exposure(target)
-        if isinstance(declared, Suppression):
-            suppression = declared
-            break
-        if isinstance(declared, Evidence):
-            evidence.append(declared)
-    evidence = list(dict.fromkeys(evidence))  # the same step twice says nothing more
-    variant = holder.meta.get("variant")
-    conditions = tuple(sorted(f"{what} is {'true' if value else 'false'}" for what, value in variant.items())) if variant else ()
-    spec = rule.fixes.get(holder.format)
-    fix = make_fix(spec, holder, path, span) if spec is not None and hit.span is None else None
+    case = hit.at.case
     return Finding(
         rule_id=rule.id,
         severity=severity,
         title=rule.title,
         message=render_message(rule, hit),
         span=span,
-        resource=holder.address,
-        path=path,
+        resource=hit.at.address,
+        path=hit.path,
         evidence=tuple(evidence),
         remediation=rule.remediation,
         value=_normalised_value(hit.value),
-        conditions=(" and ".join(conditions),) if conditions else (),
-        condition_cases=int(holder.meta.get("variants", 0)),
-        subject=res.address if res is not holder else "",
-        suppression=suppression,
-        resource_id=holder.id,
-        resource_span=holder.span,
-        fix=fix,
+        conditions=(case.describe(),) if case is not None else (),
+        condition_cases=case.of if case is not None else 0,
+        subject=hit.subject.address if hit.subject is not None and hit.subject is not hit.at else "",
+        subject_id=hit.exposed.id,
+        resource_id=hit.at.id,
+        resource_span=hit.at.span,
+        fix=fix_of(rule, hit, span),
+        ports=tuple(hit.facts.get("ports", ())),
     )

@@ -3,16 +3,34 @@
 Parsers produce :class:`Resource` objects; the graph indexes them by type and by id and
 keeps reference edges both ways, built from each resource's ``refs`` through an id index
 (linear in the number of references, never resources x resources).
+
+Resources also find each other by *name* (``bucket = "my-bucket"``, ``server_name =
+"sql-main"``, a literal resource ID or ARN). :meth:`ResourceGraph.linked` answers "which
+resources of these types does this setting point at" by reference first and by name
+second, and :meth:`ResourceGraph.linked_from` the reverse question; both go through
+indexes built once per graph, so linking N resources costs N lookups, not N x M.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from linter.model import Evidence, Path, Span
-from linter.values import PDict
+from linter.values import JsonString, PDict, Unknown
+
+
+class Case(NamedTuple):
+    """The assumption a resource was built under, when its template leaves conditions
+    undecided (CloudFormation conditions on parameters without a value): which conditions
+    were taken as true or false, out of how many cases the template was evaluated in."""
+
+    assumptions: tuple[tuple[str, bool], ...]
+    of: int
+
+    def describe(self) -> str:
+        return " and ".join(f"{what} is {'true' if value else 'false'}" for what, value in sorted(self.assumptions))
 
 
 @dataclass(eq=False)
@@ -20,7 +38,7 @@ class Resource:
     id: str  # unique in a scan: "<root>::<address>"
     address: str  # what users see: aws_s3_bucket.data, module.x.aws_s3_bucket.y["k"], Deployment/web
     type: str  # aws_s3_bucket, AWS::S3::Bucket, Deployment
-    format: str  # terraform | cloudformation | kubernetes
+    format: str  # terraform | terraform-plan | cloudformation | kubernetes
     attrs: PDict
     span: Span  # the header, where a finding about the resource as a whole is shown
     block_span: Span  # the whole definition
@@ -31,10 +49,17 @@ class Resource:
     # where the values of an attribute path came from (variables, tfvars, parameters)
     origins: Callable[[Path], list[Evidence]] | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    # the undecided-condition case this resource was built in (CloudFormation), if any
+    case: Case | None = None
 
     @property
     def file(self) -> str:
         return self.span.file
+
+    @property
+    def root(self) -> str:
+        """The configuration the resource belongs to (a Terraform root, a template, a folder)."""
+        return self.id.split("::", 1)[0]
 
     def all_refs(self) -> frozenset[str]:
         out: set[str] = set()
@@ -45,8 +70,55 @@ class Resource:
     def get(self, key: str, default: Any = None) -> Any:
         return self.attrs.get(key, default)
 
+    def setting_path(self, name: str) -> Path:
+        """Where this resource's format writes the setting ``name`` (see linter/settings.py)."""
+        from linter.settings import setting_path
+
+        return setting_path(self, name)
+
+    def setting(self, name: str) -> Any:
+        """The value of the setting ``name`` whatever the format; None when it is not written."""
+        from linter.locate import value_at
+
+        return value_at(self.attrs, self.setting_path(name))
+
     def __repr__(self) -> str:
         return f"Resource({self.address!r}, {self.type!r})"
+
+
+def ref_ids(value: Any, _depth: int = 0) -> set[str]:
+    """Ids of the resources a value stands for (an ``Unknown.ref`` anywhere inside it)."""
+    out: set[str] = set()
+    if _depth > 32:
+        return out
+    if isinstance(value, Unknown):
+        if value.ref:
+            out.add(value.ref)
+    elif isinstance(value, JsonString):
+        out |= ref_ids(value.decoded, _depth + 1)
+    elif isinstance(value, dict):
+        for v in value.values():
+            out |= ref_ids(v, _depth + 1)
+    elif isinstance(value, list):
+        for v in value:
+            out |= ref_ids(v, _depth + 1)
+    return out
+
+
+def name_keys(value: Any) -> tuple[str, ...]:
+    """The names a literal link value can mean: itself, and the last segment of a resource
+    ID (``.../servers/sql-main``) or an ARN (``arn:aws:s3:::my-bucket``)."""
+    if not isinstance(value, str) or isinstance(value, JsonString):
+        return ()
+    text = value.strip()
+    if not text:
+        return ()
+    keys = [text]
+    for sep in ("/", ":"):
+        last = text.rstrip(sep).rsplit(sep, 1)[-1]
+        if last and last not in keys:
+            keys.append(last)
+    return tuple(keys)
 
 
 class ResourceGraph:
@@ -55,6 +127,10 @@ class ResourceGraph:
         self.by_id: dict[str, Resource] = {}
         self.by_type: dict[str, list[Resource]] = {}
         self._referrers: dict[str, list[tuple[str, Resource]]] = {}
+        self._names: dict[tuple[str, str], dict[tuple[str, str], list[Resource]]] = {}
+        self._memo: dict[Any, Any] = {}
+        # candidate resources examined by name lookups (a guard test counts them)
+        self.lookups = 0
         for res in resources:
             self.add(res)
 
@@ -67,6 +143,8 @@ class ResourceGraph:
         for attr, ids in res.refs.items():
             for target in ids:
                 self._referrers.setdefault(target, []).append((attr, res))
+        self._names.clear()
+        self._memo.clear()
 
     def __len__(self) -> int:
         return len(self.resources)
@@ -84,6 +162,15 @@ class ResourceGraph:
 
     def get(self, res_id: str) -> Resource | None:
         return self.by_id.get(res_id)
+
+    def memo(self, key: Any, compute: Callable[[], Any]) -> Any:
+        """``compute()`` once per graph for ``key``: what a check derives from the whole graph
+        (a security group's rules, a server's firewall) is built once, not once per resource."""
+        try:
+            return self._memo[key]
+        except KeyError:
+            value = self._memo[key] = compute()
+            return value
 
     def references(self, res: Resource, attr: str | None = None, types: Iterable[str] | None = None) -> list[Resource]:
         """Resources that ``res`` refers to (through ``attr`` only, when given)."""
@@ -111,5 +198,85 @@ class ResourceGraph:
                 out.append(src)
         return out
 
+    # ------------------------------------------------------------------ links by reference or name
+
+    def _name_index(self, rtype: str, name_setting: str) -> dict[tuple[str, str], list[Resource]]:
+        """(root, name) -> resources of ``rtype`` whose ``name_setting`` is that literal name."""
+        key = (rtype, name_setting)
+        index = self._names.get(key)
+        if index is None:
+            index = {}
+            for res in self.by_type.get(rtype, ()):
+                value = res.setting(name_setting)
+                if isinstance(value, str) and value.strip():
+                    index.setdefault((res.root, value.strip()), []).append(res)
+            self._names[key] = index
+        return index
+
+    def linked(self, res: Resource, setting: str, types: Iterable[str], by_name: bool = True, name_setting: str = "name") -> list[Resource]:
+        """The resources of ``types`` that ``res``'s ``setting`` points at.
+
+        By reference first: a value standing for another resource's attribute names the
+        exact instance (``aws_subnet.public[1].id``, ``!Ref Subnet``), else the setting's
+        reference edges. With ``by_name``, a literal value is matched against the
+        ``name_setting`` of resources of ``types`` in the same configuration (the value
+        itself, or the last segment of an ID or ARN)."""
+        wanted = tuple(types)
+        path = res.setting_path(setting)
+        from linter.locate import value_at
+
+        value = value_at(res.attrs, path)
+        if value is None:
+            return []
+        ids = ref_ids(value)
+        if ids:
+            return [r for r in (self.by_id.get(i) for i in sorted(ids)) if r is not None and r.type in wanted]
+        edge_attr = str(path[1] if len(path) > 1 and path[0] == "Properties" else path[0]) if path else ""
+        found = self.references(res, edge_attr, wanted) if edge_attr else []
+        if found:
+            if isinstance(value, str) and not isinstance(value, JsonString) and len(found) > 1:
+                # a known attribute (a name) of one of several referenced resources: keep the one it names
+                return [r for r in found if value in _own_strings(r)]
+            return found
+        if not by_name:
+            return []
+        out: list[Resource] = []
+        values = value if isinstance(value, list) else [value]
+        for item in values:
+            for key in name_keys(item):
+                for rtype in wanted:
+                    self.lookups += 1
+                    for match in self._name_index(rtype, name_setting).get((res.root, key), ()):
+                        if match not in out:
+                            out.append(match)
+                if out:
+                    break
+        return out
+
+    def linked_from(self, target: Resource, types: Iterable[str], setting: str, name_setting: str = "name") -> list[Resource]:
+        """The resources of ``types`` whose ``setting`` points at ``target`` (by reference or
+        by name): the reverse of :meth:`linked`, through one index per (types, setting)."""
+        wanted = tuple(types)
+        index = self.memo(("linked_from", wanted, setting, target.type, name_setting), lambda: self._links_to(wanted, setting, target.type, name_setting))
+        self.lookups += 1
+        return list(index.get(target.id, ()))
+
+    def _links_to(self, types: tuple[str, ...], setting: str, target_type: str, name_setting: str) -> dict[str, list[Resource]]:
+        index: dict[str, list[Resource]] = {}
+        for res in self.of_type(*types):
+            for found in self.linked(res, setting, (target_type,), name_setting=name_setting):
+                bucket = index.setdefault(found.id, [])
+                if res not in bucket:
+                    bucket.append(res)
+        return index
+
     def edge_count(self) -> int:
         return sum(len(v) for v in self._referrers.values())
+
+
+def _own_strings(res: Resource) -> set[str]:
+    """Literal top-level strings of a resource (its names), to recognise a value taken from it."""
+    attrs = res.attrs.get("Properties") if res.format == "cloudformation" else res.attrs
+    if not isinstance(attrs, dict):
+        return set()
+    return {v for v in attrs.values() if isinstance(v, str)}

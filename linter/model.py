@@ -147,6 +147,10 @@ class Finding:
     resource_id: str = ""
     resource_span: Span | None = None
     fix: Fix | None = None
+    # the graph id of what is exposed (the holder itself, or the bucket a policy opens)
+    subject_id: str = ""
+    # the port ranges the finding concerns (from, to), when it is about network ports
+    ports: tuple[tuple[int, int], ...] = ()
 
     @property
     def active(self) -> bool:

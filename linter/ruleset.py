@@ -1,11 +1,14 @@
 """Rules are data: ``rules/<id>.yaml``, checked against ``rule-schema.json`` when loaded.
 
 A rule names what it finds in each format it covers (``match.terraform``,
-``match.cloudformation``, ``match.kubernetes``): the resource types and, for declarative
-rules, a condition. A rule whose logic needs the graph says ``check: python`` and has a
-companion module ``rules/<id_with_underscores>.py`` with ``check(graph, rule)``. Only the
-built-in rules may have companions: users' rule directories hold YAML alone, so a rule
-directory found in a scanned repository can never run code.
+``match.cloudformation``, ``match.kubernetes``): the resource types it judges, the types
+it consults by role (``related``), and a condition (``when``). A rule whose logic needs the
+graph names a check from the library (``check: <name>`` with ``params``, validated
+against the check's schema; see linter/checks/). A true one-off says ``check: python``,
+gives the reason it cannot be data (``why``), and has a companion module
+``rules/<id_with_underscores>.py`` with ``check(graph, rule)``. Only the built-in rules may
+have companions: users' rule directories hold YAML alone, so a rule directory found in a
+scanned repository can never run code.
 """
 
 from __future__ import annotations
@@ -41,6 +44,13 @@ class Clause:
     format: str
     types: tuple[str, ...]
     when: Condition | None
+    # role -> resource types the check consults (a firewall rule's server, a bucket's policy)
+    related: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # the rule's params merged with this format's params
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def all_types(self) -> set[str]:
+        return set(self.types).union(*self.related.values()) if self.related else set(self.types)
 
 
 @dataclass(frozen=True)
@@ -67,7 +77,9 @@ class Rule:
     provider: str = ""
     source: str = ""
     builtin: bool = True
-    check: Callable[..., Iterable[Any]] | None = field(default=None, repr=False)
+    # the named check (linter/checks/), "python" for a one-off, None for a condition alone
+    check: str | None = None
+    companion: Callable[..., Iterable[Any]] | None = field(default=None, repr=False)
     fixes: dict[str, FixSpec] = field(default_factory=dict)
 
     @property
@@ -75,6 +87,7 @@ class Rule:
         return tuple(f for f in FORMATS if f in self.clauses)
 
     def types(self) -> set[str]:
+        """The types the rule judges (what must be present for it to run)."""
         return {t for c in self.clauses.values() for t in c.types}
 
 
@@ -145,35 +158,74 @@ class _Companion:
         return self._fn(graph, rule)
 
 
+def _types(value: str | list[str]) -> tuple[str, ...]:
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+def _check_params(file: str, name: str, fmt: str, common: dict[str, Any], own: dict[str, Any]) -> None:
+    """Validate the params a clause's check receives; the error names the field where it is written."""
+    from linter import checks
+
+    merged = {**common, **own}
+    errors = sorted(checks.params_validator(name).iter_errors(merged), key=lambda e: list(map(str, e.absolute_path)))
+    if not errors:
+        return
+    best = errors[0]
+    while best.context:
+        best = sorted(best.context, key=lambda e: -len(list(e.absolute_path)))[0]
+    path = list(best.absolute_path)
+    key = path[0] if path else None
+    base = f"match.{fmt}.params" if key is not None and key in own else "params"
+    if key is None:
+        # a missing or unexpected key: say which clause's merged params it concerns
+        base = f"params (for match.{fmt})" if own else "params"
+    rest = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)
+    raise RuleError(file, base + rest, f"check {name}: {best.message}")
+
+
 def parse_rule(data: Any, file: str, builtin: bool, validated: bool = False) -> Rule:
     if not validated:
         validate_rule_data(data, file)
     stem = os.path.splitext(os.path.basename(file))[0]
     if data["id"] != stem:
         raise RuleError(file, "id", f"the id {data['id']!r} must equal the file name {stem!r}")
+    check_name: str | None = data.get("check")
+    common: dict[str, Any] = dict(data.get("params") or {})
+    if check_name not in (None, "python"):
+        from linter import checks
+
+        if checks.get(check_name) is None:
+            known = ", ".join(sorted(checks.registry()))
+            raise RuleError(file, "check", f"unknown check {check_name!r} (the library has: {known})")
+    elif common:
+        raise RuleError(file, "params", "params are given to a named check; this rule names none")
     clauses: dict[str, Clause] = {}
     for fmt, clause in data["match"].items():
-        types = clause["type"]
-        types_t = (types,) if isinstance(types, str) else tuple(types)
         when = None
         if "when" in clause:
             try:
                 when = compile_condition(clause["when"], f"match.{fmt}.when")
             except ConditionError as exc:
                 raise RuleError(file, "", str(exc)) from None
-        clauses[fmt] = Clause(fmt, types_t, when)
-    check = None
-    if data.get("check") == "python":
+        own = dict(clause.get("params") or {})
+        if check_name not in (None, "python") and not validated:
+            _check_params(file, check_name, fmt, common, own)
+        elif own and check_name in (None, "python"):
+            raise RuleError(file, f"match.{fmt}.params", "params are given to a named check; this rule names none")
+        related = {role: _types(types) for role, types in (clause.get("related") or {}).items()}
+        clauses[fmt] = Clause(fmt, _types(clause["type"]), when, related, {**common, **own})
+    companion = None
+    if check_name == "python":
         if not builtin:
             raise RuleError(file, "check", "python checks are only allowed in seawall's built-in rules")
         module_name = "linter.rules." + stem.replace("-", "_")
         if importlib.util.find_spec(module_name) is None:
             raise RuleError(file, "check", f"companion module {module_name} not found")
-        check = _Companion(module_name, file)
-    else:
+        companion = _Companion(module_name, file)
+    elif check_name is None:
         missing = [fmt for fmt, c in clauses.items() if c.when is None]
         if missing:
-            raise RuleError(file, f"match.{missing[0]}.when", "a rule without 'check: python' needs a condition")
+            raise RuleError(file, f"match.{missing[0]}.when", "a rule without a check needs a condition")
     return Rule(
         id=data["id"],
         title=data["title"],
@@ -188,7 +240,8 @@ def parse_rule(data: Any, file: str, builtin: bool, validated: bool = False) -> 
         provider=data.get("provider", ""),
         source=file,
         builtin=builtin,
-        check=check,
+        check=check_name,
+        companion=companion,
         fixes={
             fmt: FixSpec(
                 (spec["attribute"],) if isinstance(spec["attribute"], str) else tuple(spec["attribute"]),

@@ -49,9 +49,69 @@ _RULE_IDS = re.compile(r"\s*(?P<ids>[a-z0-9][a-z0-9-]*(?:\s*,\s*[a-z0-9][a-z0-9-
 _UNTIL = re.compile(r"\buntil=(\S+)")
 
 
-def intended_exposure(res: Resource) -> Suppression | Evidence | None:
-    """The declaration that ``res`` is public by design: a Suppression when it gives a
-    reason, an Evidence explaining why it does not count when it gives none, else None."""
+_SCOPE = re.compile(r"\s*(?P<key>ports?|rules?)=(?P<list>[^\s]+)", re.I)
+
+
+@dataclass(frozen=True)
+class Intent:
+    """A declaration that a resource is public by design, and what it accepts."""
+
+    reason: str
+    span: Span | None
+    key: str  # the tag, label, annotation or metadata that declares it
+    rules: tuple[str, ...] = ()
+    ports: tuple[tuple[int, int], ...] = ()
+
+    @property
+    def scoped(self) -> bool:
+        return bool(self.rules or self.ports)
+
+    def covers(self, f: Finding) -> tuple[bool, str]:
+        """Whether the declaration accepts ``f``, and, when not, why not (for the evidence)."""
+        from linter.ports import accepted_by, is_sensitive_range
+
+        if self.scoped:
+            if f.rule_id in self.rules:
+                return True, ""
+            if self.ports and f.ports and accepted_by(f.ports, self.ports):
+                return True, ""
+            named = ", ".join([*self.rules, *(f"{a}" if a == b else f"{a}-{b}" for a, b in self.ports)])
+            return False, f"it accepts only {named}"
+        sensitive = [f"{a}" if a == b else f"{a}-{b}" for a, b in f.ports if is_sensitive_range(a, b)]
+        if sensitive:
+            return False, f"a declaration that names no ports or rules does not accept remote administration or database ports ({', '.join(sensitive)}); name them with ports=... to accept them"
+        return True, ""
+
+
+def _scope(text: str) -> tuple[tuple[str, ...], tuple[tuple[int, int], ...], str, list[str]]:
+    """Leading ``rules=a,b`` / ``ports=80,443,8000-8100`` tokens of a declaration, then the reason.
+    Lists may be separated by ``,``, ``+`` or ``/`` (AWS tag values allow no comma)."""
+    from linter.ports import parse_ports
+
+    rules: list[str] = []
+    ports: list[tuple[int, int]] = []
+    problems: list[str] = []
+    rest = text
+    while True:
+        m = _SCOPE.match(rest)
+        if m is None:
+            break
+        items = [i for i in re.split(r"[,+/]", m.group("list")) if i]
+        if m.group("key").lower().startswith("rule"):
+            rules.extend(items)
+        else:
+            for r in parse_ports(items):
+                if r.lo is None or r.hi is None:
+                    problems.append(f"ports={m.group('list')} is not a list of ports")
+                else:
+                    ports.append((r.lo, r.hi))
+        rest = rest[m.end() :]
+    return tuple(rules), tuple(ports), rest.strip(), problems
+
+
+def intended_exposure(res: Resource) -> Intent | Evidence | None:
+    """The declaration that ``res`` is public by design: an Intent when it gives a reason,
+    an Evidence explaining why it does not count when it gives none, else None."""
     tags = resource_tags(res)
     for key in INTENT_KEYS:
         if key in tags:
@@ -63,10 +123,41 @@ def intended_exposure(res: Resource) -> Suppression | Evidence | None:
             return None
         value, span = meta[0]["public"], meta[1]
         key = "Metadata seawall.public"
-    reason = str(value).strip() if value is not None else ""
+    text = str(value).strip() if value is not None else ""
+    rules, ports, reason, problems = _scope(text)
+    if problems:
+        return Evidence(f"{res.address} is declared public by design ({key}) but {problems[0]}", span)
     if reason.lower() in _NO_REASON:
         return Evidence(f"{res.address} is declared public by design ({key}) but gives no reason; write why as its value", span)
-    return Suppression("intended", reason.replace("_", " ").replace("-", " ") if key == "seawall-public" else reason, span)
+    if key == "seawall-public":
+        reason = reason.replace("_", " ").replace("-", " ")
+    return Intent(reason, span, key, rules, ports)
+
+
+def apply_intent(findings: list[Finding], graph: ResourceGraph) -> list[Finding]:
+    """The stage after evaluation: findings on resources declared public by design are
+    suppressed as intended when the declaration accepts them (see :class:`Intent`)."""
+    out: list[Finding] = []
+    for f in findings:
+        extra: list[Evidence] = []
+        decided: Suppression | None = None
+        for res_id in dict.fromkeys(i for i in (f.subject_id, f.resource_id) if i):
+            res = graph.get(res_id)
+            declared = intended_exposure(res) if res is not None else None
+            if isinstance(declared, Evidence):
+                extra.append(declared)
+            elif isinstance(declared, Intent):
+                ok, why = declared.covers(f)
+                if ok:
+                    decided = Suppression("intended", declared.reason, declared.span)
+                    break
+                extra.append(Evidence(f"{res.address} is declared public by design ({declared.reason}), but {why}", declared.span))  # type: ignore[union-attr]
+        if decided is not None and f.suppression is None:
+            f = replace(f, suppression=decided)
+        elif extra:
+            f = replace(f, evidence=f.evidence + tuple(e for e in extra if e not in f.evidence))
+        out.append(f)
+    return out
 
 
 @dataclass

@@ -70,13 +70,13 @@ def check(graph: ResourceGraph, rule: Rule) -> Iterator[Hit]:
                 if fgac:
                     evidence.append(Evidence("fine-grained access control is on: requests still need a user or a signed IAM identity"))
                 yield Hit(
-                    domain,
+                    holder,
+                    path + grant.path,
+                    subject=domain,
                     message=f"OpenSearch domain {domain.address} is open to the internet: {grant.reason} may {describe_actions(grant.actions)} with no condition that limits who",
                     evidence=evidence,
                     severity=Severity.HIGH if fgac else Severity.CRITICAL,
                     value=grant.statement.get("Principal", grant.statement.get("NotPrincipal")),
-                    located_in=holder,
-                    located_path=path + grant.path,
                 )
     # policy resources whose domain is not in the scanned code
     for pol in graph.of_type(*POLICY_TYPES):

@@ -86,12 +86,12 @@ def check(graph: ResourceGraph, rule: Rule) -> Iterator[Hit]:
         evidence = p.evidence_for("ignore_public_acls") + _ownership_evidence(graph, bucket)
         for holder, path, value, why in grants:
             yield Hit(
-                bucket,
+                holder,
+                path,
+                subject=bucket,
                 message=f"S3 bucket {bucket.address} is public through its {why}",
                 evidence=list(evidence),
                 value=value,
-                located_in=holder,
-                located_path=path,
             )
     # ACL resources whose bucket is not in the scanned code (a name passed in, say)
     for acl_res in graph.of_type("aws_s3_bucket_acl"):

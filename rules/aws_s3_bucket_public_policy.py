@@ -63,10 +63,10 @@ def check(graph: ResourceGraph, rule: Rule) -> Iterator[Hit]:
                 subject = f"the bucket of {holder.address}"
             for grant in grants:
                 yield Hit(
-                    bucket or holder,
+                    holder,
+                    policy_path + grant.path,
+                    subject=bucket or holder,
                     message=f"{subject} is public through its policy: {grant.reason} may {describe_actions(grant.actions)} with no condition that limits who",
                     evidence=list(evidence),
                     value=grant.statement.get("Principal", grant.statement.get("NotPrincipal")),
-                    located_in=holder,
-                    located_path=policy_path + grant.path,
                 )

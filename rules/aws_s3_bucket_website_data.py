@@ -140,10 +140,10 @@ def check(graph: ResourceGraph, rule: Rule) -> Iterator[Hit]:
         if readable:
             message += ", and anyone can already read its objects"
         yield Hit(
-            bucket,
+            holder,
+            path,
+            subject=bucket,
             message=message,
             evidence=why[:3] + readable[:2],
             severity=severity,
-            located_in=holder,
-            located_path=path,
         )

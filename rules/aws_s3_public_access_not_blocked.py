@@ -67,11 +67,10 @@ def check(graph: ResourceGraph, rule: Rule) -> Iterator[Hit]:
         location = _path(block, written[0]) if written else (_path(block, off[0])[:-1] if block.format == "cloudformation" else ())
         exposed = buckets[0] if block.type != "aws_s3_account_public_access_block" and buckets else block
         yield Hit(
-            exposed,
+            block,
             location,
+            subject=exposed,
             message=f"{block.address} leaves public access protections off for {scope}: {what}",
             evidence=evidence + ([Evidence("a flag that is not written is off once a block is configured")] if unset else []),
             value=off,
-            located_in=block,
-            located_path=location,
         )

@@ -67,11 +67,11 @@ def check(graph: ResourceGraph, rule: Rule) -> Iterator[Hit]:
         severity, why = _acceptance(svc)
         name = svc.address if svc is not None else f"the endpoint service of {res.address}"
         yield Hit(
-            svc or res,
+            res,
+            path,
+            subject=svc or res,
             message=f"VPC endpoint service {name} allows principal \"*\": any AWS account can create an endpoint to it from its own VPC",
             evidence=[why],
             severity=severity,
             value="*",
-            located_in=res,
-            located_path=path,
         )

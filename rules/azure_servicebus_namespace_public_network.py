@@ -36,10 +36,10 @@ def check(graph: ResourceGraph, rule: Rule) -> Iterator[Hit]:
         evidence.append(Evidence(f"public network access: {public.describe()}"))
         reason = opening.reason.replace("network_rule_set ", f"{holder.address} ") if holder is not namespace else opening.reason
         yield Hit(
-            namespace,
+            holder,
+            opening.path[strip:],
+            subject=namespace,
             message=f"Service Bus namespace {namespace.address} accepts connections from every network: {reason}",
             evidence=evidence,
             value=True,
-            located_in=holder,
-            located_path=opening.path[strip:],
         )

@@ -25,11 +25,11 @@ def check(graph: ResourceGraph, rule: Rule) -> Iterator[Hit]:
             auth = "account keys and SAS tokens work from anywhere" + ("" if keys.explicit else " (shared key access is on by default)")
         evidence = list(state.evidence) + [Evidence(auth)]
         yield Hit(
-            account,
+            state.holder,
+            state.path,
+            subject=account,
             message=f"storage account {account.address} accepts connections from every network: {state.reason}",
             evidence=evidence,
             severity=severity,
             value=True,
-            located_in=state.holder,
-            located_path=state.path,
         )

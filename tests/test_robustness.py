@@ -314,7 +314,7 @@ def test_a_failing_rule_is_contained(rules: RuleSet, tmp_path: Path, monkeypatch
     def broken(graph, r):
         raise ZeroDivisionError("boom")
 
-    monkeypatch.setattr(rule, "check", broken)
+    monkeypatch.setattr(rule, "companion", broken)
     (tmp_path / "main.tf").write_text(GOOD + 'resource "aws_db_instance" "d" {\n  publicly_accessible = true\n}\n')
     result = run(RunConfig(paths=[str(tmp_path)]), rules)
     [err] = result.errors

@@ -1,10 +1,121 @@
-"""Helpers for rules whose logic needs the graph (the ``check: python`` companions in rules/).
+"""The library of named checks: the logic rules choose by name and parameterise as data.
 
-Each module answers one question the rules share: who an IAM-style policy lets in
-(``aws_policy``), which protections cover an S3 bucket (``s3``), what a security group lets
-in from the internet (``network``).
+A rule file says ``check: <name>`` and ``params: {...}`` (see docs/writing-rules.md). A
+named check is a function registered here under its name, with a JSON schema for its
+params (validated when the rule is loaded, errors naming the rule file and field) and a
+docs section generated from its docstring and schema. The engine calls it once per
+resource of the types the rule's ``match`` clauses name, so an error in one resource is
+contained to that resource:
+
+    @named_check("internet-ingress", PARAMS)
+    def internet_ingress(ctx: Context, res: Resource) -> Iterable[Hit]:
+        '''One line saying what it decides.
+
+        The rest of the docstring explains how, for the generated docs.'''
+
+``ctx.params`` holds the rule's params merged with the params of the clause of the
+resource's format; ``ctx.graph`` the whole graph (``graph.memo`` for what a check derives
+from all of it once), ``ctx.related(role)`` the types a clause names for a role
+(``match.terraform.related.server``): resource types come only from the rule's ``match``.
+
+Each module of this package holds one family of checks; shared ideas live in their own
+modules (``linter/network.py`` internet ranges, ``linter/ports.py`` ports and what
+listens there, ``linter/graph.py`` links, ``linter/values.py`` booleans,
+``linter/settings.py`` where each format writes a setting).
 """
+
+from __future__ import annotations
+
+import functools
+import importlib
+import inspect
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from linter.evaluation import Hit
 
-__all__ = ["Hit"]
+if TYPE_CHECKING:
+    from linter.graph import Resource, ResourceGraph
+    from linter.ruleset import Clause, Rule
+
+# the modules that register checks, in the order the docs list them
+MODULES: tuple[str, ...] = ()
+
+
+@dataclass
+class Context:
+    """What a named check sees besides the resource it judges."""
+
+    graph: ResourceGraph
+    rule: Rule
+    clause: Clause
+    params: dict[str, Any]
+    # what the check worked out about the resource besides its hits (unused by the engine)
+    scratch: dict[str, Any] = field(default_factory=dict)
+
+    def related(self, role: str) -> tuple[str, ...]:
+        """The resource types the rule's clause for this format names for ``role``."""
+        return self.clause.related.get(role, ())
+
+    def memo(self, key: Any, compute: Callable[[], Any]) -> Any:
+        """Per graph and rule: ``compute()`` once for ``key``."""
+        return self.graph.memo((self.rule.id, self.clause.format, key), compute)
+
+
+CheckFn = Callable[[Context, "Resource"], Iterable[Hit]]
+
+
+@dataclass(frozen=True)
+class NamedCheck:
+    name: str
+    run: CheckFn
+    params: dict[str, Any]  # JSON schema of the params object
+    summary: str
+    doc: str
+    module: str
+
+
+_REGISTRY: dict[str, NamedCheck] = {}
+
+
+def named_check(name: str, params: dict[str, Any]) -> Callable[[CheckFn], CheckFn]:
+    """Register ``fn`` as the named check ``name`` with the params schema ``params``."""
+
+    def register(fn: CheckFn) -> CheckFn:
+        text = inspect.cleandoc(fn.__doc__ or "")
+        summary, _, rest = text.partition("\n\n")
+        if not summary:
+            raise ValueError(f"named check {name} needs a docstring")
+        if name in _REGISTRY and _REGISTRY[name].run is not fn:
+            raise ValueError(f"named check {name} is registered twice")
+        schema = {"type": "object", "additionalProperties": False, **params}
+        _REGISTRY[name] = NamedCheck(name, fn, schema, " ".join(summary.split()), rest.strip(), fn.__module__)
+        return fn
+
+    return register
+
+
+@functools.lru_cache(maxsize=1)
+def registry() -> dict[str, NamedCheck]:
+    """Every named check, importing the modules that register them."""
+    for module in MODULES:
+        importlib.import_module(f"linter.checks.{module}")
+    return dict(_REGISTRY)
+
+
+def get(name: str) -> NamedCheck | None:
+    return registry().get(name)
+
+
+@functools.lru_cache(maxsize=256)
+def params_validator(name: str) -> Any:
+    import jsonschema
+
+    check = get(name)
+    if check is None:
+        raise KeyError(name)
+    return jsonschema.Draft202012Validator(check.params)
+
+
+__all__ = ["Context", "Hit", "NamedCheck", "get", "named_check", "params_validator", "registry"]

@@ -37,13 +37,13 @@ def policy_hit(
     ``subject`` names what is exposed ("SQS queue aws_sqs_queue.jobs"); ``what`` says what
     anyone may do ("receive and delete its messages")."""
     return Hit(
-        resource,
+        holder,
+        policy_path + grant.path,
+        subject=resource,
         message=f"{subject} lets anyone in through its policy: {grant.reason} may {what} with no condition that limits who",
         evidence=list(evidence or []),
         severity=severity,
         value=principal_value(grant),
-        located_in=holder,
-        located_path=policy_path + grant.path,
     )
 
 

@@ -13,9 +13,9 @@ import json
 import os
 from typing import Any
 
-from linter.graph import Resource
+from linter.graph import Case, Resource
 from linter.internal import internal_error
-from linter.model import Evidence, InputError, Note, Path, Span
+from linter.model import InputError, Note, Path, Span
 from linter.parsers.base import ParseOutput
 from linter.parsers.cloudformation.intrinsics import (
     MAX_UNDECIDED,
@@ -304,9 +304,6 @@ def _resource(
     header = section.spans.get(logical, spec.span)
     header = Span(header.file, header.line, header.column, header.line, header.column + len(logical))
     meta: dict[str, Any] = {"logical_id": logical}
-    if variant:
-        meta["variant"] = variant
-        meta["variants"] = variants
     own = ids[logical]
     return Resource(
         id=own,
@@ -319,15 +316,8 @@ def _resource(
         refs={k: frozenset(v - {own}) for k, v in refs.items() if v - {own}},
         origins=origins_for(uses, params),
         meta=meta,
+        case=Case(tuple(sorted(variant.items())), variants) if variant else None,
     )
 
 
-def variant_evidence(res: Resource) -> Evidence | None:
-    variant = res.meta.get("variant")
-    if not variant:
-        return None
-    parts = [f"{what} is {'true' if value else 'false'}" for what, value in sorted(variant.items())]
-    return Evidence("only when " + " and ".join(parts) + " (a condition that cannot be decided from the template)")
-
-
-__all__ = ["load_cloudformation", "decode_template", "variant_evidence", "TemplateError"]
+__all__ = ["load_cloudformation", "decode_template", "TemplateError"]

@@ -132,5 +132,6 @@ def _implied(source: Resource, logical: str, rtype: str, props: PDict, span: Spa
         block_span=span,
         refs={k: frozenset({v}) for k, v in refs.items()},
         origins=source.origins,
-        meta={"implied_by": source.address, **{k: v for k, v in source.meta.items() if k in ("variant", "variants")}},
+        meta={"implied_by": source.address},
+        case=source.case,
     )
