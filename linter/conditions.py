@@ -18,12 +18,12 @@ first, the circumstances after); ``any`` locates each of its true members.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from linter.internet import world_networks
 from linter.model import Path
 from linter.values import JsonString, Unknown, hcl_equal
 
@@ -112,49 +112,6 @@ def static_path(parts: tuple[Any, ...], base: Path = ()) -> Path:
             break
         out.append(p)
     return tuple(out)
-
-
-# --------------------------------------------------------------------------- internet ranges
-
-# words that mean "any source" ("0.0.0.0" alone is a single host: Azure uses it for "Azure services")
-_WORLD_WORDS = frozenset({"*", "internet", "any"})
-_V4_ALL = ipaddress.ip_network("0.0.0.0/0")
-_V6_ALL = ipaddress.ip_network("::/0")
-
-
-def world_networks(values: list[Any]) -> tuple[Truth, list[int]]:
-    """Whether the address ranges in ``values`` together cover the whole internet.
-
-    Returns the truth and the indexes of the entries that take part. A single range with a
-    zero-length prefix (``0.0.0.0/0``, ``::/0``, ``1.2.3.4/0``) covers everything, as do the
-    words Azure and others use (``*``, ``Internet``, ``Any``); so do several ranges whose
-    union is the whole space (``0.0.0.0/1`` and ``128.0.0.0/1``).
-    """
-    v4: list[tuple[int, Any]] = []
-    v6: list[tuple[int, Any]] = []
-    unknown = False
-    for i, v in enumerate(values):
-        if isinstance(v, Unknown):
-            unknown = True
-            continue
-        if not isinstance(v, str):
-            continue
-        text = v.strip()
-        if text.lower() in _WORLD_WORDS:
-            return True, [i]
-        try:
-            net = ipaddress.ip_network(text, strict=False)
-        except ValueError:
-            continue
-        if net.prefixlen == 0:
-            return True, [i]
-        (v4 if net.version == 4 else v6).append((i, net))
-    for nets, whole in ((v4, _V4_ALL), (v6, _V6_ALL)):
-        if len(nets) > 1:
-            collapsed = list(ipaddress.collapse_addresses(n for _, n in nets))
-            if collapsed == [whole]:
-                return True, [i for i, _ in nets]
-    return (None if unknown else False), []
 
 
 # --------------------------------------------------------------------------- compiled conditions

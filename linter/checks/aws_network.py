@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from linter.checks.network import GROUP_TYPES, OpenIngress, open_ingress_of_group, open_ingress_of_resource
-from linter.conditions import world_networks
 from linter.graph import Resource, ResourceGraph
+from linter.internet import world_networks
 from linter.locate import locate, value_at
 from linter.model import Evidence, Path, Severity
 from linter.values import JsonString, Unknown, truth

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from linter.conditions import world_networks
+from linter.internet import world_networks
 from linter.values import Unknown, decode_json_value
 
 # condition keys that restrict who (or from where) a statement applies to

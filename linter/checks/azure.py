@@ -19,14 +19,14 @@ decides anything: the functions return ``None`` for it and rules stay silent.
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from linter.checks import Hit
-from linter.conditions import world_networks
 from linter.graph import Resource, ResourceGraph
+from linter.internet import WIDE_RANGE, covers_internet, ipv4, ipv4_text, merge, public_addresses
+from linter.internet import covers_world as world_entries
 from linter.model import Evidence, Path, Severity
 from linter.values import Unknown, display
 
@@ -109,25 +109,6 @@ def _root(res: Resource) -> str:
 # --------------------------------------------------------------------------- address lists
 
 
-def world_entries(values: Any, azure_zero: bool = False) -> tuple[bool | None, list[int]]:
-    """Whether a list of addresses/CIDRs (or one, or a comma-separated string) covers the internet.
-
-    With ``azure_zero``, a bare ``0.0.0.0`` is Azure's "accept connections from Azure
-    datacenters" entry (Cosmos DB), not the internet, so it is left out.
-    """
-    if isinstance(values, Unknown):
-        return None, []
-    if isinstance(values, str):
-        items: list[Any] = [v.strip() for v in values.split(",")] if "," in values else [values]
-    elif isinstance(values, list):
-        items = list(values)
-    else:
-        return False, []
-    keep = [i for i, v in enumerate(items) if not (azure_zero and isinstance(v, str) and v.strip() == "0.0.0.0")]
-    truth, idx = world_networks([items[i] for i in keep])
-    return truth, [keep[i] for i in idx]
-
-
 @dataclass
 class Opening:
     truth: bool | None  # True: every network may connect; None: not known
@@ -200,40 +181,6 @@ def _entries(values: Any, idx: list[int]) -> str:
 
 # --------------------------------------------------------------------------- firewall ranges
 
-# address blocks that are never a client on the internet
-_NOT_PUBLIC = [
-    ipaddress.ip_network(n)
-    for n in (
-        "0.0.0.0/8",
-        "10.0.0.0/8",
-        "100.64.0.0/10",
-        "127.0.0.0/8",
-        "169.254.0.0/16",
-        "172.16.0.0/12",
-        "192.0.0.0/24",
-        "192.168.0.0/16",
-        "198.18.0.0/15",
-        "224.0.0.0/3",
-    )
-]
-_NOT_PUBLIC_RANGES = [(int(n.network_address), int(n.broadcast_address)) for n in _NOT_PUBLIC]
-WIDE_RANGE = 2**24  # as many public addresses as a /8
-INTERNET_SHARE = 0.99
-
-
-def ipv4(value: Any) -> int | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return int(ipaddress.IPv4Address(value.strip()))
-    except ValueError:
-        return None
-
-
-def _text(n: int) -> str:
-    return str(ipaddress.IPv4Address(n))
-
-
 @dataclass
 class FirewallRange:
     res: Resource
@@ -252,8 +199,8 @@ class FirewallRange:
 
     def describe(self) -> str:
         if self.start == self.end:
-            return _text(self.start)
-        return f"{_text(self.start)}-{_text(self.end)}"
+            return ipv4_text(self.start)
+        return f"{ipv4_text(self.start)}-{ipv4_text(self.end)}"
 
 
 def firewall_range(res: Resource, start_key: str = "start_ip_address", end_key: str = "end_ip_address") -> FirewallRange | None:
@@ -262,39 +209,6 @@ def firewall_range(res: Resource, start_key: str = "start_ip_address", end_key: 
     if start is None or end is None or end < start:
         return None
     return FirewallRange(res, start, end, (start_key,), (end_key,))
-
-
-def _merge(ranges: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
-    out: list[tuple[int, int]] = []
-    for lo, hi in sorted(ranges):
-        if out and lo <= out[-1][1] + 1:
-            out[-1] = (out[-1][0], max(out[-1][1], hi))
-        else:
-            out.append((lo, hi))
-    return out
-
-
-def public_addresses(start: int, end: int) -> int:
-    """How many addresses of ``start``-``end`` can be internet clients."""
-    total = end - start + 1
-    for lo, hi in _NOT_PUBLIC_RANGES:
-        a, b = max(lo, start), min(hi, end)
-        if a <= b:
-            total -= b - a + 1
-    return total
-
-
-ALL_PUBLIC = public_addresses(0, 2**32 - 1)
-
-
-def covers_internet(ranges: Iterable[tuple[int, int]]) -> bool:
-    """Whether the ranges together hold (practically) every public IPv4 address.
-
-    "Practically": at least 99% of them, so that ``1.1.1.1``-``255.255.255.255`` counts
-    like ``0.0.0.0``-``255.255.255.255``.
-    """
-    admitted = sum(public_addresses(lo, hi) for lo, hi in _merge(ranges))
-    return admitted >= INTERNET_SHARE * ALL_PUBLIC
 
 
 # --------------------------------------------------------------------------- parents and children
@@ -679,7 +593,7 @@ def nsg_port_ranges(rule: NsgRule) -> list[tuple[int, int, bool]] | None:
 
 
 def _covers_ports(outer: list[tuple[int, int, bool]], inner: list[tuple[int, int, bool]]) -> bool:
-    merged = _merge((lo, hi) for lo, hi, _ in outer)
+    merged = merge((lo, hi) for lo, hi, _ in outer)
     return all(any(a <= lo and hi <= b for a, b in merged) for lo, hi, _ in inner)
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from linter.conditions import world_networks
 from linter.graph import Resource, ResourceGraph
+from linter.internet import world_networks
 from linter.model import Path, Severity
 from linter.values import Unknown
 
