@@ -340,8 +340,9 @@ def rules_show(rule_id: str) -> None:
         raise click.BadParameter(f"unknown rule id: {rule_id} (see `seawall rules`)", param_hint="RULE_ID")
     click.echo(f"{rule.id}: {rule.title}")
     click.echo(f"severity: {rule.severity}" + (f"    provider: {rule.provider}" if rule.provider else ""))
-    for fmt, clause in rule.clauses.items():
-        click.echo(f"{FORMAT_NAMES[fmt]}: {', '.join(clause.types)}")
+    for fmt in rule.formats:
+        types = dict.fromkeys(t for c in rule.clauses if c.format == fmt for t in c.types)
+        click.echo(f"{FORMAT_NAMES[fmt]}: {', '.join(types)}")
     if rule.aliases:
         click.echo(f"aliases: {', '.join(rule.aliases)}")
     click.echo("\nWhat it finds and why it matters\n")

@@ -106,7 +106,8 @@ def rule_hits(graph: ResourceGraph, rule: Rule, errors: list[InputError]) -> Ite
 
 def candidates(graph: ResourceGraph, rule: Rule) -> Iterator[tuple[Clause, Resource]]:
     """The resources each clause of ``rule`` judges, with the clause."""
-    for fmt, clause in rule.clauses.items():
+    for clause in rule.clauses:
+        fmt = clause.format
         for res in graph.of_type(*clause.types):
             if res.format == fmt or (fmt == "terraform" and res.format == "terraform-plan"):
                 yield clause, res

@@ -41,6 +41,10 @@ class RuleError(Exception):
 
 @dataclass(frozen=True)
 class Clause:
+    """One ``match`` entry: the types of one format a rule judges, how (``when``, params),
+    and what it consults (``related``). A format may have several clauses when its resource
+    types write the same thing in different shapes (a group's inline rules, a rule resource)."""
+
     format: str
     types: tuple[str, ...]
     when: Condition | None
@@ -70,7 +74,7 @@ class Rule:
     description: str
     remediation: str
     references: tuple[str, ...]
-    clauses: dict[str, Clause]
+    clauses: list[Clause]
     message: str = ""
     tags: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
@@ -84,11 +88,12 @@ class Rule:
 
     @property
     def formats(self) -> tuple[str, ...]:
-        return tuple(f for f in FORMATS if f in self.clauses)
+        present = {c.format for c in self.clauses}
+        return tuple(f for f in FORMATS if f in present)
 
     def types(self) -> set[str]:
         """The types the rule judges (what must be present for it to run)."""
-        return {t for c in self.clauses.values() for t in c.types}
+        return {t for c in self.clauses for t in c.types}
 
 
 @dataclass
@@ -162,7 +167,7 @@ def _types(value: str | list[str]) -> tuple[str, ...]:
     return (value,) if isinstance(value, str) else tuple(value)
 
 
-def _check_params(file: str, name: str, fmt: str, common: dict[str, Any], own: dict[str, Any]) -> None:
+def _check_params(file: str, name: str, where: str, common: dict[str, Any], own: dict[str, Any]) -> None:
     """Validate the params a clause's check receives; the error names the field where it is written."""
     from linter import checks
 
@@ -175,10 +180,10 @@ def _check_params(file: str, name: str, fmt: str, common: dict[str, Any], own: d
         best = sorted(best.context, key=lambda e: -len(list(e.absolute_path)))[0]
     path = list(best.absolute_path)
     key = path[0] if path else None
-    base = f"match.{fmt}.params" if key is not None and key in own else "params"
+    base = f"{where}.params" if key is not None and key in own else "params"
     if key is None:
         # a missing or unexpected key: say which clause's merged params it concerns
-        base = f"params (for match.{fmt})" if own else "params"
+        base = f"params (for {where})" if own else "params"
     rest = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)
     raise RuleError(file, base + rest, f"check {name}: {best.message}")
 
@@ -199,21 +204,24 @@ def parse_rule(data: Any, file: str, builtin: bool, validated: bool = False) -> 
             raise RuleError(file, "check", f"unknown check {check_name!r} (the library has: {known})")
     elif common:
         raise RuleError(file, "params", "params are given to a named check; this rule names none")
-    clauses: dict[str, Clause] = {}
-    for fmt, clause in data["match"].items():
-        when = None
-        if "when" in clause:
-            try:
-                when = compile_condition(clause["when"], f"match.{fmt}.when")
-            except ConditionError as exc:
-                raise RuleError(file, "", str(exc)) from None
-        own = dict(clause.get("params") or {})
-        if check_name not in (None, "python") and not validated:
-            _check_params(file, check_name, fmt, common, own)
-        elif own and check_name in (None, "python"):
-            raise RuleError(file, f"match.{fmt}.params", "params are given to a named check; this rule names none")
-        related = {role: _types(types) for role, types in (clause.get("related") or {}).items()}
-        clauses[fmt] = Clause(fmt, _types(clause["type"]), when, related, {**common, **own})
+    clauses: list[Clause] = []
+    for fmt, entry in data["match"].items():
+        listed = isinstance(entry, list)
+        for i, clause in enumerate(entry if listed else [entry]):
+            where = f"match.{fmt}[{i}]" if listed else f"match.{fmt}"
+            when = None
+            if "when" in clause:
+                try:
+                    when = compile_condition(clause["when"], f"{where}.when")
+                except ConditionError as exc:
+                    raise RuleError(file, "", str(exc)) from None
+            own = dict(clause.get("params") or {})
+            if check_name not in (None, "python") and not validated:
+                _check_params(file, check_name, where, common, own)
+            elif own and check_name in (None, "python"):
+                raise RuleError(file, f"{where}.params", "params are given to a named check; this rule names none")
+            related = {role: _types(types) for role, types in (clause.get("related") or {}).items()}
+            clauses.append(Clause(fmt, _types(clause["type"]), when, related, {**common, **own}))
     companion = None
     if check_name == "python":
         if not builtin:
@@ -223,7 +231,7 @@ def parse_rule(data: Any, file: str, builtin: bool, validated: bool = False) -> 
             raise RuleError(file, "check", f"companion module {module_name} not found")
         companion = _Companion(module_name, file)
     elif check_name is None:
-        missing = [fmt for fmt, c in clauses.items() if c.when is None]
+        missing = [c.format for c in clauses if c.when is None]
         if missing:
             raise RuleError(file, f"match.{missing[0]}.when", "a rule without a check needs a condition")
     return Rule(
