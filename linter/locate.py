@@ -14,7 +14,7 @@ from typing import Any
 
 from linter.graph import Resource
 from linter.model import Path, Span
-from linter.values import JsonString, PDict, PList
+from linter.values import JsonString, PDict, PList, Unknown
 
 
 def locate(resource: Resource, path: Path) -> Span:
@@ -43,9 +43,14 @@ def locate(resource: Resource, path: Path) -> Span:
 
 
 def value_at(root: Any, path: Path) -> Any:
-    """The value at ``path`` (through JSON documents), or None when it does not exist."""
+    """The value at ``path`` (through JSON documents), or None when it does not exist.
+
+    Below an Unknown everything is unknown: the Unknown itself is returned, never None
+    (which would read as "not set" and let a default decide)."""
     node = root
     for part in path:
+        if isinstance(node, Unknown):
+            return node
         if isinstance(node, JsonString):
             node = node.decoded
         if isinstance(node, dict) and isinstance(part, str):

@@ -30,7 +30,7 @@ def _interfaces(inst: Resource) -> list[tuple[Path, dict[str, Any]]]:
     if not is_cfn(inst):
         return []
     nics = inst.attrs.get("Properties", {}).get("NetworkInterfaces") if isinstance(inst.attrs.get("Properties"), dict) else None
-    return [(("Properties", "NetworkInterfaces", i), n) for i, n in enumerate(nics or []) if isinstance(n, dict)]
+    return [(("Properties", "NetworkInterfaces", i), n) for i, n in enumerate(nics if isinstance(nics, list) else []) if isinstance(n, dict)]
 
 
 def _subnets(graph: ResourceGraph, inst: Resource) -> tuple[list[tuple[Resource, Path]], bool]:

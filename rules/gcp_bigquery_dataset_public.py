@@ -24,7 +24,7 @@ def _entry(holder: Resource, base: Path, entry: dict[str, Any]) -> Iterator[tupl
 def check(graph: ResourceGraph, rule: Rule) -> Iterator[Hit]:
     found: list[tuple[Resource, Path, str, Any, str]] = []
     for ds in graph.of_type("google_bigquery_dataset"):
-        for i, entry in enumerate(ds.attrs.get("access") or []):
+        for i, entry in enumerate(access if isinstance(access := ds.attrs.get("access"), list) else []):
             if isinstance(entry, dict):
                 for path, member, role in _entry(ds, ("access", i), entry):
                     found.append((ds, path, member, role, ds.address))

@@ -14,7 +14,7 @@ from linter.ruleset import Rule
 
 def check(graph: ResourceGraph, rule: Rule) -> Iterator[Hit]:
     for bucket in graph.of_type("google_storage_bucket"):
-        if bucket.attrs.get("website"):
+        if isinstance(bucket.attrs.get("website"), (list, dict)) and bucket.attrs.get("website"):
             continue
         enforced, _ = prevention_enforced(graph, bucket, bucket)
         if enforced is not False:

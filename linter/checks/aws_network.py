@@ -173,7 +173,7 @@ def _routes_in(graph: ResourceGraph, holder: Resource, table: Resource | None) -
     unknown = False
     entries: list[tuple[Path, Path]] = []  # (destination path, gateway path)
     if holder.type in ("aws_route_table", "aws_default_route_table"):
-        for i, route in enumerate(holder.attrs.get("route") or []):
+        for i, route in enumerate(routes if isinstance(routes := holder.attrs.get("route"), list) else []):
             if isinstance(route, dict):
                 for key in ("cidr_block", "ipv6_cidr_block"):
                     entries.append((("route", i, key), ("route", i, "gateway_id")))
@@ -377,7 +377,7 @@ def acl_entries(graph: ResourceGraph) -> dict[str, list[AclEntry]]:
     egress: bool | None
     for acl in graph.of_type("aws_network_acl", "aws_default_network_acl"):
         for direction, egress in (("ingress", False), ("egress", True)):
-            for i, block in enumerate(acl.attrs.get(direction) or []):
+            for i, block in enumerate(blocks if isinstance(blocks := acl.attrs.get(direction), list) else []):
                 if isinstance(block, dict):
                     groups.setdefault(acl.id, []).append(_entry(acl, (direction, i), block, acl, egress, _TF_INLINE))
     for rule in graph.of_type("aws_network_acl_rule"):

@@ -174,7 +174,7 @@ def open_ingress_of_resource(res: Resource) -> list[OpenIngress]:
     attrs = res.attrs
     if res.type in ("aws_security_group", "aws_default_security_group"):
         out: list[OpenIngress] = []
-        for i, rule in enumerate(attrs.get("ingress") or []):
+        for i, rule in enumerate(ingress if isinstance(ingress := attrs.get("ingress"), list) else []):
             if isinstance(rule, dict):
                 out.extend(_from_rule(res, ("ingress", i), rule, ("cidr_blocks", "ipv6_cidr_blocks"), "protocol"))
         return out

@@ -287,8 +287,8 @@ def _resource(
                 props[prop] = resolved
                 if prop in value.spans:
                     props.spans[prop] = value.spans[prop]
-                if resolver.params_used:
-                    uses[("Properties", prop)] = list(resolver.params_used)
+                for used_at, name in resolver.params_used:
+                    uses.setdefault(used_at, []).append(name)
                 if resolver.refs:
                     refs[prop] = set(resolver.refs)
             attrs["Properties"] = props

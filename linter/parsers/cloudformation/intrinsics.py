@@ -78,7 +78,8 @@ class Resolver:
         self._evaluating: list[str] = []  # the named conditions being evaluated, innermost last
         # per resolution: the resources and parameters reached
         self.refs: set[str] = set()
-        self.params_used: list[str] = []
+        # (property path where it is used, parameter name): evidence belongs to the exact value
+        self.params_used: list[tuple[Path, str]] = []
         self.conditions_used: list[str] = []
 
     # ------------------------------------------------------------------ conditions
@@ -178,7 +179,7 @@ class Resolver:
             if name == "AWS::NoValue":
                 return NO_VALUE
             if name in self.params:
-                self.params_used.append(name)
+                self.params_used.append((path, name))
                 return self.params[name].value
             if name in PSEUDO:
                 return Unknown(f"{name} ({PSEUDO[name]}) is known only at deployment")
@@ -272,7 +273,7 @@ class Resolver:
             if name in variables:
                 value = variables[name]
             elif name in self.params:
-                self.params_used.append(name)
+                self.params_used.append((path, name))
                 value = self.params[name].value
             elif name in PSEUDO:
                 value = Unknown(f"{name} ({PSEUDO[name]}) is known only at deployment")
@@ -330,13 +331,14 @@ def origins_for(
     """Evidence of which parameters a property path's value came from."""
 
     def origins(path: Path) -> list[Evidence]:
-        best: list[str] = []
-        best_len = -1
-        for p, names in uses.items():
-            if len(p) > best_len and path[: len(p)] == p:
-                best, best_len = names, len(p)
+        # parameters used where the value sits, above it, or inside it; never a sibling's
+        names: list[str] = []
+        for p, used in uses.items():
+            n = min(len(p), len(path))
+            if p[:n] == path[:n]:
+                names.extend(used)
         out = []
-        for name in dict.fromkeys(best):
+        for name in dict.fromkeys(names):
             param = params.get(name)
             if param is not None and param.origin is not None:
                 out.append(param.origin)
