@@ -3,10 +3,14 @@
 A condition is a mapping. Leaves name a ``path`` inside a resource and one operator:
 
     equals, in, matches, contains, exists, cidr_open      (compare the value at the path)
+    at_least, at_most                                      (numbers, inclusive)
+    covers_port                                            (a port, range or list reaches ports)
     public_policy                                          (an IAM-style policy lets anyone in)
     where                                                  (a condition on each node at the path)
 
-and conditions combine with ``all``, ``any`` and ``not``. In a path, ``[*]`` means any
+``related`` (no path) is a connection: another resource that this one refers to, or that
+refers to this one, meeting a condition of its own. Conditions combine with ``all``,
+``any`` and ``not``. In a path, ``[*]`` means any
 element and ``["a.b"]`` quotes a key that holds dots.
 
 Evaluation is three-valued: True, False, or None when a value is Unknown. A finding is
@@ -20,7 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from linter.internet import world_networks
@@ -30,7 +34,7 @@ from linter.values import JsonString, Unknown, hcl_equal
 Truth = bool | None
 Result = tuple[Truth, list[Path]]
 
-OPERATORS = ("equals", "in", "matches", "contains", "exists", "cidr_open", "public_policy", "where")
+OPERATORS = ("equals", "in", "matches", "contains", "exists", "cidr_open", "at_least", "at_most", "covers_port", "public_policy", "where")
 _PATH_TOKEN = re.compile(r'\.?([A-Za-z0-9_\-@$:/]+)|\[(\*|\d+|"[^"]*"|\'[^\']*\')\]')
 
 
@@ -117,14 +121,29 @@ def static_path(parts: tuple[Any, ...], base: Path = ()) -> Path:
 # --------------------------------------------------------------------------- compiled conditions
 
 
+@dataclass
+class Env:
+    """What a connection condition needs besides the values: the graph, the resource being
+    judged, the clause's roles; and what the connections found (for messages and evidence)."""
+
+    graph: Any  # ResourceGraph
+    resource: Any  # Resource
+    roles: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    found: list[tuple[Any, str]] = field(default_factory=list)  # (related resource, how it relates)
+
+
+Fn = Callable[[Any, Path, "Env | None"], Result]
+
+
 @dataclass(frozen=True)
 class Condition:
-    fn: Callable[[Any, Path], Result]
+    fn: Fn
     spec: Any
 
-    def evaluate(self, root: Any, base: Path = ()) -> Result:
-        """Evaluate against ``root``, the value found at path ``base`` (witnesses are full paths)."""
-        return self.fn(root, base)
+    def evaluate(self, root: Any, base: Path = (), env: Env | None = None) -> Result:
+        """Evaluate against ``root``, the value found at path ``base`` (witnesses are full paths);
+        ``env`` is needed by connection conditions only."""
+        return self.fn(root, base, env)
 
 
 def compile_condition(spec: Any, where: str = "when") -> Condition:
@@ -144,6 +163,10 @@ def compile_condition(spec: Any, where: str = "when") -> Condition:
             raise ConditionError(f"{where}: 'not' must stand alone in its mapping")
         inner = compile_condition(spec["not"], f"{where}.not")
         return Condition(_not(inner, _static_paths(spec["not"])), spec)
+    if "related" in spec:
+        if len(spec) != 1:
+            raise ConditionError(f"{where}: 'related' must stand alone in its mapping")
+        return Condition(_related(spec["related"], f"{where}.related"), spec)
     if "path" not in spec:
         raise ConditionError(f"{where}: a condition needs 'path' and an operator, or all/any/not")
     ops = [k for k in spec if k != "path"]
@@ -175,12 +198,12 @@ def _static_paths(spec: Any) -> list[tuple[Any, ...]]:
     return []
 
 
-def _all(members: list[Condition]) -> Callable[[Any, Path], Result]:
-    def fn(root: Any, base: Path) -> Result:
+def _all(members: list[Condition]) -> Fn:
+    def fn(root: Any, base: Path, env: Env | None) -> Result:
         truth: Truth = True
         first: list[Path] = []
         for i, m in enumerate(members):
-            t, w = m.evaluate(root, base)
+            t, w = m.evaluate(root, base, env)
             if t is False:
                 return False, []
             if t is None:
@@ -192,12 +215,12 @@ def _all(members: list[Condition]) -> Callable[[Any, Path], Result]:
     return fn
 
 
-def _any(members: list[Condition]) -> Callable[[Any, Path], Result]:
-    def fn(root: Any, base: Path) -> Result:
+def _any(members: list[Condition]) -> Fn:
+    def fn(root: Any, base: Path, env: Env | None) -> Result:
         truth: Truth = False
         witnesses: list[Path] = []
         for m in members:
-            t, w = m.evaluate(root, base)
+            t, w = m.evaluate(root, base, env)
             if t is True:
                 truth = True
                 witnesses.extend(x for x in w if x not in witnesses)
@@ -208,9 +231,12 @@ def _any(members: list[Condition]) -> Callable[[Any, Path], Result]:
     return fn
 
 
-def _not(inner: Condition, paths: list[tuple[Any, ...]]) -> Callable[[Any, Path], Result]:
-    def fn(root: Any, base: Path) -> Result:
-        t, _ = inner.evaluate(root, base)
+def _not(inner: Condition, paths: list[tuple[Any, ...]]) -> Fn:
+    def fn(root: Any, base: Path, env: Env | None) -> Result:
+        saved = len(env.found) if env is not None else 0
+        t, _ = inner.evaluate(root, base, env)
+        if env is not None:
+            del env.found[saved:]  # what a negated connection found explains nothing
         if t is None:
             return None, []
         if t:
@@ -225,11 +251,11 @@ def _not(inner: Condition, paths: list[tuple[Any, ...]]) -> Callable[[Any, Path]
     return fn
 
 
-def _leaf(parts: tuple[Any, ...], op: str, arg: Any, where: str) -> Callable[[Any, Path], Result]:
+def _leaf(parts: tuple[Any, ...], op: str, arg: Any, where: str) -> Fn:
     if op == "where":
         sub = compile_condition(arg, f"{where}.where")
 
-        def fn_where(root: Any, base: Path) -> Result:
+        def fn_where(root: Any, base: Path, env: Env | None) -> Result:
             nodes, _ = resolve(root, parts, base)
             truth: Truth = False
             witnesses: list[Path] = []
@@ -237,7 +263,7 @@ def _leaf(parts: tuple[Any, ...], op: str, arg: Any, where: str) -> Callable[[An
                 if isinstance(node, Unknown):
                     truth = None if truth is False else truth
                     continue
-                t, w = sub.evaluate(node, path)
+                t, w = sub.evaluate(node, path, env)
                 if t is True:
                     truth = True
                     witnesses.extend(w or [path])
@@ -250,7 +276,7 @@ def _leaf(parts: tuple[Any, ...], op: str, arg: Any, where: str) -> Callable[[An
     if op == "exists":
         want = bool(arg)
 
-        def fn_exists(root: Any, base: Path) -> Result:
+        def fn_exists(root: Any, base: Path, env: Env | None) -> Result:
             nodes, deepest = resolve(root, parts, base)
             present = [(p, v) for p, v in nodes if v is not None]
             if want:
@@ -264,7 +290,7 @@ def _leaf(parts: tuple[Any, ...], op: str, arg: Any, where: str) -> Callable[[An
 
     test = _make_test(op, arg, where)
 
-    def fn(root: Any, base: Path) -> Result:
+    def fn(root: Any, base: Path, env: Env | None) -> Result:
         nodes, _ = resolve(root, parts, base)
         truth: Truth = False
         witnesses: list[Path] = []
@@ -339,6 +365,50 @@ def _make_test(op: str, arg: Any, where: str) -> Callable[[Any], tuple[Truth, Pa
             return False, ()
 
         return cidr_open
+    if op in ("at_least", "at_most"):
+        if isinstance(arg, bool) or not isinstance(arg, (int, float)):
+            raise ConditionError(f"{where}.{op}: must be a number")
+        above = op == "at_least"
+
+        def compare(v: Any) -> tuple[Truth, Path]:
+            if isinstance(v, Unknown):
+                return None, ()
+            n = _number(v)
+            if n is None:
+                return False, ()
+            return (n >= arg if above else n <= arg), ()
+
+        return compare
+    if op == "covers_port":
+        from linter.model import Severity
+        from linter.ports import grade, parse_ports
+
+        sensitive = arg == "sensitive"
+        wanted = [] if sensitive else [arg] if isinstance(arg, int) and not isinstance(arg, bool) else arg if isinstance(arg, list) else None
+        if wanted is None or not all(isinstance(p, int) and not isinstance(p, bool) for p in wanted):
+            raise ConditionError(f"{where}.covers_port: must be a port, a list of ports, or 'sensitive'")
+
+        def covers_port(v: Any) -> tuple[Truth, Path]:
+            if isinstance(v, Unknown):
+                return None, ()
+            ranges = parse_ports(v)
+            if not ranges:
+                return False, ()
+            truth: Truth = False
+            for r in ranges:
+                if not r.known:
+                    truth = None
+                    continue
+                if sensitive:
+                    g = grade(r)
+                    hit = g is not None and g.severity == Severity.CRITICAL
+                else:
+                    hit = any(r.covers(p) for p in wanted)
+                if hit:
+                    return True, ()
+            return truth, ()
+
+        return covers_port
     if op == "public_policy":
         if arg is not True and not (isinstance(arg, list) and arg and all(isinstance(a, str) for a in arg)):
             raise ConditionError(f"{where}.public_policy: must be true or a list of actions (globs allowed)")
@@ -377,3 +447,72 @@ def _loose_equal(value: Any, expected: Any) -> bool:
         except ValueError:
             return False
     return hcl_equal(value, expected)
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    try:
+        return float(str(value).strip())
+    except ValueError:
+        return None
+
+
+_RELATED_KEYS = {"direction", "types", "role", "via", "where"}
+
+
+def _related(spec: Any, where: str) -> Fn:
+    """A connection: resources this one refers to (``direction: out``) or that refer to it
+    (``direction: in``), of ``types`` (or the clause's ``role``), through the setting ``via``
+    when given (by reference, or by name/ID), and meeting ``where`` when given (evaluated
+    on the related resource). True when one does; None when one might (something unknown)."""
+    if not isinstance(spec, dict) or set(spec) - _RELATED_KEYS:
+        raise ConditionError(f"{where}: takes {', '.join(sorted(_RELATED_KEYS))}")
+    direction = spec.get("direction", "out")
+    if direction not in ("in", "out"):
+        raise ConditionError(f"{where}.direction: in or out")
+    if ("types" in spec) == ("role" in spec):
+        raise ConditionError(f"{where}: give types or role")
+    types = spec.get("types")
+    if types is not None and (not isinstance(types, list) or not all(isinstance(t, str) for t in types)):
+        raise ConditionError(f"{where}.types: a list of resource types")
+    via = spec.get("via")
+    sub = compile_condition(spec["where"], f"{where}.where") if "where" in spec else None
+
+    def fn(root: Any, base: Path, env: Env | None) -> Result:
+        if env is None:
+            return None, []
+        res, graph = env.resource, env.graph
+        wanted = tuple(types) if types is not None else env.roles.get(str(spec["role"]), ())
+        if direction == "out":
+            if via is not None:
+                value = res.setting(via)
+                if value is None:
+                    return False, []
+                if isinstance(value, Unknown) and not value.ref:
+                    return None, []
+                others = graph.linked(res, via, wanted)
+                at = [res.setting_path(via)]
+            else:
+                others = graph.references(res, None, wanted)
+                at = [base]
+        else:
+            others = graph.linked_from(res, wanted, via) if via is not None else graph.referrers(res, wanted)
+            at = [base]
+        truth: Truth = False
+        for other in others:
+            if sub is None:
+                t: Truth = True
+            else:
+                inner = Env(graph, other, env.roles)
+                t, _ = sub.evaluate(other.attrs, (), inner)
+            if t is True:
+                truth = True
+                env.found.append((other, "refers to it" if direction == "in" else "it refers to"))
+            elif t is None and truth is False:
+                truth = None
+        return truth, (at if truth is True else [])
+
+    return fn

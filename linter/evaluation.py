@@ -24,6 +24,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from linter.conditions import Env
 from linter.fixes import make_fix
 from linter.graph import Resource, ResourceGraph
 from linter.internal import internal_error
@@ -99,7 +100,10 @@ def rule_hits(graph: ResourceGraph, rule: Rule, errors: list[InputError]) -> Ite
         check = checks.get(rule.check)
     for clause, res in candidates(graph, rule):
         try:
-            yield from list(_judge(graph, rule, clause, res, check))
+            hits = list(_judge(graph, rule, clause, res, check))
+            for hit in hits:
+                hit.severity = rule_severity(graph, rule, hit) if rule.severity_by else hit.severity
+            yield from hits
         except Exception as exc:
             errors.append(internal_error(res.file, exc, f"rule {rule.id} judging {res.address} (every other resource is still judged)", res.span.line))
 
@@ -115,23 +119,29 @@ def candidates(graph: ResourceGraph, rule: Rule) -> Iterator[tuple[Clause, Resou
 
 def _judge(graph: ResourceGraph, rule: Rule, clause: Clause, res: Resource, check: Any) -> Iterable[Hit]:
     witnesses: list[Path] = []
+    env = Env(graph, res, clause.related)
     if clause.when is not None:
-        truth, witnesses = clause.when.evaluate(res.attrs)
+        truth, witnesses = clause.when.evaluate(res.attrs, (), env)
         if truth is not True:
             return ()
     if check is None:
-        return _condition_hits(res, witnesses)
+        return _condition_hits(res, witnesses, env)
     from linter.checks import Context
 
     return check.run(Context(graph, rule, clause, clause.params), res)
 
 
-def _condition_hits(res: Resource, witnesses: list[Path]) -> Iterator[Hit]:
+def _condition_hits(res: Resource, witnesses: list[Path], env: Env) -> Iterator[Hit]:
+    """One hit per witness; resources a connection condition found are named in the
+    evidence and as ``{related}`` in the message."""
+    related = list(dict.fromkeys(other for other, _ in env.found))
+    evidence = [Evidence(f"{other.address} {how} {res.address}" if how == "refers to it" else f"{res.address} refers to {other.address}", other.span) for other, how in dict.fromkeys(env.found)]
+    facts = {"related": ", ".join(r.address for r in related[:3]) + (f" and {len(related) - 3} more" if len(related) > 3 else "")} if related else {}
     seen: set[Path] = set()
     for path in witnesses or [()]:
         if path not in seen:
             seen.add(path)
-            yield Hit(res, path, value=value_at(res.attrs, path))
+            yield Hit(res, path, value=value_at(res.attrs, path), evidence=list(evidence[:4]), facts=dict(facts))
 
 
 # --------------------------------------------------------------------------- hit -> finding
@@ -175,6 +185,17 @@ def explain(hit: Hit) -> list[Evidence]:
         evidence.append(Evidence(f"{holder.address} is analysed once: its instances are not known ({holder.meta['unknown_expansion']})", holder.span))
     evidence.extend(holder.call_chain)
     return list(dict.fromkeys(evidence))  # the same step twice says nothing more
+
+
+def rule_severity(graph: ResourceGraph, rule: Rule, hit: Hit) -> Severity | None:
+    """The severity the rule's ``severity_by`` gives a hit the check did not grade: the first
+    entry whose condition holds for the resource holding the setting."""
+    if hit.severity is not None:
+        return hit.severity
+    for condition, severity in rule.severity_by:
+        if condition.evaluate(hit.at.attrs, (), Env(graph, hit.at))[0] is True:
+            return severity
+    return None
 
 
 def grade(rule: Rule, hit: Hit, sensitivity: SensitivityPolicy | None, override: Severity | None = None) -> tuple[Severity, Evidence | None]:

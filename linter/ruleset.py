@@ -85,6 +85,8 @@ class Rule:
     check: str | None = None
     companion: Callable[..., Iterable[Any]] | None = field(default=None, repr=False)
     fixes: dict[str, FixSpec] = field(default_factory=dict)
+    # (condition on the resource, severity): the first that holds decides the severity
+    severity_by: tuple[tuple[Condition, Severity], ...] = ()
 
     @property
     def formats(self) -> tuple[str, ...]:
@@ -234,7 +236,14 @@ def parse_rule(data: Any, file: str, builtin: bool, validated: bool = False) -> 
         missing = [c.format for c in clauses if c.when is None]
         if missing:
             raise RuleError(file, f"match.{missing[0]}.when", "a rule without a check needs a condition")
+    severity_by = []
+    for i, entry in enumerate(data.get("severity_by", ())):
+        try:
+            severity_by.append((compile_condition(entry["when"], f"severity_by[{i}].when"), Severity.parse(entry["severity"])))
+        except ConditionError as exc:
+            raise RuleError(file, "", str(exc)) from None
     return Rule(
+        severity_by=tuple(severity_by),
         id=data["id"],
         title=data["title"],
         severity=Severity.parse(data["severity"]),

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from linter.conditions import ConditionError, compile_condition, parse_path, world_networks
+from linter.conditions import ConditionError, compile_condition, parse_path
+from linter.internet import world_networks
 from linter.values import Unknown
 
 RES = {
@@ -114,3 +115,111 @@ def test_public_policy_operator() -> None:
     assert compile_condition({"path": "limited", "public_policy": True}).evaluate(root)[0] is False
     assert compile_condition({"path": "text", "public_policy": True}).evaluate(root) == (True, [("text", "Statement", "Principal")])
     assert compile_condition({"path": "missing", "public_policy": True}).evaluate(root)[0] is False
+
+
+@pytest.mark.parametrize(
+    ("spec", "value", "truth"),
+    [
+        ({"path": "p", "at_least": 1}, 10255, True),
+        ({"path": "p", "at_least": 1}, "0", False),
+        ({"path": "p", "at_least": 1}, Unknown("x"), None),
+        ({"path": "p", "at_most": 0}, 0, True),
+        ({"path": "p", "at_most": 0}, "not a number", False),
+        ({"path": "p", "covers_port": 22}, "20-30", True),
+        ({"path": "p", "covers_port": [22, 3389]}, "80,3389", True),
+        ({"path": "p", "covers_port": 22}, 443, False),
+        ({"path": "p", "covers_port": 22}, Unknown("x"), None),
+        ({"path": "p", "covers_port": "sensitive"}, 5432, True),
+        ({"path": "p", "covers_port": "sensitive"}, "8080-8090", False),
+        ({"path": "p", "covers_port": "sensitive"}, "*", True),
+    ],
+)
+def test_numbers_and_ports(spec: dict, value: object, truth: bool | None) -> None:
+    assert compile_condition(spec).evaluate({"p": value})[0] is truth
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"path": "p", "at_least": "one"},
+        {"path": "p", "covers_port": "ssh"},
+        {"related": {"types": ["a"], "role": "b"}},
+        {"related": {"types": ["a"], "direction": "sideways"}},
+        {"related": {"types": ["a"], "extra": 1}},
+        {"related": {"types": ["a"]}, "path": "x"},
+    ],
+)
+def test_invalid_new_operators(spec: dict) -> None:
+    with pytest.raises(ConditionError):
+        compile_condition(spec)
+
+
+K8S = """apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+  type: NodePort
+  selector:
+    app: web
+  ports:
+    - port: 80
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  selector:
+    matchLabels:
+      app: web
+  template:
+    metadata:
+      labels:
+        app: web
+    spec:
+      hostNetwork: true
+      containers:
+        - name: web
+          image: nginx
+"""
+
+RULE = """id: user-service-reaches-host-network
+title: A Service reaches a pod on the host network
+severity: medium
+description: A service selects pods that run in the host's network namespace, which is worth knowing.
+remediation: Do not run selected pods on the host network.
+references: [https://kubernetes.io/docs/concepts/services-networking/service/]
+message: "Service {resource} reaches {related}"
+severity_by:
+  - when: {path: spec.type, equals: NodePort}
+    severity: high
+match:
+  kubernetes:
+    type: Service
+    when:
+      related:
+        direction: out
+        types: [Deployment]
+        where: {path: spec.template.spec.hostNetwork, equals: true}
+"""
+
+
+def test_connection_condition_severity_by_and_message_from_a_user_rule(tmp_path) -> None:
+    from linter.config import RunConfig
+    from linter.engine import run
+
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "user-service-reaches-host-network.yaml").write_text(RULE)
+    project = tmp_path / "k8s"
+    project.mkdir()
+    (project / "app.yaml").write_text(K8S)
+    result = run(RunConfig(paths=[str(project)], rule_dirs=[str(rules)], select=["user-service-reaches-host-network"]))
+    assert not result.errors, result.errors
+    [f] = result.findings
+    assert f.span.line == 2 and str(f.severity) == "high" and f.message == "Service Service/web reaches Deployment/web"
+    assert any("Deployment/web" in e.message for e in f.evidence)
+    # the same rule where the pod is not on the host network: nothing
+    (project / "app.yaml").write_text(K8S.replace("hostNetwork: true", "hostNetwork: false"))
+    assert run(RunConfig(paths=[str(project)], rule_dirs=[str(rules)], select=["user-service-reaches-host-network"])).findings == []
