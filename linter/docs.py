@@ -1,7 +1,8 @@
-"""Documentation generated from the code: the README's rule table, its exposure diagram
-and the terminal capture in ``docs/images/terminal.svg``.
+"""Documentation generated from the code: the README's rule table, its exposure diagram,
+the terminal capture in ``docs/images/terminal.svg``, and the reference of named checks in
+``docs/writing-rules.md`` (from each check's docstring and params schema).
 
-``python -m linter.docs`` regenerates all three from the bundled example project.
+``python -m linter.docs`` regenerates them all.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from linter.ruleset import RuleSet
 
@@ -20,6 +22,47 @@ DIAGRAM_START, DIAGRAM_END = "<!-- exposure:start -->", "<!-- exposure:end -->"
 TERMINAL_SVG = "docs/images/terminal.svg"
 EXAMPLE_COMMAND = ["scan", "examples", "--no-config"]
 FORMAT_NAMES = {"terraform": "Terraform", "cloudformation": "CloudFormation", "kubernetes": "Kubernetes"}
+CHECKS_START, CHECKS_END = "<!-- checks:start -->", "<!-- checks:end -->"
+WRITING_RULES = "docs/writing-rules.md"
+
+
+def _schema_type(schema: dict[str, Any]) -> str:
+    if "enum" in schema:
+        return " \\| ".join(f"`{v}`" for v in schema["enum"])
+    if "oneOf" in schema:
+        return " or ".join(_schema_type(s) for s in schema["oneOf"])
+    kind = schema.get("type", "any")
+    if kind == "array":
+        return f"list of {_schema_type(schema.get('items', {}))}"
+    if kind == "object" and "properties" in schema:
+        return "mapping: " + ", ".join(f"`{k}`" for k in schema["properties"])
+    return str(kind)
+
+
+def checks_reference(rules: RuleSet) -> str:
+    """Markdown for every named check: what it decides, its params, the rules using it."""
+    from linter.checks import registry
+
+    used: dict[str, list[str]] = {}
+    for rule in rules:
+        if rule.check not in (None, "python"):
+            used.setdefault(str(rule.check), []).append(rule.id)
+    parts = []
+    for name, check in sorted(registry().items()):
+        props: dict[str, Any] = check.params.get("properties", {})
+        required = set(check.params.get("required", ()))
+        rows = ["| param | type | what it says |", "|---|---|---|"]
+        for key, schema in props.items():
+            text = " ".join(str(schema.get("description", "")).split()).replace("|", "\\|")
+            rows.append(f"| `{key}`{' (required)' if key in required else ''} | {_schema_type(schema)} | {text} |")
+        users = ", ".join(f"`{r}`" for r in sorted(used.get(name, []))) or "none"
+        body = "\n\n".join(p for p in (check.summary, check.doc) if p)
+        parts.append(f"### `{name}`\n\n{body}\n\n" + "\n".join(rows) + f"\n\nUsed by: {users}.")
+    return "\n\n".join(parts)
+
+
+def update_writing_rules(text: str, rules: RuleSet) -> str:
+    return _replace_block(text, CHECKS_START, CHECKS_END, checks_reference(rules))
 
 
 def rules_table(rules: RuleSet) -> str:
@@ -75,12 +118,15 @@ def main() -> None:
     from linter.ruleset import load_rules
 
     root = Path(__file__).resolve().parent.parent
+    rules = load_rules()
     readme = root / "README.md"
-    readme.write_text(update_readme(readme.read_text(), load_rules(), example_diagram(root)))
+    readme.write_text(update_readme(readme.read_text(), rules, example_diagram(root)))
+    guide = root / WRITING_RULES
+    guide.write_text(update_writing_rules(guide.read_text(), rules))
     picture = root / TERMINAL_SVG
     picture.parent.mkdir(parents=True, exist_ok=True)
     picture.write_text(terminal_svg(root))
-    print(f"updated {readme.name} and {TERMINAL_SVG}")
+    print(f"updated {readme.name}, {WRITING_RULES} and {TERMINAL_SVG}")
 
 
 if __name__ == "__main__":

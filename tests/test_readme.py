@@ -54,3 +54,10 @@ def test_custom_rule_example_in_the_readme_works(tmp_path) -> None:
     (project / "t.yaml").write_text('AWSTemplateFormatVersion: "2010-09-09"\nResources:\n  B:\n    Type: AWS::S3::Bucket\n')
     result = run(RunConfig(paths=[str(project)], select=[m.group(1)]), load_rules([str(rules_dir)]))
     assert sorted(f.resource for f in result.findings) == ["B", "aws_s3_bucket.b"]
+
+
+def test_checks_reference_is_current(rules) -> None:
+    from linter.docs import WRITING_RULES, update_writing_rules
+
+    text = (ROOT / WRITING_RULES).read_text()
+    assert update_writing_rules(text, rules) == text, f"{WRITING_RULES} checks reference is stale: run `python -m linter.docs`"

@@ -117,3 +117,33 @@ def test_every_companion_imports_and_has_a_check(rules: RuleSet) -> None:
         if rule.check == "python":
             module = importlib.import_module("linter.rules." + rule.id.replace("-", "_"))
             assert callable(getattr(module, "check", None)), rule.id
+
+
+def test_every_named_check_is_documented_and_used(rules: RuleSet) -> None:
+    from linter.checks import registry
+
+    used = {r.check for r in rules}
+    problems = []
+    for name, check in registry().items():
+        if not check.summary or not check.doc:
+            problems.append(f"{name}: needs a one-line summary and a paragraph of docs (its docstring)")
+        for key, schema in check.params.get("properties", {}).items():
+            if not str(schema.get("description", "")).strip() and key not in ("from", "to"):
+                problems.append(f"{name}: param {key} has no description")
+        if name not in used:
+            problems.append(f"{name}: no rule uses it")
+    assert not problems, "\n".join(problems)
+
+
+def test_bad_params_name_the_rule_file_and_field(tmp_path: Path) -> None:
+    data = _rule_data(check="internet-ingress", params={"what": "group", "sources": ["cidr_blocks"], "ports": {"from": "a", "to": "b"}, "grades": {"critical": "urgent"}})
+    data["match"] = {"terraform": {"type": "aws_security_group", "related": {"group": ["aws_security_group"]}}}
+    with pytest.raises(RuleError) as exc:
+        parse_rule(data, "/x/test-rule-example.yaml", builtin=False)
+    assert "test-rule-example.yaml: params.grades.critical" in str(exc.value) and "internet-ingress" in str(exc.value)
+    data["params"] = {"what": "group", "sources": ["cidr_blocks"]}
+    data["match"]["terraform"]["params"] = {"ports": {"from": "a", "to": "b"}, "bogus": 1}
+    with pytest.raises(RuleError, match=r"params \(for match.terraform\)"):
+        parse_rule(data, "/x/test-rule-example.yaml", builtin=False)
+    with pytest.raises(RuleError, match="unknown check 'no-such-check'"):
+        parse_rule(_rule_data(check="no-such-check"), "/x/test-rule-example.yaml", builtin=False)
