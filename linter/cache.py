@@ -22,7 +22,7 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
-FORMAT = 1
+FORMAT = 2
 MEMORY_ENTRIES = 64
 
 
@@ -36,7 +36,8 @@ def _versions() -> str:
     from linter import __version__
 
     stamp = hashlib.sha256()
-    for module in ("hcl2", "cfnlint", "yaml", "lark"):
+    # the parsers, and seawall's own modules whose objects are pickled (a checkout's edits)
+    for module in ("hcl2", "cfnlint", "yaml", "lark", "linter.model", "linter.values", "linter.graph"):
         spec = importlib.util.find_spec(module)
         origin = spec.origin if spec is not None and spec.origin else ""
         try:

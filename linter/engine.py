@@ -207,6 +207,8 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
         if len(cases) >= first.condition_cases:
             out.append(replace(first, conditions=()))
             continue
-        note = Evidence("only when " + "; or when ".join(cases) + " (a condition the template leaves undecided)")
-        out.append(replace(first, conditions=tuple(cases), evidence=first.evidence + (note,)))
+        when = "only when " + "; or when ".join(cases)
+        note = Evidence(when + " (a condition the template leaves undecided)")
+        verdict = first.verdict if first.verdict == "posture" else "conditional"
+        out.append(replace(first, conditions=tuple(cases), evidence=first.evidence + (note,), verdict=verdict, verdict_reason=f"public {when}" if verdict == "conditional" else first.verdict_reason))
     return out

@@ -11,9 +11,12 @@ Evaluation and what follows it are separate stages:
    positions (linter/locate.py).
 3. **explain** (:func:`explain`): where the deciding values came from (variables, tfvars,
    parameters), an expansion analysed once, the module call chain.
-4. **grade** (:func:`grade`): the severity, raised for sensitive data (linter/sensitivity.py)
+4. **verdict** (:func:`verdict_of`): public as written (``exposed``), only through a
+   default a deployer normally sets (``default``), in some cases only (``conditional``), or
+   one change away (``posture``), from the provenance of the deciding values.
+5. **grade** (:func:`grade`): the severity, raised for sensitive data (linter/sensitivity.py)
    or replaced by the configuration.
-5. **fix** (:func:`fix_of`): the safe fix the rule offers for the format, if any.
+6. **fix** (:func:`fix_of`): the safe fix the rule offers for the format, if any.
 
 Declared intended exposure and suppressions are the next stage (linter/suppress.py).
 """
@@ -198,6 +201,38 @@ def rule_severity(graph: ResourceGraph, rule: Rule, hit: Hit) -> Severity | None
     return None
 
 
+VERDICTS = ("exposed", "default", "conditional", "posture")
+
+
+def verdict_of(rule: Rule, hit: Hit, evidence: list[Evidence]) -> tuple[str, str]:
+    """How public the finding is, and why (empty for ``exposed``).
+
+    - ``posture``: the rule is about a guard or a step away from exposure (``verdict:
+      posture`` in the rule), or the check says so for this hit;
+    - ``conditional``: it holds in some cases only: one instance of a ``count``/``for_each``
+      that is not known, an attachment not in the scanned code (the check says so), or a
+      CloudFormation condition left undecided (decided when cases are merged, in the engine);
+    - ``default``: a deciding value comes from a variable's or parameter's default, which a
+      deployer normally sets; the reason names the input and what would close it;
+    - ``exposed``: every deciding value is written for this deployment (a literal, tfvars or a
+      var file, a module argument, a parameter file, a manifest field)."""
+    told = hit.facts.get("verdict")
+    if told in VERDICTS:
+        return str(told), str(hit.facts.get("verdict_reason", ""))
+    if rule.verdict == "posture":
+        return "posture", "nothing is reachable through this setting today, but one change makes it so"
+    expansion = hit.at.meta.get("unknown_expansion")
+    if expansion:
+        return "conditional", f"holds for the instances of {hit.at.address} that exist: how many is not known ({expansion})"
+    defaults = [e for e in evidence if e.origin == "default"]
+    if defaults:
+        first = defaults[0]
+        spec = rule.fixes.get(hit.at.format)
+        closing = f", for instance to {display(spec.value)}" if spec is not None else " to a value that is not public"
+        return "default", f"public through a default ({first.message}): a deployment that sets it{closing} is not"
+    return "exposed", ""
+
+
 def grade(rule: Rule, hit: Hit, sensitivity: SensitivityPolicy | None, override: Severity | None = None) -> tuple[Severity, Evidence | None]:
     """The finding's severity, and the evidence of sensitive data when that raised it."""
     if override is not None:
@@ -220,6 +255,7 @@ def to_finding(rule: Rule, hit: Hit, sensitivity: SensitivityPolicy | None = Non
     severity, sensitive = grade(rule, hit, sensitivity, override)
     if sensitive is not None and sensitive not in evidence:
         evidence.append(sensitive)
+    verdict, why = verdict_of(rule, hit, evidence)
     case = hit.at.case
     return Finding(
         rule_id=rule.id,
@@ -240,4 +276,6 @@ def to_finding(rule: Rule, hit: Hit, sensitivity: SensitivityPolicy | None = Non
         resource_span=hit.at.span,
         fix=fix_of(rule, hit, span),
         ports=tuple(hit.facts.get("ports", ())),
+        verdict=verdict,
+        verdict_reason=why,
     )

@@ -87,10 +87,15 @@ def format_path(path: Path) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Evidence:
-    """One step of a finding's explanation, with the place it comes from when known."""
+    """One step of a finding's explanation, with the place it comes from when known.
+
+    ``origin`` says where a deciding value was set, for the verdict: ``default`` (a
+    variable's or parameter's default, which a deployer normally sets) or ``set`` (written
+    for this deployment: tfvars, a var file, a module argument, a parameter file)."""
 
     message: str
     span: Span | None = None
+    origin: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +156,9 @@ class Finding:
     subject_id: str = ""
     # the port ranges the finding concerns (from, to), when it is about network ports
     ports: tuple[tuple[int, int], ...] = ()
+    # exposed | default | conditional | posture (see linter/evaluation.py verdict_of), and why
+    verdict: str = "exposed"
+    verdict_reason: str = ""
 
     @property
     def active(self) -> bool:

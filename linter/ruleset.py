@@ -87,6 +87,8 @@ class Rule:
     fixes: dict[str, FixSpec] = field(default_factory=dict)
     # (condition on the resource, severity): the first that holds decides the severity
     severity_by: tuple[tuple[Condition, Severity], ...] = ()
+    # "posture" for rules about a guard or a step away from exposure; "" otherwise
+    verdict: str = ""
 
     @property
     def formats(self) -> tuple[str, ...]:
@@ -243,6 +245,7 @@ def parse_rule(data: Any, file: str, builtin: bool, validated: bool = False) -> 
         except ConditionError as exc:
             raise RuleError(file, "", str(exc)) from None
     return Rule(
+        verdict=str(data.get("verdict", "")),
         severity_by=tuple(severity_by),
         id=data["id"],
         title=data["title"],

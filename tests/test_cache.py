@@ -9,7 +9,7 @@ from pathlib import Path
 
 from conftest import FIXTURES, ROOT
 
-from linter.cache import Cache, use
+from linter.cache import FORMAT, Cache, use
 from linter.config import RunConfig
 from linter.engine import run
 from linter.ruleset import RuleSet
@@ -48,5 +48,5 @@ def test_no_cache_writes_nothing_and_the_directory_is_versioned(tmp_path: Path) 
     assert not (tmp_path / "c").exists()
     subprocess.run([sys.executable, "-m", "linter", "scan", "examples", "--no-config"], cwd=ROOT, env=env, capture_output=True, check=False)
     [version_dir] = list((tmp_path / "c").iterdir())
-    assert version_dir.name.startswith("f1-py") and "-seawall-" in version_dir.name
+    assert version_dir.name.startswith(f"f{FORMAT}-py") and "-seawall-" in version_dir.name
     assert list(version_dir.rglob("*.pickle"))

@@ -185,7 +185,7 @@ def _parameters(doc: PDict, path: str, given: dict[str, Any], given_file: str | 
             continue
         if isinstance(value, str) and ptype.startswith(LIST_PARAM_TYPES):
             value = [v.strip() for v in value.split(",")]
-        params[name] = Param(name, value, parameter_origin(name, value, where, origin_span, no_echo), no_echo)
+        params[name] = Param(name, value, parameter_origin(name, value, where, origin_span, no_echo, "default" if where == "its default" else "set"), no_echo)
     return params
 
 

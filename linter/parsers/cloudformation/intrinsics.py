@@ -347,6 +347,6 @@ def origins_for(
     return origins
 
 
-def parameter_origin(name: str, value: Any, where: str, span: Span | None, no_echo: bool) -> Evidence:
+def parameter_origin(name: str, value: Any, where: str, span: Span | None, no_echo: bool, origin: str = "") -> Evidence:
     shown = "(NoEcho, not shown)" if no_echo else display(value)
-    return Evidence(f"parameter {name} = {shown} ({where})", span)
+    return Evidence(f"parameter {name} = {shown} ({where})", span, origin)

@@ -173,7 +173,7 @@ def load_tfvars(path: str, max_bytes: int, out: ParseOutput) -> dict[str, VarVal
             return {}
 
 
-        return {k: VarValue(v, Evidence(f"var.{k} = {display(v)} (set in {label})", Span(path, 1))) for k, v in data.items()}
+        return {k: VarValue(v, Evidence(f"var.{k} = {display(v)} (set in {label})", Span(path, 1), "set")) for k, v in data.items()}
     parsed = parse_file(path, max_bytes)
     if isinstance(parsed, (InputError, Note)):
         out.problem(parsed)
@@ -183,7 +183,7 @@ def load_tfvars(path: str, max_bytes: int, out: ParseOutput) -> dict[str, VarVal
     values: dict[str, VarValue] = {}
     for name, attr in parsed.body.attributes.items():
         value = evaluator.eval(attr.expr)
-        values[name] = VarValue(value, Evidence(f"var.{name} = {display(value)} (set in {label})", attr.span))
+        values[name] = VarValue(value, Evidence(f"var.{name} = {display(value)} (set in {label})", attr.span, "set"))
     for block in parsed.body.blocks:
         out.errors.append(InputError(path, block.span.line, block.span.column, f"a variables file holds only assignments, not a {block.type} block"))
     return values

@@ -143,7 +143,7 @@ class ModuleInstance:
             default = block.body.attributes.get("default") if block is not None else None
             if nullable is not None and default is not None and self.evaluator.eval(nullable.expr) is False:
                 value = Evaluator(_no_references).eval(default.expr)
-                resolved = VarValue(value, Evidence(f"var.{name} = {display(value)} (null argument; the variable's default)", default.span))
+                resolved = VarValue(value, Evidence(f"var.{name} = {display(value)} (null argument; the variable's default)", default.span, "default"))
         self.vars[name] = resolved
         return resolved
 
@@ -391,7 +391,7 @@ def _default(name: str, block: s.Block) -> LazyVar:
         if default is None:
             return VarValue(Unknown(f"var.{name} has no value"), None)
         value = Evaluator(_no_references).eval(default.expr)
-        return VarValue(value, Evidence(f"var.{name} = {display(value)} (the variable's default)", default.span))
+        return VarValue(value, Evidence(f"var.{name} = {display(value)} (the variable's default)", default.span, "default"))
 
     return resolve
 

@@ -202,7 +202,7 @@ class ModuleCall:
 
         def resolve() -> VarValue:
             value, deps = parent.record(lambda: parent.evaluator.eval(attr.expr, env))
-            origin = Evidence(f"var.{arg} = {display(value)} (argument of {parent.prefix}module.{self.name})", attr.span)
+            origin = Evidence(f"var.{arg} = {display(value)} (argument of {parent.prefix}module.{self.name})", attr.span, "set")
             return VarValue(value, origin, deps, caller=parent, expr=attr.expr)
 
         return resolve

@@ -1,0 +1,94 @@
+"""Verdicts from the provenance of the deciding values (issue 15, item 1)."""
+
+from __future__ import annotations
+
+BUCKET = """
+variable "acl" {
+  default = "public-read"
+}
+resource "aws_s3_bucket" "data" {
+  bucket = "acme-data"
+}
+resource "aws_s3_bucket_acl" "data" {
+  bucket = aws_s3_bucket.data.id
+  acl    = var.acl
+}
+"""
+RULE = "aws-s3-bucket-public-acl"
+
+
+def _only(result):
+    found = [f for f in result.findings if f.rule_id == RULE]
+    assert len(found) == 1, [(f.rule_id, f.message) for f in result.findings]
+    return found[0]
+
+
+def test_a_literal_is_exposed(scan) -> None:
+    f = _only(scan({"main.tf": BUCKET.replace("var.acl", '"public-read"')}, select=[RULE]))
+    assert f.verdict == "exposed" and f.verdict_reason == ""
+
+
+def test_a_variable_default_is_default_and_names_the_input(scan) -> None:
+    f = _only(scan({"main.tf": BUCKET}, select=[RULE]))
+    assert f.verdict == "default"
+    assert "var.acl" in f.verdict_reason and "default" in f.verdict_reason
+
+
+def test_a_tfvars_value_is_exposed(scan) -> None:
+    f = _only(scan({"main.tf": BUCKET.replace('default = "public-read"', 'default = "private"'), "terraform.tfvars": 'acl = "public-read"\n'}, select=[RULE]))
+    assert f.verdict == "exposed"
+
+
+def test_a_module_argument_is_exposed(scan) -> None:
+    files = {
+        "modules/bucket/main.tf": BUCKET.replace('default = "public-read"', 'default = "private"'),
+        "main.tf": 'module "b" {\n  source = "./modules/bucket"\n  acl    = "public-read"\n}\n',
+    }
+    found = [f for f in scan(files, select=[RULE]).findings if f.rule_id == RULE]
+    assert [f.verdict for f in found] == ["exposed"]
+
+
+def test_an_unknown_count_is_conditional(scan) -> None:
+    text = BUCKET.replace('resource "aws_s3_bucket_acl" "data" {', 'variable "n" {}\nresource "aws_s3_bucket_acl" "data" {\n  count  = var.n').replace("var.acl", '"public-read"')
+    f = _only(scan({"main.tf": text}, select=[RULE]))
+    assert f.verdict == "conditional" and "not known" in f.verdict_reason
+
+
+TEMPLATE = """AWSTemplateFormatVersion: "2010-09-09"
+Parameters:
+  Env:
+    Type: String
+  SSHLocation:
+    Type: String
+    Default: 0.0.0.0/0
+Conditions:
+  IsDemo: !Equals [!Ref Env, demo]
+Resources:
+  Group:
+    Type: AWS::EC2::SecurityGroup
+    Properties:
+      GroupDescription: ssh
+      SecurityGroupIngress:
+        - IpProtocol: tcp
+          FromPort: 22
+          ToPort: 22
+          CidrIp: !Ref SSHLocation
+        - IpProtocol: tcp
+          FromPort: 3306
+          ToPort: 3306
+          CidrIp: !If [IsDemo, 0.0.0.0/0, 10.0.0.0/8]
+"""
+
+
+def test_cloudformation_parameter_default_and_undecided_condition(scan) -> None:
+    result = scan({"stack.yaml": TEMPLATE}, select=["aws-security-group-public-ingress"])
+    by_line = {f.span.line: f for f in result.findings}
+    assert by_line[19].verdict == "default" and "SSHLocation" in by_line[19].verdict_reason
+    assert by_line[23].verdict == "conditional" and "IsDemo" in by_line[23].verdict_reason
+
+
+def test_cloudformation_parameter_file_is_exposed(scan, tmp_path) -> None:
+    params = tmp_path / "params.json"
+    params.write_text('[{"ParameterKey": "SSHLocation", "ParameterValue": "0.0.0.0/0"}, {"ParameterKey": "Env", "ParameterValue": "prod"}]')
+    result = scan({"stack.yaml": TEMPLATE}, select=["aws-security-group-public-ingress"], cfn_params=str(params))
+    assert [(f.span.line, f.verdict) for f in result.findings] == [(19, "exposed")]
