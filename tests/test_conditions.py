@@ -114,3 +114,12 @@ def test_public_policy_operator() -> None:
     assert compile_condition({"path": "limited", "public_policy": True}).evaluate(root)[0] is False
     assert compile_condition({"path": "text", "public_policy": True}).evaluate(root) == (True, [("text", "Statement", "Principal")])
     assert compile_condition({"path": "missing", "public_policy": True}).evaluate(root)[0] is False
+
+
+def test_a_path_steps_into_a_json_document_written_as_text() -> None:
+    """A CloudFormation policy written as a JSON string is read like a structure (it was a
+    dead end before: no path could reach inside it)."""
+    res = {"Policy": '[{"Rules": [], "AllowFromPublic": true}]', "Note": "[not json", "Plain": "text"}
+    assert compile_condition({"path": "Policy[*].AllowFromPublic", "equals": True}).evaluate(res) == (True, [("Policy", 0, "AllowFromPublic")])
+    assert compile_condition({"path": "Note[0]", "exists": True}).evaluate(res) == (False, [])
+    assert compile_condition({"path": "Plain.x", "exists": True}).evaluate(res) == (False, [])
