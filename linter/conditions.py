@@ -29,7 +29,7 @@ from typing import Any
 
 from linter.internet import world_networks
 from linter.model import Path
-from linter.values import JsonString, Unknown, hcl_equal
+from linter.values import JsonString, Unknown, decode_json_value, hcl_equal
 
 Truth = bool | None
 Result = tuple[Truth, list[Path]]
@@ -71,9 +71,14 @@ def parse_path(text: str) -> tuple[Any, ...]:
 
 
 def _step(node: Any, part: Any) -> list[tuple[Any, Any]]:
-    """The (key, child) pairs one path part selects from ``node``."""
+    """The (key, child) pairs one path part selects from ``node``; a JSON document written
+    as text (a CloudFormation string, a heredoc) is stepped into like a structure."""
     if isinstance(node, JsonString):
         node = node.decoded
+    elif isinstance(node, str) and node.lstrip().startswith(("{", "[")):
+        decoded = decode_json_value(node)
+        if not isinstance(decoded, Unknown):
+            node = decoded
     if part is WILDCARD:
         if isinstance(node, list):
             return list(enumerate(node))

@@ -157,3 +157,20 @@ def covers_internet(ranges: Iterable[tuple[int, int]]) -> bool:
     """
     admitted = sum(public_addresses(lo, hi) for lo, hi in merge(ranges))
     return admitted >= INTERNET_SHARE * ALL_PUBLIC
+
+
+def admits_public(value: Any) -> bool | None:
+    """Whether one address entry (``203.0.113.7``, ``198.51.100.0/24``, ``*``) holds at least
+    one address an internet client can have; None when it is not known or not an address."""
+    if isinstance(value, Unknown) or not isinstance(value, str):
+        return None
+    text = value.strip()
+    if text.lower() in WORLD_WORDS:
+        return True
+    try:
+        net = ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        return None
+    if net.version == 6:
+        return bool(net.is_global)
+    return public_addresses(int(net.network_address), int(net.broadcast_address)) > 0

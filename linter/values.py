@@ -81,6 +81,25 @@ def truth(value: Any) -> bool | None:
     return False
 
 
+ON_WORDS = frozenset({"true", "enabled", "enable", "on", "yes"})
+OFF_WORDS = frozenset({"false", "disabled", "disable", "off", "no"})
+
+
+def on_off(value: Any) -> bool | None:
+    """An on/off setting in any of the words providers use: ``true``/``false`` and their
+    text, ``"Enabled"``/``"Disabled"`` (Azure), ``on``/``off``, ``yes``/``no``. None when
+    the value is not known or is not one of those words."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and not isinstance(value, Unknown):
+        text = value.strip().lower()
+        if text in ON_WORDS:
+            return True
+        if text in OFF_WORDS:
+            return False
+    return None
+
+
 def count_unknown(value: Any) -> int:
     """How many values inside ``value`` are Unknown (JSON documents included)."""
     stack = [value]

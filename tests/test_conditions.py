@@ -223,3 +223,10 @@ def test_connection_condition_severity_by_and_message_from_a_user_rule(tmp_path)
     # the same rule where the pod is not on the host network: nothing
     (project / "app.yaml").write_text(K8S.replace("hostNetwork: true", "hostNetwork: false"))
     assert run(RunConfig(paths=[str(project)], rule_dirs=[str(rules)], select=["user-service-reaches-host-network"])).findings == []
+def test_a_path_steps_into_a_json_document_written_as_text() -> None:
+    """A CloudFormation policy written as a JSON string is read like a structure (it was a
+    dead end before: no path could reach inside it)."""
+    res = {"Policy": '[{"Rules": [], "AllowFromPublic": true}]', "Note": "[not json", "Plain": "text"}
+    assert compile_condition({"path": "Policy[*].AllowFromPublic", "equals": True}).evaluate(res) == (True, [("Policy", 0, "AllowFromPublic")])
+    assert compile_condition({"path": "Note[0]", "exists": True}).evaluate(res) == (False, [])
+    assert compile_condition({"path": "Plain.x", "exists": True}).evaluate(res) == (False, [])

@@ -1,0 +1,161 @@
+"""Named checks used from rules users write: each family proves its checks work from a user
+rule folder (YAML only), and that its group-level questions stay linear."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import FIXTURES
+
+from linter.config import RunConfig
+from linter.engine import run
+from linter.ruleset import RuleError, load_rules
+from linter.values import on_off
+
+ENDPOINT_RULE = """\
+id: acme-eventgrid-open
+title: Event Grid accepts events from every network
+severity: high
+description: Our own copy of the Event Grid rule, written in a user rule folder as YAML only.
+remediation: Add inbound IP rules or turn public network access off.
+references: [https://learn.microsoft.com/en-us/azure/event-grid/configure-firewall]
+message: "{resource} takes events from anyone: {reason}"
+check: public-endpoint
+params:
+  switch:
+    - {settings: [public_network_access_enabled], default: true}
+  allows:
+    - {addresses: inbound_ip_rule, field: ip_mask}
+  severity_by:
+    - {setting: local_auth_enabled, equals: false, default: true, severity: low}
+match:
+  terraform:
+    type: [azurerm_eventgrid_topic, azurerm_eventgrid_domain]
+"""
+
+FIREWALL_RULE = """\
+id: acme-mariadb-azure-services
+title: MariaDB admits every Azure-hosted address
+severity: medium
+description: Our own rule for the allow-Azure-services firewall rule of MariaDB servers.
+remediation: Delete the 0.0.0.0 firewall rule and use a private endpoint.
+references: [https://learn.microsoft.com/en-us/azure/mariadb/concepts-firewall-rules]
+message: "{server} admits every Azure-hosted address through {rule}"
+check: firewall-rule
+params:
+  label: MariaDB server
+  server: [server_name]
+  azure_services: true
+  server_switch:
+    - {settings: [public_network_access_enabled], default: true}
+  report:
+    azure_services: {}
+match:
+  terraform:
+    type: azurerm_mariadb_firewall_rule
+    related:
+      server: [azurerm_mariadb_server]
+"""
+
+MARIADB = """\
+resource "azurerm_mariadb_server" "blog" {
+  name                = "mariadb-blog"
+  resource_group_name = "rg-blog"
+  location            = "westeurope"
+  sku_name            = "B_Gen5_1"
+  version             = "10.3"
+}
+
+resource "azurerm_mariadb_firewall_rule" "azure" {
+  name                = "azure"
+  resource_group_name = "rg-blog"
+  server_name         = "mariadb-blog"
+  start_ip_address    = "0.0.0.0"
+  end_ip_address      = "0.0.0.0"
+}
+
+resource "azurerm_mariadb_server" "closed" {
+  name                          = "mariadb-closed"
+  resource_group_name           = "rg-blog"
+  location                      = "westeurope"
+  sku_name                      = "B_Gen5_1"
+  version                       = "10.3"
+  public_network_access_enabled = false
+}
+
+resource "azurerm_mariadb_firewall_rule" "closed" {
+  name                = "azure"
+  resource_group_name = "rg-blog"
+  server_name         = azurerm_mariadb_server.closed.name
+  start_ip_address    = "0.0.0.0"
+  end_ip_address      = "0.0.0.0"
+}
+"""
+
+
+def test_endpoint_checks_from_a_user_rule_folder(tmp_path: Path) -> None:
+    """public-endpoint and firewall-rule, used by rules in a user folder: the same findings
+    as the built-in Event Grid rule's fixture, graded by the user's own severities."""
+    folder = tmp_path / "rules"
+    folder.mkdir()
+    (folder / "acme-eventgrid-open.yaml").write_text(ENDPOINT_RULE)
+    (folder / "acme-mariadb-azure-services.yaml").write_text(FIREWALL_RULE)
+    rules = load_rules([str(folder)], builtin=False)
+    assert {r.id: r.check for r in rules} == {"acme-eventgrid-open": "public-endpoint", "acme-mariadb-azure-services": "firewall-rule"}
+    assert all(not r.builtin and r.companion is None for r in rules)
+
+    topics = FIXTURES / "azure-eventgrid-public-network" / "fail" / "open_topics.tf"
+    result = run(RunConfig(paths=[str(topics)], rule_dirs=[str(folder)], select=["acme-eventgrid-open"]))
+    assert not result.errors
+    got = sorted((f.span.line, str(f.severity)) for f in result.findings)
+    assert got == [(2, "high"), (21, "low"), (31, "high")]
+    assert all(f.message.startswith("azurerm_eventgrid_") and "takes events from anyone" in f.message for f in result.findings)
+
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "main.tf").write_text(MARIADB)
+    result = run(RunConfig(paths=[str(project)], rule_dirs=[str(folder)], select=["acme-mariadb-azure-services"]))
+    assert not result.errors
+    assert [(f.span.line, f.message) for f in result.findings] == [
+        (13, "MariaDB server azurerm_mariadb_server.blog admits every Azure-hosted address through azurerm_mariadb_firewall_rule.azure")
+    ]
+
+
+def test_endpoint_params_are_checked_when_the_user_rule_loads(tmp_path: Path) -> None:
+    folder = tmp_path / "rules"
+    folder.mkdir()
+    (folder / "acme-eventgrid-open.yaml").write_text(ENDPOINT_RULE.replace("field: ip_mask", "feild: ip_mask"))
+    with pytest.raises(RuleError) as err:
+        load_rules([str(folder)], builtin=False)
+    assert "acme-eventgrid-open.yaml" in str(err.value) and "public-endpoint" in str(err.value)
+
+
+def test_firewall_rules_of_a_server_are_linked_once(tmp_path: Path) -> None:
+    """Every firewall rule is judged with all the rules of its server through one index:
+    the name lookups grow with the number of rules, not rules x rules or rules x servers."""
+
+    def lookups(n: int) -> int:
+        project = tmp_path / f"p{n}"
+        project.mkdir()
+        parts = []
+        for i in range(n):
+            parts.append(f'resource "azurerm_mssql_server" "s{i}" {{\n  name = "sql-{i}"\n}}\n')
+            for half, (lo, hi) in enumerate((("1.0.0.0", "127.255.255.255"), ("128.0.0.0", "255.255.255.255"))):
+                parts.append(
+                    f'resource "azurerm_sql_firewall_rule" "r{i}_{half}" {{\n  server_name = "sql-{i}"\n'
+                    f'  start_ip_address = "{lo}"\n  end_ip_address = "{hi}"\n}}\n'
+                )
+        (project / "main.tf").write_text("".join(parts))
+        result = run(RunConfig(paths=[str(project)], select=["azure-sql-firewall-open", "azure-sql-server-public-network"]), keep_graph=True)
+        assert len([f for f in result.findings if f.rule_id == "azure-sql-firewall-open"]) == 2 * n
+        assert len([f for f in result.findings if f.rule_id == "azure-sql-server-public-network"]) == n
+        assert result.graph is not None
+        return result.graph.lookups
+
+    small, large = lookups(10), lookups(40)
+    assert large <= 4 * small + 8, (small, large)
+
+
+def test_on_off_words() -> None:
+    assert [on_off(v) for v in (True, "Enabled", " disabled ", "TRUE", "off", "AllowAll", None, 1)] == [True, True, False, True, False, None, None, None]
