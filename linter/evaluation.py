@@ -233,11 +233,26 @@ def verdict_of(rule: Rule, hit: Hit, evidence: list[Evidence]) -> tuple[str, str
     return "exposed", ""
 
 
-def grade(rule: Rule, hit: Hit, sensitivity: SensitivityPolicy | None, override: Severity | None = None) -> tuple[Severity, Evidence | None]:
-    """The finding's severity, and the evidence of sensitive data when that raised it."""
+# The one table that ranks findings. A rule (or its check, per hit) says how bad the
+# exposure is when public as written, by what is exposed: critical for data anyone can read
+# or write and for databases, caches, brokers and remote administration; high for a service
+# protected by its own authentication; medium for a web endpoint; low for hygiene. The
+# verdict then places it: a default or a case is one step down, a posture two.
+SEVERITY_TABLE: dict[str, dict[Severity, Severity]] = {
+    "exposed": {s: s for s in Severity},
+    "default": {Severity.CRITICAL: Severity.HIGH, Severity.HIGH: Severity.MEDIUM, Severity.MEDIUM: Severity.LOW, Severity.LOW: Severity.LOW},
+    "conditional": {Severity.CRITICAL: Severity.HIGH, Severity.HIGH: Severity.MEDIUM, Severity.MEDIUM: Severity.LOW, Severity.LOW: Severity.LOW},
+    "posture": {Severity.CRITICAL: Severity.MEDIUM, Severity.HIGH: Severity.LOW, Severity.MEDIUM: Severity.LOW, Severity.LOW: Severity.LOW},
+}
+
+
+def grade(rule: Rule, hit: Hit, sensitivity: SensitivityPolicy | None, override: Severity | None = None, verdict: str = "exposed") -> tuple[Severity, Evidence | None]:
+    """The finding's severity from the table (what is exposed x verdict), raised one step for
+    sensitive data; a configured override replaces it. Returns the evidence of sensitivity
+    when that raised it."""
     if override is not None:
         return override, None
-    severity = hit.severity or rule.severity
+    severity = SEVERITY_TABLE[verdict][hit.severity or rule.severity]
     sensitive = sensitivity.sensitive(hit.exposed) if sensitivity is not None else None
     if sensitive is not None and severity < Severity.CRITICAL:
         return severity.raised(), sensitive
@@ -252,10 +267,10 @@ def fix_of(rule: Rule, hit: Hit, span: Span) -> Fix | None:
 def to_finding(rule: Rule, hit: Hit, sensitivity: SensitivityPolicy | None = None, override: Severity | None = None) -> Finding:
     span = locate_hit(hit)
     evidence = explain(hit)
-    severity, sensitive = grade(rule, hit, sensitivity, override)
+    verdict, why = verdict_of(rule, hit, evidence)
+    severity, sensitive = grade(rule, hit, sensitivity, override, verdict)
     if sensitive is not None and sensitive not in evidence:
         evidence.append(sensitive)
-    verdict, why = verdict_of(rule, hit, evidence)
     case = hit.at.case
     return Finding(
         rule_id=rule.id,
