@@ -40,6 +40,9 @@ def _ids(values: tuple[str, ...]) -> list[str]:
 class _SeverityType(click.ParamType):
     name = "severity"
 
+    def get_metavar(self, param: Any, ctx: Any = None) -> str:
+        return "[" + "|".join(str(s) for s in sorted(Severity, reverse=True)) + "]"  # the choices, as click.Choice shows them
+
     def convert(self, value: Any, param: Any, ctx: Any) -> Severity:
         if isinstance(value, Severity):
             return value
@@ -61,6 +64,7 @@ def _scan_options(fn: Any) -> Any:
         click.argument("paths", nargs=-1, type=click.Path()),
         click.option("--config", "config_file", type=click.Path(dir_okay=False, exists=True), help="Configuration file (default: the nearest .seawall.toml or pyproject.toml [tool.seawall] above the first path)."),
         click.option("--no-config", is_flag=True, help="Ignore configuration files."),
+        click.option("--exclude", "exclude", multiple=True, metavar="GLOB", help="Do not scan files or directories matching GLOB (e.g. 'vendor/**'), added to the configuration's `exclude`; repeatable."),
         click.option("--select", multiple=True, metavar="ID", help="Run only these rules (repeat, or separate with commas)."),
         click.option("--ignore", multiple=True, metavar="ID", help="Do not run these rules (repeat, or separate with commas)."),
         click.option("--rules", "rule_dirs", multiple=True, type=click.Path(file_okay=False, exists=True), help="A directory of your own YAML rules; repeatable."),
@@ -109,6 +113,8 @@ def _build(ctx: click.Context, params: dict[str, Any]) -> tuple[Any, Any]:
         config.ignore = _ids(params["ignore"])
     if params.get("fail_on") is not None and given("fail_on"):
         config.fail_on = params["fail_on"]
+    if params["exclude"]:
+        config.exclude = config.exclude + list(params["exclude"])
     if params["var_files"]:
         config.var_files = config.var_files + list(params["var_files"])
     if params["rule_dirs"]:
@@ -173,7 +179,7 @@ def _write(path: str, text: str) -> None:
 @click.option("--format", "fmt", type=click.Choice(_FORMAT_NAMES), default="text", show_default=True, help="Output format.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write the report to FILE instead of standard output.")
 @click.option("--output-file", "output_files", multiple=True, metavar="FORMAT=PATH", help="Also write a report in FORMAT to PATH; repeatable (one scan feeds code scanning and the log).")
-@click.option("--fail-on", type=_SeverityType(), default="low", show_default=True, help="Lowest severity that makes the exit code 1.")
+@click.option("--fail-on", type=_SeverityType(), default="low", show_default=True, help="Lowest severity that makes the exit code 1 (critical > high > medium > low).")
 @click.option("--baseline", type=click.Path(dir_okay=False, exists=True), help="Report and fail only on findings that are not in this baseline file.")
 @click.option("--new-only", "new_only_ref", metavar="BASE_REF", help="Report and fail only on findings not present at this git revision (e.g. origin/main).")
 @click.option("--quiet", "-q", is_flag=True, help="Text format: print the findings (and input errors) only; no summary, notes or progress.")

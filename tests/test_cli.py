@@ -120,6 +120,28 @@ def test_var_file_flag(tmp_path: Path) -> None:
     assert seawall("scan", str(tmp_path), "--var-file", str(varfile)).returncode == 1
 
 
+def test_exclude_flag_is_repeatable_and_adds_to_the_configuration(tmp_path: Path) -> None:
+    for sub in ("infra", "generated", "third_party/mods", "legacy"):
+        (tmp_path / sub).mkdir(parents=True)
+        (tmp_path / sub / "main.tf").write_text(PUBLIC)
+    (tmp_path / ".seawall.toml").write_text('exclude = ["legacy/**"]\n')
+
+    def scanned(*flags: str) -> list[str]:
+        proc = seawall("scan", ".", "--format", "json", *flags, cwd=tmp_path)
+        assert proc.returncode in (0, 1), proc.stderr
+        return sorted(Path(f["file"]).parent.as_posix() for f in json.loads(proc.stdout)["findings"])
+
+    assert scanned() == ["generated", "infra", "third_party/mods"]
+    assert scanned("--exclude", "generated/**", "--exclude", "third_party") == ["infra"]
+    assert scanned("--exclude", "generated/**", "--no-config") == ["infra", "legacy", "third_party/mods"]
+
+
+def test_fail_on_help_lists_the_severities() -> None:
+    out = seawall("scan", "--help").stdout
+    assert "--fail-on [critical|high|medium|low]" in out
+    assert "--exclude GLOB" in out
+
+
 def test_console_script_and_version() -> None:
     proc = seawall("--version")
     assert proc.returncode == 0 and "seawall" in proc.stdout
