@@ -265,6 +265,65 @@ def baseline(ctx: click.Context, output: str, **params: Any) -> None:
     sys.exit(EXIT_ERROR if result.errors else EXIT_CLEAN)
 
 
+@main.command("fix")
+@_scan_options
+@click.option("--dry-run", is_flag=True, help="List the fixes that would be made; change no file.")
+@click.option("--diff", "show_diff", is_flag=True, help="Print the changes as a unified diff; change no file.")
+@click.pass_context
+def fix_command(ctx: click.Context, dry_run: bool, show_diff: bool, **params: Any) -> None:
+    """Apply the safe fixes of the findings in PATHS (the fixes the editor offers and SARIF
+    carries). A value set through a variable is fixed where it is set, or not at all. Exit
+    0 when no finding at or above fail-on remains, 1 when some do, 2 on input errors."""
+    import difflib
+
+    from linter.fixes import encode_like, fix_all
+
+    if dry_run and show_diff:
+        raise click.UsageError("--dry-run and --diff are alternatives: give one")
+    if params["example"] or "-" in params["paths"]:
+        raise click.UsageError("seawall fix rewrites files: it takes neither --example nor standard input")
+    config, rules = _build(ctx, params)
+    outcome = fix_all(config, rules)
+    verb = "would fix" if dry_run or show_diff else "fixed"
+    log = sys.stderr if show_diff else sys.stdout
+    for f, fix in outcome.fixed:
+        where = f" ({fix.span.file}:{fix.span.line})" if os.path.normpath(fix.span.file) != os.path.normpath(f.span.file) else ""
+        click.echo(f"{f.span.file}:{f.span.line}: {f.rule_id}: {verb}: {fix.title}{where}", file=log)
+    for f, why in outcome.unfixed:
+        click.echo(f"{f.span.file}:{f.span.line}: {f.rule_id}: not fixed: {why}", file=log)
+    for file, why in outcome.skipped:
+        click.echo(f"{file}: not fixed: {why}", file=log)
+    for file, text in sorted(outcome.texts.items()):
+        with open(file, "rb") as fh:
+            original = fh.read()
+        if encode_like(original, text) == original:
+            continue
+        if show_diff:
+            before = original.decode("utf-8-sig").replace("\r\n", "\n").splitlines(keepends=True)
+            names = (file, file) if os.path.isabs(file) else (f"a/{file}", f"b/{file}")
+            sys.stdout.writelines(difflib.unified_diff(before, text.splitlines(keepends=True), *names))
+        elif not dry_run:
+            with open(file, "wb") as fh:
+                fh.write(encode_like(original, text))
+    for e in outcome.result.errors:
+        click.echo(f"{e.file}:{e.line}:{e.column}: ERROR {e.message}", err=True)
+    left = [f for f in outcome.result.findings if f.active]
+    files = len({fix.span.file for _, fix in outcome.fixed})
+    n = len(outcome.fixed)
+    click.echo(
+        f"{verb} {n} finding{'s' if n != 1 else ''} in {files} file{'s' if files != 1 else ''}; "
+        f"{len(left)} finding{'s' if len(left) != 1 else ''} {'would ' if dry_run or show_diff else ''}remain (see seawall scan)",
+        file=log,
+    )
+    if outcome.result.errors:
+        code = EXIT_ERROR
+    elif any(f.severity >= config.fail_on for f in left):
+        code = EXIT_FINDINGS
+    else:
+        code = EXIT_CLEAN
+    sys.exit(code)
+
+
 @main.command("graph")
 @_scan_options
 @click.option("--format", "fmt", type=click.Choice(["mermaid", "dot"]), default="mermaid", show_default=True, help="Mermaid (GitHub renders it in Markdown) or Graphviz DOT (dot -Tsvg).")

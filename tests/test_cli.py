@@ -165,9 +165,19 @@ def test_safe_fixes_are_offered_only_for_literal_values(tmp_path: Path) -> None:
     from linter.config import RunConfig
     from linter.engine import run
 
-    (tmp_path / "main.tf").write_text(PUBLIC + 'variable "acl" {\n  default = "public-read"\n}\nresource "aws_s3_bucket" "v" {\n  acl = var.acl\n}\n')
+    (tmp_path / "main.tf").write_text(
+        PUBLIC
+        + 'variable "acl" {\n  default = "public-read"\n}\nresource "aws_s3_bucket" "v" {\n  acl = var.acl\n}\n'
+        + 'variable "shared" {\n  default = "public-read"\n}\nresource "aws_s3_bucket" "s" {\n  acl = var.shared\n  tags = { acl = var.shared }\n}\n'
+        + 'resource "aws_s3_bucket" "e" {\n  for_each = { a = "public-read" }\n  acl      = each.value\n}\n'
+    )
     fixes = {f.resource: f.fix for f in run(RunConfig(paths=[str(tmp_path)])).findings}
-    assert fixes["aws_s3_bucket.v"] is None  # fixed where the variable is set, not here
     fix = fixes["aws_s3_bucket.b"]
-    assert fix is not None and fix.replacement == 'acl = "private"'
-    assert (fix.span.line, fix.span.column, fix.span.end_column) == (3, 3, 25)
+    assert fix is not None and fix.replacement == '  acl    = "private"'  # the whole line, alignment kept
+    assert (fix.span.line, fix.span.column, fix.span.end_line, fix.span.end_column) == (3, 1, 3, 25)
+    # a variable feeding only this attribute is fixed where it is set, its default
+    at_default = fixes["aws_s3_bucket.v"]
+    assert at_default is not None and (at_default.span.line, at_default.replacement) == (6, '  default = "private"')
+    # a variable that feeds something else too, and a value that is not a variable: no fix
+    assert fixes["aws_s3_bucket.s"] is None
+    assert fixes['aws_s3_bucket.e["a"]'] is None
