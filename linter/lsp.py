@@ -377,6 +377,9 @@ class Linter:
     Runs on the worker thread only."""
 
     _rules: dict[tuple[Any, ...], RuleSet] = field(default_factory=dict)
+    # the initialization option `configFile`: one configuration for every file, instead of
+    # the nearest one above each file
+    config_file: str | None = None
 
     def rules(self, dirs: list[str]) -> RuleSet:
         from linter.ruleset import load_rules, rule_files
@@ -398,7 +401,7 @@ class Linter:
         from linter.suppress import META_RULE
 
         config = RunConfig()
-        found = find_config(path)
+        found = self.config_file or find_config(path)
         if found:
             apply_config_file(config, found)
         rules = self.rules(config.rule_dirs)
@@ -747,6 +750,11 @@ def create_server() -> SeawallServer:
             value = options.get("debounceMs") if isinstance(options, dict) else None
             if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
                 ls.debounce = value / 1000
+            config_file = options.get("configFile") if isinstance(options, dict) else None
+            if isinstance(config_file, str) and config_file.strip():
+                ls.linter.config_file = os.path.abspath(config_file)
+            # `strict` (posture findings shown as errors) is accepted from the editors now;
+            # findings carry no posture verdict yet, so it changes nothing until they do
         logger.info("debounce %.0f ms", ls.debounce * 1000)
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
