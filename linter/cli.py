@@ -40,6 +40,9 @@ def _ids(values: tuple[str, ...]) -> list[str]:
 class _SeverityType(click.ParamType):
     name = "severity"
 
+    def get_metavar(self, param: Any, ctx: Any = None) -> str:
+        return "[" + "|".join(str(s) for s in sorted(Severity, reverse=True)) + "]"  # the choices, as click.Choice shows them
+
     def convert(self, value: Any, param: Any, ctx: Any) -> Severity:
         if isinstance(value, Severity):
             return value
@@ -61,6 +64,7 @@ def _scan_options(fn: Any) -> Any:
         click.argument("paths", nargs=-1, type=click.Path()),
         click.option("--config", "config_file", type=click.Path(dir_okay=False, exists=True), help="Configuration file (default: the nearest .seawall.toml or pyproject.toml [tool.seawall] above the first path)."),
         click.option("--no-config", is_flag=True, help="Ignore configuration files."),
+        click.option("--exclude", "exclude", multiple=True, metavar="GLOB", help="Do not scan files or directories matching GLOB (e.g. 'vendor/**'), added to the configuration's `exclude`; repeatable."),
         click.option("--select", multiple=True, metavar="ID", help="Run only these rules (repeat, or separate with commas)."),
         click.option("--ignore", multiple=True, metavar="ID", help="Do not run these rules (repeat, or separate with commas)."),
         click.option("--rules", "rule_dirs", multiple=True, type=click.Path(file_okay=False, exists=True), help="A directory of your own YAML rules; repeatable."),
@@ -109,6 +113,8 @@ def _build(ctx: click.Context, params: dict[str, Any]) -> tuple[Any, Any]:
         config.ignore = _ids(params["ignore"])
     if params.get("fail_on") is not None and given("fail_on"):
         config.fail_on = params["fail_on"]
+    if params["exclude"]:
+        config.exclude = config.exclude + list(params["exclude"])
     if params["var_files"]:
         config.var_files = config.var_files + list(params["var_files"])
     if params["rule_dirs"]:
@@ -173,7 +179,7 @@ def _write(path: str, text: str) -> None:
 @click.option("--format", "fmt", type=click.Choice(_FORMAT_NAMES), default="text", show_default=True, help="Output format.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write the report to FILE instead of standard output.")
 @click.option("--output-file", "output_files", multiple=True, metavar="FORMAT=PATH", help="Also write a report in FORMAT to PATH; repeatable (one scan feeds code scanning and the log).")
-@click.option("--fail-on", type=_SeverityType(), default="low", show_default=True, help="Lowest severity that makes the exit code 1.")
+@click.option("--fail-on", type=_SeverityType(), default="low", show_default=True, help="Lowest severity that makes the exit code 1 (critical > high > medium > low).")
 @click.option("--baseline", type=click.Path(dir_okay=False, exists=True), help="Report and fail only on findings that are not in this baseline file.")
 @click.option("--new-only", "new_only_ref", metavar="BASE_REF", help="Report and fail only on findings not present at this git revision (e.g. origin/main).")
 @click.option("--quiet", "-q", is_flag=True, help="Text format: print the findings (and input errors) only; no summary, notes or progress.")
@@ -257,6 +263,65 @@ def baseline(ctx: click.Context, output: str, **params: Any) -> None:
     for e in result.errors:
         click.echo(f"{e.file}:{e.line}:{e.column}: ERROR {e.message}", err=True)
     sys.exit(EXIT_ERROR if result.errors else EXIT_CLEAN)
+
+
+@main.command("fix")
+@_scan_options
+@click.option("--dry-run", is_flag=True, help="List the fixes that would be made; change no file.")
+@click.option("--diff", "show_diff", is_flag=True, help="Print the changes as a unified diff; change no file.")
+@click.pass_context
+def fix_command(ctx: click.Context, dry_run: bool, show_diff: bool, **params: Any) -> None:
+    """Apply the safe fixes of the findings in PATHS (the fixes the editor offers and SARIF
+    carries). A value set through a variable is fixed where it is set, or not at all. Exit
+    0 when no finding at or above fail-on remains, 1 when some do, 2 on input errors."""
+    import difflib
+
+    from linter.fixes import encode_like, fix_all
+
+    if dry_run and show_diff:
+        raise click.UsageError("--dry-run and --diff are alternatives: give one")
+    if params["example"] or "-" in params["paths"]:
+        raise click.UsageError("seawall fix rewrites files: it takes neither --example nor standard input")
+    config, rules = _build(ctx, params)
+    outcome = fix_all(config, rules)
+    verb = "would fix" if dry_run or show_diff else "fixed"
+    log = sys.stderr if show_diff else sys.stdout
+    for f, fix in outcome.fixed:
+        where = f" ({fix.span.file}:{fix.span.line})" if os.path.normpath(fix.span.file) != os.path.normpath(f.span.file) else ""
+        click.echo(f"{f.span.file}:{f.span.line}: {f.rule_id}: {verb}: {fix.title}{where}", file=log)
+    for f, why in outcome.unfixed:
+        click.echo(f"{f.span.file}:{f.span.line}: {f.rule_id}: not fixed: {why}", file=log)
+    for file, why in outcome.skipped:
+        click.echo(f"{file}: not fixed: {why}", file=log)
+    for file, text in sorted(outcome.texts.items()):
+        with open(file, "rb") as fh:
+            original = fh.read()
+        if encode_like(original, text) == original:
+            continue
+        if show_diff:
+            before = original.decode("utf-8-sig").replace("\r\n", "\n").splitlines(keepends=True)
+            names = (file, file) if os.path.isabs(file) else (f"a/{file}", f"b/{file}")
+            sys.stdout.writelines(difflib.unified_diff(before, text.splitlines(keepends=True), *names))
+        elif not dry_run:
+            with open(file, "wb") as fh:
+                fh.write(encode_like(original, text))
+    for e in outcome.result.errors:
+        click.echo(f"{e.file}:{e.line}:{e.column}: ERROR {e.message}", err=True)
+    left = [f for f in outcome.result.findings if f.active]
+    files = len({fix.span.file for _, fix in outcome.fixed})
+    n = len(outcome.fixed)
+    click.echo(
+        f"{verb} {n} finding{'s' if n != 1 else ''} in {files} file{'s' if files != 1 else ''}; "
+        f"{len(left)} finding{'s' if len(left) != 1 else ''} {'would ' if dry_run or show_diff else ''}remain (see seawall scan)",
+        file=log,
+    )
+    if outcome.result.errors:
+        code = EXIT_ERROR
+    elif any(f.severity >= config.fail_on for f in left):
+        code = EXIT_FINDINGS
+    else:
+        code = EXIT_CLEAN
+    sys.exit(code)
 
 
 @main.command("graph")

@@ -28,7 +28,9 @@ A thin layer over ``engine.run``: it never decides what is exposed, it only turn
   Kubernetes YAML, ``Metadata.seawall.ignore`` in CloudFormation YAML (YAML comments are
   not read by the engine, and JSON gets no suppression action). Edits are computed with the
   diagnostics, against the text that was linted, and offered only while that version is
-  current.
+  current. A fix may edit another file (a value set through a variable is fixed on its
+  ``terraform.tfvars`` line or default, see ``linter.fixes``): it is offered while that
+  file still holds the lines it replaces.
 
 Logging goes to standard error (``SEAWALL_LSP_LOG=debug|info|warning``); standard output
 is the protocol, and ``sys.stdout`` is pointed at standard error while the server runs so
@@ -375,6 +377,9 @@ class Linter:
     Runs on the worker thread only."""
 
     _rules: dict[tuple[Any, ...], RuleSet] = field(default_factory=dict)
+    # the initialization option `configFile`: one configuration for every file, instead of
+    # the nearest one above each file
+    config_file: str | None = None
 
     def rules(self, dirs: list[str]) -> RuleSet:
         from linter.ruleset import load_rules, rule_files
@@ -396,7 +401,7 @@ class Linter:
         from linter.suppress import META_RULE
 
         config = RunConfig()
-        found = find_config(path)
+        found = self.config_file or find_config(path)
         if found:
             apply_config_file(config, found)
         rules = self.rules(config.rule_dirs)
@@ -484,8 +489,15 @@ class Linter:
         ]
         data: dict[str, Any] = {"version": req.version, "rule": f.rule_id, "fix": None, "suppress": None}
         fix = f.fix
-        if fix is not None and _fix_applies(fix.span, fix.replacement, lines) and os.path.normpath(os.path.abspath(fix.span.file)) == req.path:
-            data["fix"] = {"title": fix.title, "range": _range_json(span_range(fix.span, lines, req.codec)), "newText": fix.replacement}
+        if fix is not None:
+            target = os.path.normpath(os.path.abspath(fix.span.file))
+            target_lines = lines_of(target)
+            if _fix_applies(fix.span, target_lines):
+                entry = {"title": fix.title, "range": _range_json(span_range(fix.span, target_lines, req.codec)), "newText": fix.replacement}
+                if target != req.path:  # the value is set in another file (a tfvars line, a variable default)
+                    entry["uri"] = _uri(target)
+                    entry["expect"] = _region_text(fix.span, target_lines)
+                data["fix"] = entry
         insertion = suppression_for(kind, lines, req.text, f)
         if insertion is not None:
             at = _position(lines, req.codec, insertion.line, insertion.column)
@@ -511,14 +523,14 @@ def _first_sentence(text: str) -> str:
     return sentence if len(sentence) <= 400 else sentence[:397] + "..."
 
 
-def _fix_applies(span: Span, replacement: str, lines: list[str]) -> bool:
-    """The engine builds a fix from the file it read; offer it only when the buffer's text at
-    the span is the ``key = value`` entry the replacement rewrites."""
-    if span.line != span.end_line or not 0 < span.line <= len(lines):
-        return False
-    written = lines[span.line - 1][span.column - 1 : span.end_column - 1]
-    key = re.split(r"\s*[=:]", replacement, maxsplit=1)[0].strip().strip('"')
-    return bool(key) and written.lstrip('"').startswith(key)
+def _fix_applies(span: Span, lines: list[str]) -> bool:
+    """A fix replaces whole lines of the text the engine read; it applies when they exist."""
+    return 0 < span.line <= span.end_line <= len(lines) and span.end_column - 1 <= len(lines[span.end_line - 1].rstrip("\r"))
+
+
+def _region_text(span: Span, lines: list[str]) -> str:
+    """The text a fix replaces (its span is whole lines)."""
+    return "\n".join(line.rstrip("\r") for line in lines[span.line - 1 : span.end_line])
 
 
 def _whole_file(message: str, code: str, lines: list[str], codec: PositionCodec) -> lsp.Diagnostic:
@@ -662,6 +674,24 @@ class SeawallServer(LanguageServer):
                 return mine.data
         return None
 
+    def holds(self, uri: str, rng: lsp.Range, expect: Any) -> bool:
+        """Whether the document at ``uri`` (its open buffer, else the file) holds ``expect``
+        on the lines of ``rng``."""
+        if not isinstance(expect, str):
+            return False
+        doc = self.document(uri)
+        if doc is not None:
+            text = doc.source
+        else:
+            path = self.path_of(uri)
+            try:
+                with open(path or "", encoding="utf-8") as fh:
+                    text = fh.read()
+            except (OSError, UnicodeDecodeError):
+                return False
+        lines = [line.rstrip("\r") for line in text.split("\n")]
+        return "\n".join(lines[rng.start.line : rng.end.line + 1]) == expect
+
     def cancel(self, uri: str) -> None:
         task = self.tasks.pop(uri, None)
         if task is not None:
@@ -720,6 +750,11 @@ def create_server() -> SeawallServer:
             value = options.get("debounceMs") if isinstance(options, dict) else None
             if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
                 ls.debounce = value / 1000
+            config_file = options.get("configFile") if isinstance(options, dict) else None
+            if isinstance(config_file, str) and config_file.strip():
+                ls.linter.config_file = os.path.abspath(config_file)
+            # `strict` (posture findings shown as errors) is accepted from the editors now;
+            # findings carry no posture verdict yet, so it changes nothing until they do
         logger.info("debounce %.0f ms", ls.debounce * 1000)
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
@@ -783,8 +818,16 @@ def create_server() -> SeawallServer:
                 try:
                     edit = lsp.TextEdit(range=_range_from_json(entry["range"]), new_text=str(entry["newText"]))
                     title = str(entry["title"])
+                    target = str(entry.get("uri") or uri)
                 except (KeyError, TypeError, ValueError):
                     continue
+                target_version: int | None = doc.version
+                if target != uri:
+                    # another file: offered only while it still holds the text the fix replaces
+                    other = ls.document(target)
+                    target_version = other.version if other is not None else None
+                    if not ls.holds(target, edit.range, entry.get("expect")):
+                        continue
                 ident = (key, title, edit.range.start.line, edit.range.start.character, edit.range.end.line, edit.range.end.character, edit.new_text)
                 if ident in seen:
                     continue
@@ -792,11 +835,11 @@ def create_server() -> SeawallServer:
                 if versioned:
                     workspace_edit = lsp.WorkspaceEdit(
                         document_changes=[
-                            lsp.TextDocumentEdit(text_document=lsp.OptionalVersionedTextDocumentIdentifier(uri=uri, version=doc.version), edits=[edit])
+                            lsp.TextDocumentEdit(text_document=lsp.OptionalVersionedTextDocumentIdentifier(uri=target, version=target_version), edits=[edit])
                         ]
                     )
                 else:
-                    workspace_edit = lsp.WorkspaceEdit(changes={uri: [edit]})
+                    workspace_edit = lsp.WorkspaceEdit(changes={target: [edit]})
                 bucket.append(
                     lsp.CodeAction(title=title, kind=lsp.CodeActionKind.QuickFix, diagnostics=[diag], is_preferred=preferred or None, edit=workspace_edit)
                 )

@@ -122,7 +122,8 @@ class Suppression:
 
 @dataclass(frozen=True, slots=True)
 class Fix:
-    """Replace the text of ``span`` with ``replacement`` (a whole ``key = value`` entry)."""
+    """Replace the text of ``span`` (whole lines: from the first column of its first line to
+    the end of its last) with ``replacement``; see :mod:`linter.fixes`."""
 
     span: Span
     replacement: str

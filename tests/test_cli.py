@@ -120,6 +120,28 @@ def test_var_file_flag(tmp_path: Path) -> None:
     assert seawall("scan", str(tmp_path), "--var-file", str(varfile)).returncode == 1
 
 
+def test_exclude_flag_is_repeatable_and_adds_to_the_configuration(tmp_path: Path) -> None:
+    for sub in ("infra", "generated", "third_party/mods", "legacy"):
+        (tmp_path / sub).mkdir(parents=True)
+        (tmp_path / sub / "main.tf").write_text(PUBLIC)
+    (tmp_path / ".seawall.toml").write_text('exclude = ["legacy/**"]\n')
+
+    def scanned(*flags: str) -> list[str]:
+        proc = seawall("scan", ".", "--format", "json", *flags, cwd=tmp_path)
+        assert proc.returncode in (0, 1), proc.stderr
+        return sorted(Path(f["file"]).parent.as_posix() for f in json.loads(proc.stdout)["findings"])
+
+    assert scanned() == ["generated", "infra", "third_party/mods"]
+    assert scanned("--exclude", "generated/**", "--exclude", "third_party") == ["infra"]
+    assert scanned("--exclude", "generated/**", "--no-config") == ["infra", "legacy", "third_party/mods"]
+
+
+def test_fail_on_help_lists_the_severities() -> None:
+    out = seawall("scan", "--help").stdout
+    assert "--fail-on [critical|high|medium|low]" in out
+    assert "--exclude GLOB" in out
+
+
 def test_console_script_and_version() -> None:
     proc = seawall("--version")
     assert proc.returncode == 0 and "seawall" in proc.stdout
@@ -143,9 +165,19 @@ def test_safe_fixes_are_offered_only_for_literal_values(tmp_path: Path) -> None:
     from linter.config import RunConfig
     from linter.engine import run
 
-    (tmp_path / "main.tf").write_text(PUBLIC + 'variable "acl" {\n  default = "public-read"\n}\nresource "aws_s3_bucket" "v" {\n  acl = var.acl\n}\n')
+    (tmp_path / "main.tf").write_text(
+        PUBLIC
+        + 'variable "acl" {\n  default = "public-read"\n}\nresource "aws_s3_bucket" "v" {\n  acl = var.acl\n}\n'
+        + 'variable "shared" {\n  default = "public-read"\n}\nresource "aws_s3_bucket" "s" {\n  acl = var.shared\n  tags = { acl = var.shared }\n}\n'
+        + 'resource "aws_s3_bucket" "e" {\n  for_each = { a = "public-read" }\n  acl      = each.value\n}\n'
+    )
     fixes = {f.resource: f.fix for f in run(RunConfig(paths=[str(tmp_path)])).findings}
-    assert fixes["aws_s3_bucket.v"] is None  # fixed where the variable is set, not here
     fix = fixes["aws_s3_bucket.b"]
-    assert fix is not None and fix.replacement == 'acl = "private"'
-    assert (fix.span.line, fix.span.column, fix.span.end_column) == (3, 3, 25)
+    assert fix is not None and fix.replacement == '  acl    = "private"'  # the whole line, alignment kept
+    assert (fix.span.line, fix.span.column, fix.span.end_line, fix.span.end_column) == (3, 1, 3, 25)
+    # a variable feeding only this attribute is fixed where it is set, its default
+    at_default = fixes["aws_s3_bucket.v"]
+    assert at_default is not None and (at_default.span.line, at_default.replacement) == (6, '  default = "private"')
+    # a variable that feeds something else too, and a value that is not a variable: no fix
+    assert fixes["aws_s3_bucket.s"] is None
+    assert fixes['aws_s3_bucket.e["a"]'] is None

@@ -130,7 +130,9 @@ def test_action_is_a_composite_action_that_uploads_sarif() -> None:
     assert action["runs"]["using"] == "composite"
     steps = action["runs"]["steps"]
     text = json.dumps(steps)
-    assert "github.action_path" in text and "--format github" in text and "sarif" in text
+    assert "GITHUB_ACTION_PATH/action/seawall_action.py" in text  # the steps' logic (tests/test_action.py runs it)
+    script = (ROOT / "action" / "seawall_action.py").read_text()
+    assert '"--format", "github"' in script and "sarif=" in script
     assert any(s.get("uses", "").startswith("github/codeql-action/upload-sarif") for s in steps)
-    assert "GITHUB_STEP_SUMMARY" in text and "--new-only" in text
+    assert "GITHUB_STEP_SUMMARY" in script and '"--new-only"' in script
     assert {"paths", "fail-on", "new-only"} <= set(action["inputs"])

@@ -294,14 +294,22 @@ def test_diagnostics_quick_fix_and_clean_relint(tmp_path: Path) -> None:
             assert all(a.kind == lsp.CodeActionKind.QuickFix for a in actions)
             assert any(a.title.startswith(f"Suppress {PUBLIC_ACL}") for a in actions)
             fixed = apply(MAIN_TF, fixes[0], uri, 1)
-            assert 'acl = "private"' in fixed.splitlines()[6]
+            assert fixed.splitlines()[6] == '  acl    = "private"', "the fix keeps terraform fmt alignment"
 
             # a client that does not keep `data` gets the same actions (the server remembers)
             stripped = attrs.evolve(data, data=None)
             assert [a.title for a in await client.actions(uri, stripped)] == [a.title for a in actions]
 
-            # a value set in a variable is not overwritten at the reference: no quick fix there
-            assert not [a for a in await client.actions(uri, logs) if a.is_preferred]
+            # a value set in a variable is not overwritten at the reference: it is fixed where
+            # it is set, the variable's default in variables.tf (not open in the editor)
+            [at_default] = [a for a in await client.actions(uri, logs) if a.is_preferred]
+            assert at_default.edit is not None and at_default.edit.document_changes
+            [change] = at_default.edit.document_changes
+            assert isinstance(change, lsp.TextDocumentEdit)
+            assert change.text_document.uri == from_fs_path(str(tmp_path / "variables.tf")) and change.text_document.version is None
+            [edit] = change.edits
+            assert isinstance(edit, lsp.TextEdit)
+            assert (edit.range.start.line, edit.new_text) == (2, '  default = "private"')
 
             version = client.change(uri, fixed)
             second = await client.diagnostics(uri, version=version)
@@ -309,6 +317,29 @@ def test_diagnostics_quick_fix_and_clean_relint(tmp_path: Path) -> None:
 
             # actions computed for version 1 are not offered once the text has moved on
             assert await client.actions(uri, data) == []
+
+    drive(scenario)
+
+
+def test_public_access_block_quick_fix_sets_every_flag(tmp_path: Path) -> None:
+    """Issue 13 item 15: the quick fix is the same edit as `seawall fix` (tests/test_fix.py)
+    and leaves no finding behind, instead of setting one flag of four."""
+    from test_fix import PAB_UNSET, PAB_UNSET_FIXED
+
+    main = tmp_path / "main.tf"
+    main.write_text(PAB_UNSET)
+
+    async def scenario() -> None:
+        async with session(tmp_path) as client:
+            uri = client.open(main, PAB_UNSET)
+            first = await client.diagnostics(uri, version=1)
+            [pab] = [d for d in first.diagnostics if d.code == "aws-s3-public-access-not-blocked"]
+            [fix] = [a for a in await client.actions(uri, pab) if a.is_preferred]
+            fixed = apply(PAB_UNSET, fix, uri, 1)
+            assert fixed == PAB_UNSET_FIXED
+            version = client.change(uri, fixed)
+            second = await client.diagnostics(uri, version=version)
+            assert not [d for d in second.diagnostics if d.code == "aws-s3-public-access-not-blocked"], "the finding must not move to the next flag"
 
     drive(scenario)
 

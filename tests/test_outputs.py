@@ -253,7 +253,8 @@ def test_sarif_suppressions_errors_meta_rule_and_fixes(rules: RuleSet, sarif_val
     assert change["artifactLocation"]["uri"] == "main.tf"
     [rep] = change["replacements"]
     assert rep["deletedRegion"] == expected_region(fix_finding.fix.span)
-    assert rep["insertedContent"]["text"] == fix_finding.fix.replacement == "publicly_accessible = false"
+    assert rep["insertedContent"]["text"] == fix_finding.fix.replacement == "  publicly_accessible = false"
+    assert rep["deletedRegion"]["startColumn"] == 1
     assert fix["description"]["text"] == fix_finding.fix.title
 
     # the built-in suppression check has a descriptor although it has no Rule
