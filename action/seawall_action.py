@@ -148,6 +148,8 @@ def install() -> int:
     root = action_path()
     constraints = os.path.join(root, "constraints.txt")
     cache = os.path.join(runner_temp(), "seawall-pip-cache")
+    # the folder actions/cache saves, even when pip had nothing to cache (local wheels)
+    os.makedirs(cache, exist_ok=True)
     python = venv_executable("python")
     if not os.path.exists(python):
         subprocess.run([sys.executable, "-m", "venv", venv_dir()], check=True)
