@@ -25,7 +25,7 @@ from typing import Any
 
 from linter.internet import world_networks
 from linter.model import Path
-from linter.values import JsonString, Unknown, hcl_equal
+from linter.values import Unknown, decode_json_value, hcl_equal
 
 Truth = bool | None
 Result = tuple[Truth, list[Path]]
@@ -67,9 +67,10 @@ def parse_path(text: str) -> tuple[Any, ...]:
 
 
 def _step(node: Any, part: Any) -> list[tuple[Any, Any]]:
-    """The (key, child) pairs one path part selects from ``node``."""
-    if isinstance(node, JsonString):
-        node = node.decoded
+    """The (key, child) pairs one path part selects from ``node`` (a JSON document held in a
+    string, ``jsonencode(...)`` or a literal JSON text, is stepped into)."""
+    if isinstance(node, str):
+        node = decode_json_value(node)
     if part is WILDCARD:
         if isinstance(node, list):
             return list(enumerate(node))
