@@ -311,7 +311,7 @@ def _compile(text: str) -> Spec:
 
 def spec_of(ctx: Context) -> Spec:
     """The clause's params, compiled once (conditions, paths, tables)."""
-    return _compile(json.dumps(ctx.params, sort_keys=True, default=str))
+    return _compile(json.dumps(ctx.params, default=str))  # key order kept: severity_by_role is ordered
 
 
 # --------------------------------------------------------------------------- grants
