@@ -81,7 +81,7 @@ GUARDS = {
         "type": "object",
         "additionalProperties": False,
         "properties": {
-            "on": {
+            "scope": {
                 "type": "string",
                 "minLength": 1,
                 "description": (
@@ -216,7 +216,7 @@ class Location:
 
 @dataclass(frozen=True)
 class Guard:
-    on: str
+    scope: str
     via: str | None
     select: Condition | None
     when: Condition | None
@@ -263,7 +263,7 @@ def _guard(data: dict[str, Any], where: str) -> Guard:
         return compile_condition(data[key], f"{where}.{key}") if key in data else None
 
     return Guard(
-        on=str(data.get("on", "target")),
+        scope=str(data.get("scope", "target")),
         via=data.get("via"),
         select=cond("select"),
         when=cond("when"),
@@ -441,7 +441,7 @@ def _agree(a: Resource, b: Resource, settings: Iterable[str]) -> bool:
 
 def _scoped(ctx: Context, guard: Guard) -> dict[str, list[Resource]]:
     """Configuration root -> the resources of the guard's role it selects (built once per graph)."""
-    types = ctx.related(guard.on)
+    types = ctx.related(guard.scope)
 
     def build() -> dict[str, list[Resource]]:
         index: dict[str, list[Resource]] = {}
@@ -472,8 +472,8 @@ def guarded(ctx: Context, res: Resource, target: Resource | None, guards: Iterab
     """Whether a guard stops the exposure; if none does, what the guards that are off say."""
     evidence: list[Evidence] = []
     for guard in guards:
-        if guard.on in ("target", "self"):
-            subject = target if guard.on == "target" else res
+        if guard.scope in ("target", "self"):
+            subject = target if guard.scope == "target" else res
             if subject is None:
                 continue
             if _is_on(guard, subject):
@@ -482,18 +482,26 @@ def guarded(ctx: Context, res: Resource, target: Resource | None, guards: Iterab
             if found is not None:
                 evidence.append(found)
             continue
-        scope = target or res
+        anchor = target or res
         if guard.via is not None:
             if target is None:
                 continue
-            candidates = ctx.graph.linked_from(target, ctx.related(guard.on), guard.via)
+            candidates = ctx.graph.linked_from(target, ctx.related(guard.scope), guard.via)
             candidates = [c for c in candidates if guard.select is None or guard.select.evaluate(c.attrs)[0] is True]
         else:
-            candidates = _scoped(ctx, guard).get(scope.root, [])
+            candidates = _scoped(ctx, guard).get(anchor.root, [])
         for candidate in candidates:
-            if _agree(candidate, scope, guard.same) and _is_on(guard, candidate):
+            if _agree(candidate, anchor, guard.same) and _is_on(guard, candidate):
                 return True, []
     return False, evidence
+
+
+def _fact(ctx: Context, res: Resource, value: Any) -> str:
+    """A setting as a message names it: the resource a reference stands for, else the value."""
+    if isinstance(value, Unknown):
+        named = ctx.graph.get(value.ref) if value.ref else None
+        return named.address if named is not None else f"(of {res.address})"
+    return display(value) if value is not None else "not set"
 
 
 # --------------------------------------------------------------------------- the checks
@@ -531,8 +539,7 @@ def public_grant(ctx: Context, res: Resource) -> Iterator[Hit]:
         facts = {"target": target_name, "role": role, "who": grant.who, "principal": ", ".join(grant.principals)}
         facts["grant"] = grant.text.format(role=role, who=grant.who, value=display(grant.value))
         for name, parts in spec.facts:
-            written = _first(res.attrs, parts, ())
-            facts[name] = display(written) if written is not None else "not set"
+            facts[name] = _fact(ctx, res, _first(res.attrs, parts, ()))
         hit = Hit(
             res,
             grant.path,
@@ -552,7 +559,7 @@ def public_grant_guards_off(ctx: Context, res: Resource) -> Iterator[Hit]:
     """A resource that can be opened to the public by a grant has none of the guards that would
     refuse one (public access prevention, ACLs turned off, an organisation policy).
 
-    The same ``guards`` as ``public-grant``, read on the judged resource (``on: self`` or
+    The same ``guards`` as ``public-grant``, read on the judged resource (``scope: self`` or
     ``target``, which is the resource itself here) or on resources of a related role in the
     same configuration: if one is on, or its value is not known, nothing is reported.
     Otherwise the finding is on the setting at ``at`` when it is written (showing its value,
