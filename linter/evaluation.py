@@ -153,7 +153,12 @@ def _condition_hits(res: Resource, witnesses: list[Path], env: Env) -> Iterator[
 def render_message(rule: Rule, hit: Hit) -> str:
     if hit.message:
         return hit.message
-    template = rule.message or rule.title
+    return render(rule.message or rule.title, hit)
+
+
+def render(template: str, hit: Hit) -> str:
+    """``template`` with the hit's facts and ``{resource}``, ``{type}``, ``{path}``, ``{value}``
+    (a named check uses it for a message its params give, such as one clause's own)."""
     value = hit.value
     fields = {
         **{k: display(v) if not isinstance(v, str) else v for k, v in hit.facts.items()},

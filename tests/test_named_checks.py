@@ -1,16 +1,21 @@
-"""Named checks used from rules users write: each family proves its checks work from a user
-rule folder (YAML only), and that its group-level questions stay linear."""
+"""Named checks used from rules that are only data, including rules in a user's rule folder:
+each family proves its checks work from a user rule folder (YAML only), and that its
+group-level questions stay linear."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
-from conftest import FIXTURES
+import yaml
+from conftest import FIXTURES, copy_case
+from test_rule_fixtures import expected
 
 from linter.config import RunConfig
 from linter.engine import run
-from linter.ruleset import RuleError, load_rules
+from linter.model import ScanResult
+from linter.ruleset import RuleError, builtin_dir, load_rules
 from linter.values import on_off
 
 ENDPOINT_RULE = """\
@@ -159,3 +164,277 @@ def test_firewall_rules_of_a_server_are_linked_once(tmp_path: Path) -> None:
 
 def test_on_off_words() -> None:
     assert [on_off(v) for v in (True, "Enabled", " disabled ", "TRUE", "off", "AllowAll", None, 1)] == [True, True, False, True, False, None, None, None]
+
+
+# --------------------------------------------------------------------------- public grants (GCP family)
+
+RULE_TEXT = {
+    "title": "A test rule for public grants in a user folder",
+    "severity": "high",
+    "description": "A rule written by a user, as data only, for the public-grant named check.",
+    "remediation": "Remove the public principal from the grant.",
+    "references": ["https://example.com/public-grants"],
+}
+
+
+def _user_rule(folder: Path, rule_id: str, **body: Any) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{rule_id}.yaml").write_text(yaml.safe_dump({"id": rule_id, **RULE_TEXT, **body}, sort_keys=False))
+
+
+def _scan(tmp_path: Path, files: dict[str, str], rule_dir: Path, rule_id: str) -> ScanResult:
+    project = tmp_path / "project"
+    for name, text in files.items():
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_text(text)
+    result = run(RunConfig(paths=[str(project)], rule_dirs=[str(rule_dir)], select=[rule_id]))
+    assert not result.errors, result.errors
+    return result
+
+
+def test_public_grants_family_rule_from_a_user_folder(tmp_path: Path) -> None:
+    """The new GCP rule (BigQuery sharing IAM), copied into a user's rule folder under another
+    id, fires there on the built-in rule's fixtures: same lines, same severities."""
+    data = yaml.safe_load((Path(builtin_dir()) / "gcp-bigquery-analytics-hub-public-iam.yaml").read_text())
+    data["id"] = "acme-bigquery-sharing-public"
+    folder = tmp_path / "my-rules"
+    folder.mkdir()
+    (folder / "acme-bigquery-sharing-public.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    (folder / "acme_bigquery_sharing_public.py").write_text("raise SystemExit('user Python must never run')\n")
+    assert load_rules([str(folder)]).get("acme-bigquery-sharing-public") is not None
+
+    fails = sorted((FIXTURES / "gcp-bigquery-analytics-hub-public-iam" / "fail").iterdir())
+    assert fails
+    for i, case in enumerate(fails):
+        root = copy_case(case, tmp_path / f"case{i}")
+        result = run(RunConfig(paths=[str(root)], rule_dirs=[str(folder)], select=["acme-bigquery-sharing-public"]))
+        assert not result.errors
+        got = {(Path(f.span.file).relative_to(root).as_posix(), f.span.line): str(f.severity) for f in result.findings}
+        lines, severities = expected(root, "gcp-bigquery-analytics-hub-public-iam")
+        assert set(got) == lines, case.name
+        assert {k: got[k] for k in severities} == severities
+    for i, case in enumerate(sorted((FIXTURES / "gcp-bigquery-analytics-hub-public-iam" / "pass").iterdir())):
+        root = copy_case(case, tmp_path / f"pass{i}")
+        assert not run(RunConfig(paths=[str(root)], rule_dirs=[str(folder)], select=["acme-bigquery-sharing-public"])).findings
+
+
+def test_public_grants_setting_grant_with_a_parent_guard_that_defaults_open(tmp_path: Path) -> None:
+    """An Azure-shaped rule: a container's access level is the grant; the storage account
+    (by id reference or by name, whichever is written) refuses it only when it says so."""
+    rules = tmp_path / "rules"
+    _user_rule(
+        rules,
+        "acme-container-public",
+        message="Container {resource} of {target} grants {grant}",
+        check="public-grant",
+        params={
+            "grants": [
+                {
+                    "setting": "container_access_type",
+                    "public": {"blob": "anyone can read its blobs", "container": "anyone can list and read its blobs"},
+                    "text": "access level {value}: {who}",
+                }
+            ],
+            "parent": {"settings": ["storage_account_id", "storage_account_name"]},
+            "guards": [
+                {
+                    "when": {"path": "allow_nested_items_to_be_public", "equals": False},
+                    "setting": "allow_nested_items_to_be_public",
+                    "unset": "{target} does not set allow_nested_items_to_be_public, which defaults to true",
+                    "set": "{target} sets allow_nested_items_to_be_public = {value}",
+                }
+            ],
+        },
+        match={"terraform": {"type": "azurerm_storage_container", "related": {"parent": ["azurerm_storage_account"]}}},
+    )
+    tf = """
+resource "azurerm_storage_account" "open" {
+  name = "acmeopen"
+}
+resource "azurerm_storage_account" "locked" {
+  name                            = "acmelocked"
+  allow_nested_items_to_be_public = false
+}
+resource "azurerm_storage_container" "by_id" {
+  name                  = "a"
+  storage_account_id    = azurerm_storage_account.open.id
+  container_access_type = "container"
+}
+resource "azurerm_storage_container" "by_name" {
+  name                  = "b"
+  storage_account_name  = "acmeopen"
+  container_access_type = "Blob"
+}
+resource "azurerm_storage_container" "guarded" {
+  name                  = "c"
+  storage_account_name  = "acmelocked"
+  container_access_type = "blob"
+}
+resource "azurerm_storage_container" "private" {
+  name                  = "d"
+  storage_account_name  = "acmeopen"
+  container_access_type = "private"
+}
+"""
+    result = _scan(tmp_path, {"main.tf": tf}, rules, "acme-container-public")
+    found = {f.resource: f for f in result.findings}
+    assert set(found) == {"azurerm_storage_container.by_id", "azurerm_storage_container.by_name"}
+    assert found["azurerm_storage_container.by_name"].message == (
+        'Container azurerm_storage_account.open of azurerm_storage_account.open grants access level "Blob": anyone can read its blobs'
+    )
+    assert found["azurerm_storage_container.by_id"].subject == "azurerm_storage_account.open"
+    assert [e.message for e in found["azurerm_storage_container.by_id"].evidence] == [
+        "azurerm_storage_account.open does not set allow_nested_items_to_be_public, which defaults to true"
+    ]
+
+
+def test_public_grants_statements_limited_by_a_condition_are_not_public(tmp_path: Path) -> None:
+    """An AWS-shaped rule: statements of a JSON policy are entries; 'unless' removes the ones a
+    condition limits (or that deny); the action is the role graded by glob."""
+    rules = tmp_path / "rules"
+    limited = {"any": [{"not": {"path": "Effect", "equals": "Allow"}}, {"path": "Condition", "exists": True}]}
+    _user_rule(
+        rules,
+        "acme-queue-policy-public",
+        message="{target} lets {who} call {role}",
+        check="public-grant",
+        params={
+            "public": {"*": "anyone"},
+            "grants": [
+                {"entries": "policy.Statement[*]", "principals": "Principal", "role": "Action", "unless": limited},
+                {"entries": "policy.Statement[*]", "principals": "Principal.AWS", "role": "Action", "unless": limited},
+            ],
+            "severity_by_role": {"sqs:Get*": "medium", "sqs:ReceiveMessage": "none"},
+            "parent": {"settings": ["queue_url"], "name_setting": "url"},
+        },
+        match={"terraform": {"type": "aws_sqs_queue_policy", "related": {"parent": ["aws_sqs_queue"]}}},
+    )
+    tf = """
+resource "aws_sqs_queue" "jobs" {
+  name = "jobs"
+}
+resource "aws_sqs_queue_policy" "jobs" {
+  queue_url = aws_sqs_queue.jobs.id
+  policy = jsonencode({
+    Statement = [
+      { Effect = "Allow", Principal = "*", Action = "sqs:SendMessage" },
+      { Effect = "Allow", Principal = { AWS = "*" }, Action = "sqs:GetQueueAttributes" },
+      { Effect = "Allow", Principal = { AWS = "*" }, Action = "sqs:ReceiveMessage" },
+      { Effect = "Allow", Principal = "*", Action = "sqs:DeleteMessage", Condition = { ArnEquals = { "aws:SourceArn" = "arn:aws:sns:eu-west-1:123456789012:t" } } },
+      { Effect = "Deny", Principal = "*", Action = "sqs:*" },
+    ]
+  })
+}
+"""
+    result = _scan(tmp_path, {"main.tf": tf}, rules, "acme-queue-policy-public")
+    got = sorted((f.message, str(f.severity)) for f in result.findings)
+    assert got == [
+        ("aws_sqs_queue.jobs lets anyone call sqs:GetQueueAttributes", "medium"),
+        ("aws_sqs_queue.jobs lets anyone call sqs:SendMessage", "high"),
+    ]
+
+
+def test_public_grants_guard_linked_to_the_protected_resource(tmp_path: Path) -> None:
+    """A guard on resources of a related role that link to the protected resource ('via'):
+    only the block attached to this bucket counts."""
+    rules = tmp_path / "rules"
+    _user_rule(
+        rules,
+        "acme-bucket-policy-public",
+        check="public-grant",
+        params={
+            "public": {"*": "anyone"},
+            "grants": [{"entries": "policy.Statement[*]", "principals": "Principal"}],
+            "parent": {"settings": ["bucket"], "name_setting": "bucket"},
+            "guards": [{"scope": "block", "via": "bucket", "when": {"path": "restrict_public_buckets", "equals": True}}],
+        },
+        match={"terraform": {"type": "aws_s3_bucket_policy", "related": {"parent": ["aws_s3_bucket"], "block": ["aws_s3_bucket_public_access_block"]}}},
+    )
+    policy = 'jsonencode({ Statement = [{ Effect = "Allow", Principal = "*", Action = "s3:GetObject" }] })'
+    tf = f"""
+resource "aws_s3_bucket" "a" {{
+  bucket = "acme-a"
+}}
+resource "aws_s3_bucket" "b" {{
+  bucket = "acme-b"
+}}
+resource "aws_s3_bucket_public_access_block" "a" {{
+  bucket                  = aws_s3_bucket.a.id
+  restrict_public_buckets = true
+}}
+resource "aws_s3_bucket_policy" "a" {{
+  bucket = aws_s3_bucket.a.id
+  policy = {policy}
+}}
+resource "aws_s3_bucket_policy" "b" {{
+  bucket = "acme-b"
+  policy = {policy}
+}}
+"""
+    result = _scan(tmp_path, {"main.tf": tf}, rules, "acme-bucket-policy-public")
+    assert [f.resource for f in result.findings] == ["aws_s3_bucket_policy.b"]
+    assert result.findings[0].subject == "aws_s3_bucket.b"
+
+
+def test_public_grants_organisation_policy_of_another_project_does_not_guard(scan: Any) -> None:
+    """'same: [project]': a project-level constraint covers its own project only."""
+    tf = """
+resource "google_project_organization_policy" "pap" {
+  project    = "%s"
+  constraint = "constraints/storage.publicAccessPrevention"
+  boolean_policy {
+    enforced = true
+  }
+}
+resource "google_storage_bucket" "exports" {
+  project = "acme-prod"
+  name    = "acme-exports"
+}
+resource "google_storage_bucket_iam_member" "public" {
+  bucket = google_storage_bucket.exports.name
+  role   = "roles/storage.objectViewer"
+  member = "allUsers"
+}
+"""
+    other = scan({"main.tf": tf % "projects/acme-sandbox"}, select=["gcp-storage-bucket-public-iam"])
+    assert [f.resource for f in other.findings] == ["google_storage_bucket_iam_member.public"]
+    same = scan({"main.tf": tf % "projects/acme-prod"}, select=["gcp-storage-bucket-public-iam"])
+    assert same.findings == []
+
+
+def test_public_grants_a_role_not_known_matches_only_the_wildcard(scan: Any) -> None:
+    tf = """
+variable "role" {
+  type = string
+}
+resource "google_cloud_run_v2_service" "api" {
+  name     = "api"
+  location = "europe-west1"
+}
+resource "google_cloud_run_v2_service_iam_member" "public" {
+  name   = google_cloud_run_v2_service.api.name
+  role   = var.role
+  member = "allUsers"
+}
+"""
+    result = scan({"main.tf": tf}, select=["gcp-cloud-run-public-invoker"])
+    assert [(str(f.severity), f.message) for f in result.findings] == [
+        ("high", "Cloud Run service google_cloud_run_v2_service.api grants a role not known before apply to anyone on the internet (allUsers): anyone can call it without credentials")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"grants": [{"principals": "member"}], "severity_by_role": {"roles/x": "urgent"}}, "params.severity_by_role.roles/x"),
+        ({"grants": [{"role": "role"}]}, "params.grants[0]"),
+        ({"grants": [{"principals": "member"}], "guards": [{"when": {"path": "x", "equals": 1}, "scope": 3}]}, "params.guards[0].scope"),
+    ],
+)
+def test_public_grants_params_errors_name_the_file_and_field(tmp_path: Path, params: dict[str, Any], field: str) -> None:
+    rules = tmp_path / "rules"
+    _user_rule(rules, "acme-bad-grant", check="public-grant", params=params, match={"terraform": {"type": "google_x_iam_member"}})
+    with pytest.raises(RuleError) as exc:
+        load_rules([str(rules)])
+    assert "acme-bad-grant.yaml" in str(exc.value)
+    assert field in str(exc.value)
