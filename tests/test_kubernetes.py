@@ -129,3 +129,32 @@ def test_stdin_with_a_filename() -> None:
     )
     assert proc.returncode == 1
     assert proc.stdout.startswith("chart.yaml:6:3: MEDIUM k8s-service-node-port ")
+
+
+def test_a_broken_document_does_not_hide_the_later_ones(rules: RuleSet, tmp_path: Path) -> None:
+    # issue 13 item 2: the documents after a broken one are read from the next `---`
+    text = """apiVersion: v1
+kind: Service
+metadata: {name: ssh}
+spec:
+  type: LoadBalancer
+  ports: [{port: 22}]
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: broken}
+data:
+  a: [unclosed
+---
+apiVersion: v1
+kind: Service
+metadata: {name: mysql}
+spec:
+  type: LoadBalancer
+  ports: [{port: 3306}]
+"""
+    (tmp_path / "stream.yaml").write_text(text)
+    result = run(RunConfig(paths=[str(tmp_path)], select=["k8s-service-public-load-balancer"]), rules)
+    assert sorted((f.resource, f.span.line) for f in result.findings) == [("Service/mysql", 18), ("Service/ssh", 5)]
+    [err] = result.errors
+    assert err.file.endswith("stream.yaml") and 8 <= err.line <= 13 and "invalid YAML" in err.message

@@ -16,6 +16,7 @@ Edges join objects of the same directory only (see :func:`link`).
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -109,10 +110,36 @@ def _documents(text: str, path: str, out: ParseOutput) -> list[PDict]:
 
 
 def _read_documents(text: str, path: str, out: ParseOutput) -> list[PDict]:
-    """Every object in a YAML stream; a broken document is reported and the others kept."""
+    """Every object in a YAML stream; a broken document is reported and the others kept.
+
+    The stream is read in one pass; when a document in it is broken, PyYAML cannot go on
+    past the error, so the stream is read again one ``---`` section at a time (each with
+    its own line offset), and every section but the broken ones is kept."""
+    part = ParseOutput()
+    docs = _read_stream(text, path, 0, part)
+    if not part.errors:
+        out.notes.extend(part.notes)
+        return docs
+    docs = []
+    for offset, section in _sections(text):
+        docs.extend(_read_stream(section, path, offset, out))
+    return docs
+
+
+_SEPARATOR = re.compile(r"^---(?=[ \t]|$)", re.M)
+
+
+def _sections(text: str) -> Iterator[tuple[int, str]]:
+    """(line offset, text) of each ``---`` section of a stream (a separator starts a section)."""
+    starts = [0] + [m.start() for m in _SEPARATOR.finditer(text) if m.start() > 0]
+    for begin, end in zip(starts, starts[1:] + [len(text)]):
+        yield text.count("\n", 0, begin), text[begin:end]
+
+
+def _read_stream(text: str, path: str, offset: int, out: ParseOutput) -> list[PDict]:
     docs: list[PDict] = []
     loader = SafeLoader(text)
-    converter = Converter(path)
+    converter = Converter(path, (lambda line, col: (line + offset + 1, col + 1)) if offset else None)
     try:
         while loader.check_node():
             node = loader.get_node()
@@ -123,10 +150,10 @@ def _read_documents(text: str, path: str, out: ParseOutput) -> list[PDict]:
             if isinstance(value, PDict):
                 docs.append(value)
     except YamlBudgetError as exc:
-        out.errors.append(InputError(path, exc.line, exc.column, str(exc), "parse"))
+        out.errors.append(InputError(path, exc.line + offset, exc.column, str(exc), "parse"))
     except yaml.YAMLError as exc:
         line, column, message = describe_yaml_error(exc)
-        out.errors.append(InputError(path, line, column, message, "parse"))
+        out.errors.append(InputError(path, line + offset, column, message, "parse"))
     finally:
         loader.dispose()
     for dup in converter.duplicates:
