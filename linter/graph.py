@@ -31,6 +31,9 @@ class Resource:
     # where the values of an attribute path came from (variables, tfvars, parameters)
     origins: Callable[[Path], list[Evidence]] | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    # other names the graph indexes it under, besides its type (a Kubernetes object that
+    # carries a pod template is also a "workload", whatever its kind)
+    roles: tuple[str, ...] = ()
 
     @property
     def file(self) -> str:
@@ -64,6 +67,8 @@ class ResourceGraph:
         self.resources.append(res)
         self.by_id[res.id] = res
         self.by_type.setdefault(res.type, []).append(res)
+        for role in res.roles:
+            self.by_type.setdefault(role, []).append(res)
         for attr, ids in res.refs.items():
             for target in ids:
                 self._referrers.setdefault(target, []).append((attr, res))

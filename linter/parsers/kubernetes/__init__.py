@@ -2,7 +2,8 @@
 
 Every document of every file (``---`` streams, ``kind: List``) becomes a resource whose
 address is ``Kind/name`` (``namespace/Kind/name`` outside the default namespace). The pod
-template of every workload kind is found in one place (:func:`pod_spec`). Edges:
+templates of any kind are found by their shape in one place (:func:`find_pod_specs`); an
+object carrying one is a *workload*, indexed in the graph under :data:`WORKLOAD` too. Edges:
 
 - Service ``spec.selector`` -> the workloads whose pod labels match (same namespace);
 - Ingress backends -> Services (same namespace);
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections import deque
 from collections.abc import Iterator
 from typing import Any
 
@@ -32,17 +34,14 @@ from linter.sources import SourceError, read_source, source_problem
 from linter.values import PDict
 from linter.yamlsafe import SafeLoader, YamlBudgetError, check_node_budget, describe_yaml_error
 
-POD_SPEC_PATHS: dict[str, Path] = {
-    "Pod": ("spec",),
-    "Deployment": ("spec", "template", "spec"),
-    "StatefulSet": ("spec", "template", "spec"),
-    "DaemonSet": ("spec", "template", "spec"),
-    "ReplicaSet": ("spec", "template", "spec"),
-    "ReplicationController": ("spec", "template", "spec"),
-    "Job": ("spec", "template", "spec"),
-    "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
-}
-WORKLOAD_KINDS = tuple(POD_SPEC_PATHS)
+# the name every object carrying a pod template is also indexed under in the graph, so a
+# rule about pods names ``type: workload`` and sees every kind that runs pods
+WORKLOAD = "workload"
+# kinds that never carry a pod template and can be large: not walked (a Knative Service
+# is a "Service" that does carry one, so kinds are not skipped by name otherwise)
+_NO_PODS = frozenset({"ConfigMap", "Secret", "CustomResourceDefinition", "PrometheusRule"})
+_WALK_DEPTH = 8  # deep enough for spec.jobTemplate.spec.template.spec and operator replica specs
+_WALK_NODES = 5000
 
 
 def _get(node: Any, path: Path) -> Any:
@@ -56,36 +55,76 @@ def _get(node: Any, path: Path) -> Any:
     return node
 
 
-def pod_spec_path(kind: str) -> Path | None:
-    return POD_SPEC_PATHS.get(kind)
+def _is_pod_spec(node: dict[Any, Any]) -> bool:
+    """A PodSpec by its shape: ``containers`` is a list of mappings naming an image."""
+    items = node.get("containers")
+    if not isinstance(items, list) or not items:
+        return False
+    if not all(isinstance(c, dict) and isinstance(c.get("image", c.get("name")), str) for c in items):
+        return False
+    return any(isinstance(c.get("image"), str) for c in items)
+
+
+def find_pod_specs(obj: Any, kind: str = "") -> tuple[Path, ...]:
+    """The paths of every pod spec inside an object, whatever its kind.
+
+    A breadth-first walk (at most ``_WALK_DEPTH`` levels and ``_WALK_NODES`` containers, never
+    into ``metadata`` or ``status``) stops at each mapping shaped like a PodSpec: a Pod's
+    ``spec``, ``spec.template.spec`` (Deployment, StatefulSet, DaemonSet, ReplicaSet,
+    ReplicationController, Job, DeploymentConfig, Argo Rollout, Knative Service…),
+    ``spec.jobTemplate.spec.template.spec`` (CronJob), ``template.spec`` (PodTemplate) and
+    the replica specs of operators (``spec.<x>ReplicaSpecs.<role>.template.spec``)."""
+    if kind in _NO_PODS or not isinstance(obj, dict):
+        return ()
+    found: list[Path] = []
+    queue: deque[tuple[Path, Any]] = deque([((), obj)])
+    visited = 0
+    while queue and visited < _WALK_NODES:
+        path, node = queue.popleft()
+        visited += 1
+        if isinstance(node, dict):
+            if path and _is_pod_spec(node):
+                found.append(path)
+                continue
+            children: Any = ((k, v) for k, v in node.items() if isinstance(k, str) and k not in ("metadata", "status"))
+        else:
+            children = enumerate(node)
+        if len(path) < _WALK_DEPTH:
+            queue.extend((path + (k,), v) for k, v in children if isinstance(v, (dict, list)))
+    return tuple(found)
+
+
+def pod_spec_paths(res: Resource) -> tuple[Path, ...]:
+    """Where the pod specs of a Kubernetes object are (found once, when it is read)."""
+    paths: tuple[Path, ...] = res.meta.get("pod_specs", ())
+    return paths
 
 
 def pod_spec(res: Resource) -> Any:
-    path = POD_SPEC_PATHS.get(res.type)
-    return _get(res.attrs, path) if path is not None else None
+    """The (first) pod spec of a workload, or None."""
+    paths = pod_spec_paths(res)
+    return _get(res.attrs, paths[0]) if paths else None
 
 
-def pod_labels(res: Resource) -> dict[str, Any]:
-    path = POD_SPEC_PATHS.get(res.type)
-    if path is None:
-        return {}
-    meta = ("metadata",) if res.type == "Pod" else path[:-1] + ("metadata",)
-    labels = _get(res.attrs, meta + ("labels",))
-    return labels if isinstance(labels, dict) else {}
+def pod_templates(res: Resource) -> Iterator[tuple[Path, dict[str, Any], dict[str, Any]]]:
+    """(path, pod spec, pod labels) of every pod template of a workload. The labels are
+    the template's ``metadata.labels`` (a Pod's own labels)."""
+    for path in pod_spec_paths(res):
+        spec = _get(res.attrs, path)
+        labels = _get(res.attrs, path[:-1] + ("metadata", "labels"))
+        if isinstance(spec, dict):
+            yield path, spec, labels if isinstance(labels, dict) else {}
 
 
 def containers(res: Resource) -> Iterator[tuple[Path, dict[str, Any]]]:
-    """(path, container) for every container and init container of a workload."""
-    path = POD_SPEC_PATHS.get(res.type)
-    spec = _get(res.attrs, path) if path is not None else None
-    if not isinstance(spec, dict) or path is None:
-        return
-    for key in ("initContainers", "containers", "ephemeralContainers"):
-        items = spec.get(key)
-        if isinstance(items, list):
-            for i, c in enumerate(items):
-                if isinstance(c, dict):
-                    yield path + (key, i), c
+    """(path, container) for every container and init container of every pod template."""
+    for path, spec, _ in pod_templates(res):
+        for key in ("initContainers", "containers", "ephemeralContainers"):
+            items = spec.get(key)
+            if isinstance(items, list):
+                for i, c in enumerate(items):
+                    if isinstance(c, dict):
+                        yield path + (key, i), c
 
 
 def namespace_of(obj: Any) -> str:
@@ -209,6 +248,7 @@ def _resource(obj: PDict, path: str, counts: dict[str, int]) -> Resource | None:
     counts[address] = counts.get(address, 0) + 1
     rid = f"{path}::{address}" + (f"#{counts[address]}" if counts[address] > 1 else "")
     header = obj.spans.get("kind", obj.span) or Span(path, 1)
+    pod_specs = find_pod_specs(obj, kind)
     return Resource(
         id=rid,
         address=address,
@@ -217,7 +257,8 @@ def _resource(obj: PDict, path: str, counts: dict[str, int]) -> Resource | None:
         attrs=obj,
         span=header,
         block_span=obj.span or header,
-        meta={"namespace": ns, "name": name, "api_version": api},
+        meta={"namespace": ns, "name": name, "api_version": api, "pod_specs": pod_specs},
+        roles=(WORKLOAD,) if pod_specs else (),
     )
 
 
@@ -243,6 +284,11 @@ def _selector_matches(selector: Any, labels: dict[Any, Any]) -> bool:
         if op == "DoesNotExist" and key in labels:
             return False
     return True
+
+
+def _selects(selector: Any, workload: Resource) -> bool:
+    """A selector matches a workload when it matches the labels of any of its pod templates."""
+    return any(_selector_matches(selector, labels) for _, _, labels in pod_templates(workload))
 
 
 def ingress_backends(res: Resource) -> Iterator[tuple[Path, str, Any]]:
@@ -289,7 +335,7 @@ def _link_group(resources: list[Resource]) -> None:
     by_name: dict[tuple[str, str, str], Resource] = {}
     for res in resources:
         ns = res.meta["namespace"]
-        if res.type in WORKLOAD_KINDS:
+        if pod_spec_paths(res):
             workloads.setdefault(ns, []).append(res)
         cluster_scoped = res.type in ("ClusterRole", "ClusterRoleBinding", "Namespace")
         by_name.setdefault((res.type, "" if cluster_scoped else ns, res.meta["name"]), res)
@@ -299,7 +345,7 @@ def _link_group(resources: list[Resource]) -> None:
         if res.type == "Service":
             selector = _get(res.attrs, ("spec", "selector"))
             if isinstance(selector, dict) and selector:
-                refs["selector"] = {w.id for w in workloads.get(ns, []) if _selector_matches(selector, pod_labels(w))}
+                refs["selector"] = {w.id for w in workloads.get(ns, []) if _selects(selector, w)}
         elif res.type == "Ingress":
             refs["backend"] = {by_name[("Service", ns, name)].id for _, name, _ in ingress_backends(res) if ("Service", ns, name) in by_name}
         elif res.type in ("RoleBinding", "ClusterRoleBinding"):
@@ -319,10 +365,10 @@ def _link_group(resources: list[Resource]) -> None:
             selector = _get(res.attrs, ("spec", "podSelector"))
             if isinstance(selector, dict):
                 # an empty podSelector selects every pod of the namespace
-                refs["podSelector"] = {w.id for w in workloads.get(ns, []) if not selector or _selector_matches(selector, pod_labels(w))}
-        elif res.type in WORKLOAD_KINDS:
-            sa = _get(pod_spec(res), ("serviceAccountName",))
+                refs["podSelector"] = {w.id for w in workloads.get(ns, []) if not selector or _selects(selector, w)}
+        for _, spec, _ in pod_templates(res):
+            sa = spec.get("serviceAccountName")
             if isinstance(sa, str) and ("ServiceAccount", ns, sa) in by_name:
-                refs["serviceAccountName"] = {by_name[("ServiceAccount", ns, sa)].id}
+                refs.setdefault("serviceAccountName", set()).add(by_name[("ServiceAccount", ns, sa)].id)
         res.refs = {k: frozenset(v - {res.id}) for k, v in refs.items() if v - {res.id}}
 
