@@ -86,7 +86,7 @@ def _add_file(path: str, root: str, inv: Inventory) -> None:
         directory = os.path.dirname(path) or "."
         if path.endswith(".tf") or any(n.endswith(".tf") for n in _listdir(directory)):
             inv.terraform_dirs.setdefault(directory, root)
-    elif path.endswith(DOCUMENT_SUFFIXES):
+    elif path.endswith(DOCUMENT_SUFFIXES) or os.path.basename(path) == "Kustomization":
         inv.documents.append(path)
 
 
@@ -144,10 +144,18 @@ _K8S_KIND = re.compile(r"^(?:- )?\s*kind\s*:", re.M)
 
 
 def classify_document(path: str, head: str | None = None) -> str | None:
-    """What a YAML/JSON file holds, from its first bytes: "terraform-plan", "cloudformation",
-    "kubernetes", "helm" (a chart template, which needs rendering first), or None when it is
-    not an input seawall reads (most YAML and JSON in a repository is not)."""
+    """What a YAML/JSON file holds, from its name and first bytes: "terraform-plan",
+    "cloudformation", "kubernetes", "kustomize" (a kustomization, rendered with its
+    resources), "helm-chart" (a chart's Chart.yaml), "helm" (a chart template, which needs
+    rendering first), or None when it is not an input seawall reads (most YAML and JSON in
+    a repository is not)."""
     from linter.parsers.terraform.plan import looks_like_plan
+
+    name = os.path.basename(path)
+    if name in ("kustomization.yaml", "kustomization.yml", "Kustomization"):
+        return "kustomize"
+    if name == "Chart.yaml":
+        return "helm-chart"
 
     text = read_head(path) if head is None else head
     if not text.strip():

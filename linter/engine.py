@@ -57,8 +57,9 @@ def parse_inputs(config: RunConfig) -> tuple[ParseOutput, Inventory]:
         by_root.setdefault(root, []).append(directory)
     templates = [doc for doc, kind in kinds.items() if kind == "cloudformation"]
     manifests = [doc for doc, kind in kinds.items() if kind == "kubernetes"]
+    kustomizations = [doc for doc, kind in kinds.items() if kind == "kustomize"]
     bar = progress()
-    bar.phase("resolving modules and templates", len(by_root) + len(plans) + len(templates) + len(manifests))
+    bar.phase("resolving modules and templates", len(by_root) + len(plans) + len(templates) + len(manifests) + len(kustomizations))
     if by_root or plans:
         from linter.parsers.terraform import load_terraform
 
@@ -72,6 +73,13 @@ def parse_inputs(config: RunConfig) -> tuple[ParseOutput, Inventory]:
         from linter.parsers.cloudformation import load_cloudformation
 
         out.extend(load_cloudformation(templates, config.max_bytes, config.cfn_params, config.overrides or None))
+    if kustomizations:
+        from linter.parsers.kubernetes.kustomize import render_kustomizations
+
+        rendered = render_kustomizations(kustomizations, config.max_bytes, config.overrides or None)
+        out.extend(rendered.output)
+        # the files an overlay is made of are its input, scanned through the rendering
+        manifests = [m for m in manifests if m not in rendered.consumed]
     if manifests:
         from linter.parsers.kubernetes import load_kubernetes
 
@@ -154,6 +162,10 @@ def _run(config: RunConfig, rules: RuleSet | None, debug: bool, keep_graph: bool
         values=config.sensitivity_values or SensitivityPolicy().values,
     )
     findings, rule_errors = evaluate_rules(graph, ruleset, debug=debug, sensitivity=sensitivity, severities=config.severity_overrides)
+    if parsed.stats.get("kustomizations"):
+        from linter.parsers.kubernetes.kustomize import merge_overlay_findings
+
+        findings = merge_overlay_findings(findings, graph.by_id)
     findings = _dedupe([f for f in findings if inventory.reported(f.span.file)])
     directives = [d for d in collect_directives(parsed.comments, graph) if inventory.reported(d.span.file)]
     policy = SuppressionPolicy(

@@ -325,7 +325,8 @@ def link(resources: list[Resource]) -> None:
     to share names and labels."""
     by_dir: dict[str, list[Resource]] = {}
     for res in resources:
-        by_dir.setdefault(os.path.dirname(res.span.file), []).append(res)
+        # a rendering (an overlay, a chart) is deployed together whatever files wrote it
+        by_dir.setdefault(res.meta.get("link_group") or os.path.dirname(res.span.file), []).append(res)
     for group in by_dir.values():
         _link_group(group)
 
