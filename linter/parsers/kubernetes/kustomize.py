@@ -1278,6 +1278,7 @@ def render_kustomizations(paths: list[str], max_bytes: int, overrides: dict[str,
             out.errors.append(internal_error(path, exc, "rendering the kustomization"))
             continue
         consumed |= result.files
+        out.files.extend(sorted(result.files))
         group: list[Resource] = []
         counts: dict[str, int] = {}
         for kobj in result.objects:
