@@ -74,6 +74,7 @@ CASES = [
     "shop/base",
     "shop/overlays/prod",
     "shop/overlays/staging",
+    "kinds",
     "corpus:stefanprodan+podinfo/deploy/overlays/dev",
     "corpus:stefanprodan+podinfo/deploy/overlays/production",
     "corpus:stefanprodan+podinfo/kustomize",
@@ -205,3 +206,11 @@ def test_a_broken_patch_is_an_error_at_its_line(rules: RuleSet, tmp_path: Path) 
     result = run(RunConfig(paths=[str(tmp_path)]), rules)
     [err] = result.errors
     assert Path(err.file).name == "kustomization.yaml" and err.line == 5 and "does not exist" in err.message
+
+
+def test_a_kustomization_named_Kustomization(rules: RuleSet, tmp_path: Path) -> None:
+    (tmp_path / "svc.yaml").write_text("apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  type: ClusterIP\n")
+    (tmp_path / "lb.yaml").write_text("apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  type: LoadBalancer\n")
+    (tmp_path / "Kustomization").write_text("namePrefix: edge-\nresources: [svc.yaml]\npatches:\n  - path: lb.yaml\n")
+    result = run(RunConfig(paths=[str(tmp_path)], select=["k8s-service-public-load-balancer"]), rules)
+    assert [(f.resource, Path(f.span.file).name, f.span.line) for f in result.findings] == [("Service/edge-web", "lb.yaml", 5)]

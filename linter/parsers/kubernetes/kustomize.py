@@ -804,6 +804,10 @@ def _namespace(k: PDict, out: Build) -> None:
         return
     span = _entry_span(k, "namespace", k.span)
     for kobj in out.objects:
+        if kobj.kind == "Namespace":
+            _set(_child(kobj.obj, "metadata", span), "name", ns, span)  # kustomize renames it
+            kobj.names.add(ns)
+            continue
         if kobj.kind in CLUSTER_SCOPED:
             if kobj.kind == "ClusterRoleBinding":
                 _subjects_namespace(kobj, ns, span)
@@ -814,11 +818,11 @@ def _namespace(k: PDict, out: Build) -> None:
 
 
 def _subjects_namespace(kobj: KObj, ns: str, span: Span) -> None:
-    """ServiceAccount subjects move with the namespace (kustomize does the same for
-    subjects whose namespace is unset or ``default``)."""
+    """ServiceAccount subjects in the ``default`` namespace move with the namespace, as
+    kustomize moves them (a subject with no namespace, or another one, stays)."""
     subjects = kobj.obj.get("subjects")
     for s in subjects if isinstance(subjects, list) else []:
-        if isinstance(s, PDict) and s.get("kind") == "ServiceAccount" and s.get("namespace") in (None, "default"):
+        if isinstance(s, PDict) and s.get("kind") == "ServiceAccount" and s.get("namespace") == "default":
             _set(s, "namespace", ns, span)
 
 
@@ -859,10 +863,7 @@ def _labels(k: PDict, out: Build) -> None:
         for kobj in out.objects:
             targets = [_child(_child(kobj.obj, "metadata", span), "labels", span)]
             if templates:
-                for path in find_pod_specs(kobj.obj, kobj.kind):
-                    template = _walk(kobj.obj, path[:-1])
-                    if isinstance(template, PDict):
-                        targets.append(_child(_child(template, "metadata", span), "labels", span))
+                targets.extend(_child(meta, "labels", span) for meta in _template_metadata(kobj, span))
             if selectors:
                 spec = kobj.obj.get("spec")
                 if isinstance(spec, PDict):
@@ -878,6 +879,25 @@ def _labels(k: PDict, out: Build) -> None:
                     _set(target, str(key), str(value) if not isinstance(value, str) else value, span)
 
 
+# where kustomize's label and annotation transformers reach inside the built-in kinds
+# (a custom resource's template is left alone, as kustomize leaves it)
+TEMPLATE_METADATA: dict[str, tuple[Path, ...]] = {
+    **{kind: (("spec", "template"),) for kind in ("Deployment", "ReplicaSet", "DaemonSet", "StatefulSet", "Job", "ReplicationController")},
+    "CronJob": (("spec", "jobTemplate"), ("spec", "jobTemplate", "spec", "template")),
+}
+
+
+def _template_metadata(kobj: KObj, span: Span) -> list[PDict]:
+    out = []
+    for path in TEMPLATE_METADATA.get(kobj.kind, ()):
+        node: Any = kobj.obj
+        for part in path:
+            node = _child(node, str(part), span) if isinstance(node, PDict) else None
+        if isinstance(node, PDict):
+            out.append(_child(node, "metadata", span))
+    return out
+
+
 def _annotations(k: PDict, out: Build) -> None:
     pairs = k.get("commonAnnotations")
     if not isinstance(pairs, dict) or not pairs:
@@ -885,10 +905,7 @@ def _annotations(k: PDict, out: Build) -> None:
     span = _entry_span(k, "commonAnnotations", k.span)
     for kobj in out.objects:
         targets = [_child(_child(kobj.obj, "metadata", span), "annotations", span)]
-        for path in find_pod_specs(kobj.obj, kobj.kind):
-            template = _walk(kobj.obj, path[:-1])
-            if isinstance(template, PDict):
-                targets.append(_child(_child(template, "metadata", span), "annotations", span))
+        targets.extend(_child(meta, "annotations", span) for meta in _template_metadata(kobj, span))
         for target in targets:
             for key, value in pairs.items():
                 _set(target, str(key), value if isinstance(value, str) else str(value), span)
