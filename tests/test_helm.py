@@ -155,3 +155,11 @@ def test_command_line_flags(tmp_path: Path) -> None:
     assert [(f["rule_id"], Path(f["file"]).name, f["line"]) for f in report["findings"]] == [("k8s-pod-host-network", "deployment.yaml", 29)]
     proc = subprocess.run(base + ["--helm-values", str(tmp_path / "missing.yaml")], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 2 and "missing.yaml" in proc.stderr
+
+
+@needs_helm
+def test_a_named_values_file_renders_its_chart(rules: RuleSet) -> None:
+    # a pre-commit hook that stages only values.yaml still sees the Service it opens
+    result = run(RunConfig(paths=[str(CHART / "values.yaml")]), rules)
+    assert not result.errors, result.errors
+    assert [(f.rule_id, Path(f.span.file).name, f.span.line) for f in result.findings] == [("k8s-service-public-load-balancer", "values.yaml", 9)]

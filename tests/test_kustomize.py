@@ -214,3 +214,11 @@ def test_a_kustomization_named_Kustomization(rules: RuleSet, tmp_path: Path) -> 
     (tmp_path / "Kustomization").write_text("namePrefix: edge-\nresources: [svc.yaml]\npatches:\n  - path: lb.yaml\n")
     result = run(RunConfig(paths=[str(tmp_path)], select=["k8s-service-public-load-balancer"]), rules)
     assert [(f.resource, Path(f.span.file).name, f.span.line) for f in result.findings] == [("Service/edge-web", "lb.yaml", 5)]
+
+
+def test_a_named_patch_is_read_through_its_kustomization(rules: RuleSet) -> None:
+    # a pre-commit hook names only the staged file: the overlay around it still renders it
+    patch = SHOP / "overlays" / "prod" / "service-lb.yaml"
+    result = run(RunConfig(paths=[str(patch)], select=["k8s-service-public-load-balancer"]), rules)
+    assert not result.errors
+    assert [(f.resource, Path(f.span.file).name, f.span.line) for f in result.findings] == [("shop/Service/prod-web", "service-lb.yaml", 8)]
