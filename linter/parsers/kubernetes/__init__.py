@@ -44,7 +44,8 @@ _WALK_DEPTH = 8  # deep enough for spec.jobTemplate.spec.template.spec and opera
 _WALK_NODES = 5000
 
 
-def _get(node: Any, path: Path) -> Any:
+def get_path(node: Any, path: Path) -> Any:
+    """The value at ``path`` inside plain or positioned data, or None."""
     for part in path:
         if isinstance(node, dict) and isinstance(part, str):
             node = node.get(part)
@@ -103,15 +104,15 @@ def pod_spec_paths(res: Resource) -> tuple[Path, ...]:
 def pod_spec(res: Resource) -> Any:
     """The (first) pod spec of a workload, or None."""
     paths = pod_spec_paths(res)
-    return _get(res.attrs, paths[0]) if paths else None
+    return get_path(res.attrs, paths[0]) if paths else None
 
 
 def pod_templates(res: Resource) -> Iterator[tuple[Path, dict[str, Any], dict[str, Any]]]:
     """(path, pod spec, pod labels) of every pod template of a workload. The labels are
     the template's ``metadata.labels`` (a Pod's own labels)."""
     for path in pod_spec_paths(res):
-        spec = _get(res.attrs, path)
-        labels = _get(res.attrs, path[:-1] + ("metadata", "labels"))
+        spec = get_path(res.attrs, path)
+        labels = get_path(res.attrs, path[:-1] + ("metadata", "labels"))
         if isinstance(spec, dict):
             yield path, spec, labels if isinstance(labels, dict) else {}
 
@@ -128,7 +129,7 @@ def containers(res: Resource) -> Iterator[tuple[Path, dict[str, Any]]]:
 
 
 def namespace_of(obj: Any) -> str:
-    ns = _get(obj, ("metadata", "namespace"))
+    ns = get_path(obj, ("metadata", "namespace"))
     return ns if isinstance(ns, str) and ns else "default"
 
 
@@ -175,29 +176,43 @@ def _sections(text: str) -> Iterator[tuple[int, str]]:
         yield text.count("\n", 0, begin), text[begin:end]
 
 
-def _read_stream(text: str, path: str, offset: int, out: ParseOutput) -> list[PDict]:
-    docs: list[PDict] = []
+def read_yaml(text: str, path: str, mapper: Any = None) -> tuple[list[Any], InputError | None, list[Any]]:
+    """Every document of a YAML stream as positioned values, until the first error.
+
+    Returns the documents, the error (at its place in the file, through ``mapper``) and the
+    keys written twice. Every YAML reader of the Kubernetes inputs (manifests,
+    kustomizations, patches, values files, rendered charts) goes through here."""
+    docs: list[Any] = []
+    error: InputError | None = None
+    converter = Converter(path, mapper)
+    place = mapper or (lambda line, col: (line + 1, col + 1))
     loader = SafeLoader(text)
-    converter = Converter(path, (lambda line, col: (line + offset + 1, col + 1)) if offset else None)
     try:
         while loader.check_node():
             node = loader.get_node()
             if node is None:
                 continue
             check_node_budget(node)
-            value = converter.convert(node)
-            if isinstance(value, PDict):
-                docs.append(value)
+            docs.append(converter.convert(node))
     except YamlBudgetError as exc:
-        out.errors.append(InputError(path, exc.line + offset, exc.column, str(exc), "parse"))
+        line, column = place(exc.line - 1, exc.column - 1)
+        error = InputError(path, line, column, str(exc), "parse")
     except yaml.YAMLError as exc:
         line, column, message = describe_yaml_error(exc)
-        out.errors.append(InputError(path, line + offset, column, message, "parse"))
+        line, column = place(line - 1, column - 1)
+        error = InputError(path, line, column, message, "parse")
     finally:
         loader.dispose()
-    for dup in converter.duplicates:
+    return docs, error, converter.duplicates
+
+
+def _read_stream(text: str, path: str, offset: int, out: ParseOutput) -> list[PDict]:
+    docs, error, duplicates = read_yaml(text, path, (lambda line, col: (line + offset + 1, col + 1)) if offset else None)
+    if error is not None:
+        out.errors.append(error)
+    for dup in duplicates:
         out.notes.append(Note(path, dup.span.line, f"duplicate key {dup.key!r}; the last one is used, as the API server would"))
-    return docs
+    return [d for d in docs if isinstance(d, PDict)]
 
 
 def _objects(doc: PDict) -> Iterator[PDict]:
@@ -241,8 +256,8 @@ def _resource(obj: PDict, path: str, counts: dict[str, int]) -> Resource | None:
     kind, api = obj.get("kind"), obj.get("apiVersion")
     if not isinstance(kind, str) or not isinstance(api, str):
         return None
-    name = _get(obj, ("metadata", "name"))
-    name = name if isinstance(name, str) and name else (_get(obj, ("metadata", "generateName")) or "(unnamed)")
+    name = get_path(obj, ("metadata", "name"))
+    name = name if isinstance(name, str) and name else (get_path(obj, ("metadata", "generateName")) or "(unnamed)")
     ns = namespace_of(obj)
     address = f"{kind}/{name}" if ns == "default" else f"{ns}/{kind}/{name}"
     counts[address] = counts.get(address, 0) + 1
@@ -311,7 +326,7 @@ def ingress_backends(res: Resource) -> Iterator[tuple[Path, str, Any]]:
         yield from one(("spec", key), spec.get(key))
     rules = spec.get("rules")
     for i, rule in enumerate(rules if isinstance(rules, list) else []):
-        paths = _get(rule, ("http", "paths"))
+        paths = get_path(rule, ("http", "paths"))
         for j, p in enumerate(paths if isinstance(paths, list) else []):
             if isinstance(p, dict):
                 yield from one(("spec", "rules", i, "http", "paths", j, "backend"), p.get("backend"))
@@ -344,26 +359,26 @@ def _link_group(resources: list[Resource]) -> None:
         ns = res.meta["namespace"]
         refs: dict[str, set[str]] = {}
         if res.type == "Service":
-            selector = _get(res.attrs, ("spec", "selector"))
+            selector = get_path(res.attrs, ("spec", "selector"))
             if isinstance(selector, dict) and selector:
                 refs["selector"] = {w.id for w in workloads.get(ns, []) if _selects(selector, w)}
         elif res.type == "Ingress":
             refs["backend"] = {by_name[("Service", ns, name)].id for _, name, _ in ingress_backends(res) if ("Service", ns, name) in by_name}
         elif res.type in ("RoleBinding", "ClusterRoleBinding"):
-            role = _get(res.attrs, ("roleRef",))
+            role = get_path(res.attrs, ("roleRef",))
             if isinstance(role, dict):
                 kind, name = role.get("kind"), role.get("name")
                 key = (str(kind), "" if kind == "ClusterRole" else ns, str(name))
                 if key in by_name:
                     refs["roleRef"] = {by_name[key].id}
-            subjects = _get(res.attrs, ("subjects",))
+            subjects = get_path(res.attrs, ("subjects",))
             for s in subjects if isinstance(subjects, list) else []:
                 if isinstance(s, dict) and s.get("kind") == "ServiceAccount":
                     key = ("ServiceAccount", str(s.get("namespace") or ns), str(s.get("name")))
                     if key in by_name:
                         refs.setdefault("subjects", set()).add(by_name[key].id)
         elif res.type == "NetworkPolicy":
-            selector = _get(res.attrs, ("spec", "podSelector"))
+            selector = get_path(res.attrs, ("spec", "podSelector"))
             if isinstance(selector, dict):
                 # an empty podSelector selects every pod of the namespace
                 refs["podSelector"] = {w.id for w in workloads.get(ns, []) if not selector or _selects(selector, w)}

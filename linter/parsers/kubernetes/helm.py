@@ -32,11 +32,9 @@ from linter.graph import Resource
 from linter.internal import internal_error
 from linter.model import Evidence, InputError, Note, Path, Span
 from linter.parsers.base import ParseOutput
-from linter.parsers.kubernetes import _objects, _resource, link
-from linter.positioned import Converter
+from linter.parsers.kubernetes import _objects, _resource, link, read_yaml
 from linter.sources import SourceError, read_source, source_problem
 from linter.values import PDict, PList, display
-from linter.yamlsafe import SafeLoader, check_node_budget, describe_yaml_error
 
 RELEASE = "release-name"
 NAMESPACE = "default"
@@ -307,23 +305,11 @@ def read_values(path: str, max_bytes: int, out: ParseOutput) -> ValueSource | No
     except SourceError as exc:
         out.problem(source_problem(path, exc))
         return None
-    loader = SafeLoader(text)
-    try:
-        node = loader.get_single_node()
-        if node is None:
-            return ValueSource(path, PDict(span=Span(path, 1)))
-        check_node_budget(node)
-        value = Converter(path).convert(node)
-    except Exception as exc:
-        import yaml
-
-        if isinstance(exc, yaml.YAMLError):
-            line, column, message = describe_yaml_error(exc)
-            out.errors.append(InputError(path, line, column, message))
-            return None
-        raise
-    finally:
-        loader.dispose()
+    docs, error, _ = read_yaml(text, path)
+    if error is not None:
+        out.errors.append(error)
+        return None
+    value = docs[0] if docs else PDict(span=Span(path, 1))
     if not isinstance(value, dict):
         out.errors.append(InputError(path, 1, 1, "a values file must be a mapping"))
         return None
@@ -468,31 +454,16 @@ def _read_rendered(
     def mapper(line: int, col: int) -> tuple[int, int]:
         return (lines[line] if 0 <= line < len(lines) else 1), col + 1
 
-    loader = SafeLoader(text)
-    converter = Converter(template, mapper)
-    try:
-        while loader.check_node():
-            node = loader.get_node()
-            if node is None:
-                continue
-            check_node_budget(node)
-            doc = converter.convert(node)
-            if not isinstance(doc, PDict):
-                continue
-            for obj in _objects(doc):
-                moved: dict[tuple[int, Any], Span] = {}
-                _values_spans(obj, refs, final, sources, moved, set_values, source_text.split("\n"))
-                yield obj, moved
-    except Exception as exc:
-        import yaml
-
-        if not isinstance(exc, yaml.YAMLError):
-            raise
-        line, column, message = describe_yaml_error(exc)
-        where = lines[line - 1] if 0 < line <= len(lines) else 1
-        out.errors.append(InputError(template, where, column, f"the chart renders invalid YAML here: {message}"))
-    finally:
-        loader.dispose()
+    docs, error, _ = read_yaml(text, template, mapper)
+    for doc in docs:
+        if not isinstance(doc, PDict):
+            continue
+        for obj in _objects(doc):
+            moved: dict[tuple[int, Any], Span] = {}
+            _values_spans(obj, refs, final, sources, moved, set_values, source_text.split("\n"))
+            yield obj, moved
+    if error is not None:
+        out.errors.append(InputError(template, error.line, error.column, f"the chart renders invalid YAML here: {error.message}"))
 
 
 def _origins(obj: PDict, moved: dict[tuple[int, Any], Span], chart_yaml: str, sets: list[str]) -> Any:

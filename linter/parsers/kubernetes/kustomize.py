@@ -34,11 +34,9 @@ from linter.graph import Resource
 from linter.internal import internal_error
 from linter.model import Evidence, Finding, InputError, Note, Path, Span
 from linter.parsers.base import ParseOutput
-from linter.parsers.kubernetes import _documents, _objects, _resource, find_pod_specs, link
-from linter.positioned import Converter
+from linter.parsers.kubernetes import _documents, _objects, _resource, find_pod_specs, get_path, link, read_yaml
 from linter.sources import SourceError, read_source, source_problem
 from linter.values import PDict, PList, display
-from linter.yamlsafe import SafeLoader, YamlBudgetError, check_node_budget, describe_yaml_error
 
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 # fields that are read; any other top-level field gets a note
@@ -102,7 +100,6 @@ class Build:
     errors: list[InputError] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
     files: set[str] = field(default_factory=set)  # every file the rendering read
-    patch_files: set[str] = field(default_factory=set)
 
 
 # ----------------------------------------------------------------------------- values
@@ -184,26 +181,11 @@ def kustomization_file(directory: str) -> str | None:
     return None
 
 
-def _read_kustomization(path: str, reader: Reader, build: Build) -> PDict:
-    text = reader.text(path)
-    loader = SafeLoader(text)
-    try:
-        node = loader.get_single_node()
-        if node is None:
-            return PDict(span=Span(path, 1))
-        check_node_budget(node)
-        value = Converter(path).convert(node)
-    except YamlBudgetError as exc:
-        raise KustomizeError(str(exc), Span(path, exc.line, exc.column)) from None
-    except Exception as exc:
-        import yaml
-
-        if isinstance(exc, yaml.YAMLError):
-            line, column, message = describe_yaml_error(exc)
-            raise KustomizeError(message, Span(path, line, column)) from None
-        raise
-    finally:
-        loader.dispose()
+def _read_kustomization(path: str, reader: Reader) -> PDict:
+    docs, error, _ = read_yaml(reader.text(path), path)
+    if error is not None:
+        raise KustomizeError(error.message, Span(path, error.line, error.column))
+    value = docs[0] if docs else PDict(span=Span(path, 1))
     if not isinstance(value, PDict):
         raise KustomizeError("a kustomization must be a mapping", Span(path, 1))
     return value
@@ -251,7 +233,7 @@ def build(directory: str, reader: Reader, stack: tuple[str, ...] = ()) -> Build:
         raise KustomizeError(f"{directory} has no kustomization.yaml")
     out = Build()
     out.files.add(path)
-    k = _read_kustomization(path, reader, out)
+    k = _read_kustomization(path, reader)
     if k.get("kind") == "Component":
         raise KustomizeError(f"{path} is a Component: list it under components, not resources", k.spans.get("kind"))
     _apply(k, path, [], reader, out, stack + (directory,))
@@ -286,6 +268,20 @@ def _apply(k: PDict, path: str, objects: list[KObj], reader: Reader, out: Build,
     _transformers(k, directory, reader, out)
 
 
+def _read_file(target: str, reader: Reader, out: Build) -> list[PDict] | None:
+    """The objects of a file the rendering reads, its problems recorded; None when unreadable."""
+    part = ParseOutput()
+    try:
+        docs = reader.documents(target, part)
+    except SourceError as exc:
+        _problem(out, source_problem(target, exc))
+        return None
+    out.errors.extend(part.errors)
+    out.notes.extend(part.notes)
+    out.files.add(target)
+    return docs
+
+
 def _add_resource(entry: str, span: Span, directory: str, reader: Reader, out: Build, stack: tuple[str, ...]) -> None:
     if _REMOTE.search(entry):
         out.notes.append(Note(span.file, span.line, f"remote resource {entry} is not fetched (seawall does not use the network): its objects are not scanned"))
@@ -300,21 +296,12 @@ def _add_resource(entry: str, span: Span, directory: str, reader: Reader, out: B
             return
         out.objects.extend(o.copy() for o in base.objects)
         out.files |= base.files
-        out.patch_files |= base.patch_files
         return
     if not os.path.isfile(target) and target not in reader.overrides:
         out.errors.append(InputError(span.file, span.line, span.column, f"kustomize resource {entry} not found"))
         return
-    part = ParseOutput()
-    try:
-        docs = reader.documents(target, part)
-    except SourceError as exc:
-        _problem(out, source_problem(target, exc))
-        return
-    out.errors.extend(part.errors)
-    out.notes.extend(part.notes)
-    out.files.add(target)
-    for obj in docs:
+    docs = _read_file(target, reader, out)
+    for obj in docs or []:
         if isinstance(obj.get("kind"), str):
             kobj = KObj(_copy(obj), obj)
             kobj.names.add(kobj.name)
@@ -334,7 +321,7 @@ def _add_component(entry: str, span: Span, directory: str, reader: Reader, out: 
         out.errors.append(InputError(span.file, span.line, span.column, f"component {entry} refers back to itself"))
         return
     try:
-        k = _read_kustomization(path, reader, out)
+        k = _read_kustomization(path, reader)
     except KustomizeError as exc:
         where = exc.span or span
         out.errors.append(InputError(where.file, where.line, where.column, exc.message))
@@ -439,24 +426,13 @@ def _patch_docs(text_or_path: str, span: Span, directory: str, reader: Reader, o
     docs = _documents(text, target, part)
     out.errors.extend(part.errors)
     out.files.add(target)
-    out.patch_files.add(target)
-    return list(docs) if docs else _json_patch_list(text, target, out)
+    return list(docs) if docs else _json_patch_list(text, target)
 
 
-def _json_patch_list(text: str, path: str, out: Build) -> list[Any]:
+def _json_patch_list(text: str, path: str) -> list[Any]:
     """A file holding a JSON 6902 list (a YAML sequence at the top)."""
-    loader = SafeLoader(text)
-    try:
-        node = loader.get_single_node()
-        if node is None:
-            return []
-        check_node_budget(node)
-        value = Converter(path).convert(node)
-    except Exception:
-        return []
-    finally:
-        loader.dispose()
-    return [value] if isinstance(value, PList) else []
+    docs, _, _ = read_yaml(text, path)
+    return [d for d in docs[:1] if isinstance(d, PList)]
 
 
 def _inline_docs(text: str, span: Span, reader: Reader, out: Build) -> list[Any]:
@@ -480,19 +456,9 @@ def _inline_docs(text: str, span: Span, reader: Reader, out: Build) -> list[Any]
         def mapper(line: int, col: int) -> tuple[int, int]:
             return span.line, span.column
 
-    docs: list[Any] = []
-    loader = SafeLoader(text)
-    try:
-        while loader.check_node():
-            node = loader.get_node()
-            if node is None:
-                continue
-            check_node_budget(node)
-            docs.append(Converter(span.file, mapper).convert(node))
-    except Exception as exc:
-        out.errors.append(InputError(span.file, span.line, span.column, f"inline patch is not valid YAML: {getattr(exc, 'problem', None) or exc}"))
-    finally:
-        loader.dispose()
+    docs, error, _ = read_yaml(text, span.file, mapper)
+    if error is not None:
+        out.errors.append(InputError(error.file, error.line, error.column, f"inline patch: {error.message}"))
     return docs
 
 
@@ -511,18 +477,18 @@ def _patch_strategic(k: PDict, directory: str, reader: Reader, out: Build) -> No
                 _apply_smp(doc, None, span, out)
 
 
-def _patches(k: PDict, directory: str, reader: Reader, out: Build) -> None:
-    items = k.get("patches")
+def _patches(k: PDict, directory: str, reader: Reader, out: Build, field: str = "patches") -> None:
+    items = k.get(field)
     if not isinstance(items, list):
         return
-    here = _entry_span(k, "patches", k.span)
+    here = _entry_span(k, field, k.span)
     for i, item in enumerate(items):
         span = _entry_span(items, i, here)
         if isinstance(item, str):
             item = PDict({"path": item}, span=span)
             item.spans["path"] = span
         if not isinstance(item, PDict):
-            out.errors.append(InputError(span.file, span.line, span.column, "a patches entry must be a mapping with path or patch"))
+            out.errors.append(InputError(span.file, span.line, span.column, f"a {field} entry must be a mapping with path or patch"))
             continue
         if isinstance(item.get("options"), dict) and any(item["options"].get(o) for o in ("allowNameChange", "allowKindChange")):
             out.notes.append(Note(span.file, span.line, "patch options allowNameChange/allowKindChange are not applied by seawall"))
@@ -531,7 +497,7 @@ def _patches(k: PDict, directory: str, reader: Reader, out: Build) -> None:
         elif isinstance(item.get("path"), str):
             docs = _patch_docs(item["path"], _entry_span(item, "path", span), directory, reader, out, inline=False)
         else:
-            out.errors.append(InputError(span.file, span.line, span.column, "a patches entry needs path or patch"))
+            out.errors.append(InputError(span.file, span.line, span.column, f"a {field} entry needs path or patch"))
             continue
         target = item.get("target")
         for doc in docs:
@@ -546,25 +512,9 @@ def _patches(k: PDict, directory: str, reader: Reader, out: Build) -> None:
 
 
 def _patches_json6902(k: PDict, directory: str, reader: Reader, out: Build) -> None:
-    items = k.get("patchesJson6902")
-    if not isinstance(items, list):
-        return
-    here = _entry_span(k, "patchesJson6902", k.span)
-    for i, item in enumerate(items):
-        span = _entry_span(items, i, here)
-        if not isinstance(item, PDict) or not isinstance(item.get("target"), dict):
-            out.errors.append(InputError(span.file, span.line, span.column, "a patchesJson6902 entry needs a target and a path or patch"))
-            continue
-        if isinstance(item.get("patch"), str):
-            docs = _patch_docs(item["patch"], _entry_span(item, "patch", span), directory, reader, out, inline=True)
-        elif isinstance(item.get("path"), str):
-            docs = _patch_docs(item["path"], _entry_span(item, "path", span), directory, reader, out, inline=False)
-        else:
-            continue
-        for doc in docs:
-            if isinstance(doc, list):
-                for kobj in [o for o in out.objects if _matches(o, item["target"])]:
-                    _json6902(kobj, doc, span, out)
+    """``patchesJson6902`` entries have the shape of ``patches`` entries (a target, a path or
+    an inline patch); kustomize applies them later, after the name and label changes."""
+    _patches(k, directory, reader, out, "patchesJson6902")
 
 
 def _apply_smp(patch: PDict, target: dict[str, Any] | None, span: Span, out: Build) -> None:
@@ -911,24 +861,17 @@ def _annotations(k: PDict, out: Build) -> None:
                 _set(target, str(key), value if isinstance(value, str) else str(value), span)
 
 
-def _walk(node: Any, path: Path) -> Any:
-    for part in path:
-        if isinstance(node, dict) and isinstance(part, str):
-            node = node.get(part)
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-            node = node[part]
-        else:
-            return None
-    return node
+def _named_entries(k: PDict, key: str) -> Iterator[tuple[dict[str, Any], Span]]:
+    """(entry, span) of each entry of a list of mappings with a ``name`` (images, replicas)."""
+    items = k.get(key)
+    here = _entry_span(k, key, k.span)
+    for i, item in enumerate(items if isinstance(items, list) else []):
+        if isinstance(item, dict) and isinstance(item.get("name"), str):
+            yield item, _entry_span(items, i, here)
 
 
 def _replicas(k: PDict, out: Build) -> None:
-    items = k.get("replicas")
-    here = _entry_span(k, "replicas", k.span)
-    for i, item in enumerate(items if isinstance(items, list) else []):
-        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
-            continue
-        span = _entry_span(items, i, here)
+    for item, span in _named_entries(k, "replicas"):
         for kobj in out.objects:
             if kobj.kind in REPLICATED and item["name"] in kobj.names | {kobj.name}:
                 _set(_child(kobj.obj, "spec", span), "replicas", item.get("count"), span)
@@ -946,15 +889,10 @@ def split_image(image: str) -> tuple[str, str, str]:
 
 
 def _images(k: PDict, out: Build) -> None:
-    items = k.get("images")
-    here = _entry_span(k, "images", k.span)
-    for i, item in enumerate(items if isinstance(items, list) else []):
-        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
-            continue
-        span = _entry_span(items, i, here)
+    for item, span in _named_entries(k, "images"):
         for kobj in out.objects:
             for path in find_pod_specs(kobj.obj, kobj.kind):
-                spec = _walk(kobj.obj, path)
+                spec = get_path(kobj.obj, path)
                 for key in ("initContainers", "containers"):
                     for c in spec.get(key) or [] if isinstance(spec, dict) else []:
                         if isinstance(c, PDict) and isinstance(c.get("image"), str):
@@ -986,15 +924,7 @@ def _transformers(k: PDict, directory: str, reader: Reader, out: Build) -> None:
         if "\n" in entry or not os.path.isfile(target):
             out.notes.append(Note(span.file, span.line, "inline or remote transformer is not applied by seawall; the objects are scanned without it"))
             continue
-        part = ParseOutput()
-        try:
-            configs = reader.documents(target, part)
-        except SourceError as exc:
-            _problem(out, source_problem(target, exc))
-            continue
-        out.errors.extend(part.errors)
-        out.files.add(target)
-        for config in configs:
+        for config in _read_file(target, reader, out) or []:
             field = _builtin_field(config)
             if field is None:
                 where = config.spans.get("kind") or span
@@ -1221,7 +1151,7 @@ def _finish(out: Build) -> None:
         return
     for kobj in out.objects:
         for path in find_pod_specs(kobj.obj, kobj.kind):
-            spec = _walk(kobj.obj, path)
+            spec = get_path(kobj.obj, path)
             for kind, rel in _POD_REFS:
                 _rename_at(spec, rel, kind, renamed)
         for holder, kind, rel in _OBJECT_REFS:
@@ -1257,10 +1187,6 @@ def _rename_at(node: Any, rel: tuple[str, ...], kind: str, renamed: dict[tuple[s
 class Renderings:
     output: ParseOutput
     consumed: set[str]  # files read by a rendering: not scanned again on their own
-
-
-def is_kustomization(path: str) -> bool:
-    return os.path.basename(path) in KUSTOMIZATION_NAMES
 
 
 def render_kustomizations(paths: list[str], max_bytes: int, overrides: dict[str, str] | None = None) -> Renderings:
