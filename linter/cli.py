@@ -71,6 +71,8 @@ def _scan_options(fn: Any) -> Any:
         click.option("--var-file", "var_files", multiple=True, type=click.Path(dir_okay=False), help="Terraform variables file (like terraform -var-file); repeatable."),
         click.option("--plan-source", type=click.Path(file_okay=False), help="Directory of the Terraform source of the plan JSON files scanned (default: the plan's own directory)."),
         click.option("--cfn-params", type=click.Path(dir_okay=False, exists=True), help='CloudFormation parameter values (JSON: {"Name": "value"} or the CLI\'s ParameterKey/ParameterValue list).'),
+        click.option("--helm-values", multiple=True, type=click.Path(dir_okay=False, exists=True), help="Values file for the Helm charts scanned (like helm -f); repeatable."),
+        click.option("--helm-set", multiple=True, metavar="KEY=VALUE", help="A value for the Helm charts scanned (like helm --set); repeatable."),
         click.option("--stdin-filename", default="stdin.yaml", show_default=True, help="Name to give the text read from standard input when a PATH is '-'."),
         click.option("--workers", type=click.IntRange(min=0), default=0, show_default=True, help="Processes for parsing large scans (0: one per core; 1: none)."),
         click.option("--no-cache", is_flag=True, help="Do not read or write the parse cache (in $SEAWALL_CACHE_DIR or ~/.cache/seawall)."),
@@ -123,6 +125,8 @@ def _build(ctx: click.Context, params: dict[str, Any]) -> tuple[Any, Any]:
         config.plan_source = params["plan_source"]
     if params["cfn_params"]:
         config.cfn_params = params["cfn_params"]
+    config.helm_values = list(params["helm_values"])
+    config.helm_set = list(params["helm_set"])
     if params.get("baseline"):
         config.baseline = params["baseline"]
     try:

@@ -61,6 +61,9 @@ class RunConfig:
     plan_source: str | None = None
     # CloudFormation parameter values for the templates scanned (--cfn-params)
     cfn_params: str | None = None
+    # values for the Helm charts scanned (--helm-values files, then --helm-set k=v)
+    helm_values: list[str] = field(default_factory=list)
+    helm_set: list[str] = field(default_factory=list)
     # text given for a path instead of the file on disk (stdin, an editor buffer)
     overrides: dict[str, str] = field(default_factory=dict)
     exclude: list[str] = field(default_factory=list)  # globs of paths not to scan

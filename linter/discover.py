@@ -77,8 +77,33 @@ def discover(paths: list[str], overrides: dict[str, str] | None = None, exclude:
         inv.report_only = explicit_files
         inv.report_dirs = [_norm(p) for p in paths if os.path.isdir(p)]
         inv.report_modules = {os.path.dirname(f) or "." for f in explicit_files if f.endswith((".tfvars", ".tfvars.json"))}
+        # likewise a named manifest, patch or values file is read through the kustomizations
+        # and the Helm chart around it (the files in its folder and the folders above)
+        for f in sorted(explicit_files):
+            if f.endswith(DOCUMENT_SUFFIXES) and f not in given:
+                inv.documents.extend(c for c in rendering_context(f) if not inv.excluded(c))
     inv.documents = sorted(set(inv.documents))
     return inv
+
+
+CONTEXT_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization", "Chart.yaml")
+CONTEXT_LEVELS = 8
+
+
+def rendering_context(path: str) -> list[str]:
+    """The kustomizations and the Chart.yaml in the folders holding ``path`` (up to
+    CONTEXT_LEVELS up, stopping at a repository root), which render it. An overlay in a
+    sibling folder that uses a base is not found this way: scan the folders to see it."""
+    found: list[str] = []
+    directory = os.path.dirname(path) or "."
+    for _ in range(CONTEXT_LEVELS):
+        names = _listdir(directory)
+        found.extend(_norm(os.path.join(directory, n)) for n in CONTEXT_FILES if n in names and os.path.isfile(os.path.join(directory, n)))
+        parent = _norm(os.path.join(directory, os.pardir))
+        if ".git" in names or os.path.abspath(parent) == os.path.abspath(directory):
+            break
+        directory = parent
+    return [f for f in found if f != path]
 
 
 def _add_file(path: str, root: str, inv: Inventory) -> None:
@@ -86,7 +111,7 @@ def _add_file(path: str, root: str, inv: Inventory) -> None:
         directory = os.path.dirname(path) or "."
         if path.endswith(".tf") or any(n.endswith(".tf") for n in _listdir(directory)):
             inv.terraform_dirs.setdefault(directory, root)
-    elif path.endswith(DOCUMENT_SUFFIXES):
+    elif path.endswith(DOCUMENT_SUFFIXES) or os.path.basename(path) == "Kustomization":
         inv.documents.append(path)
 
 
@@ -144,10 +169,18 @@ _K8S_KIND = re.compile(r"^(?:- )?\s*kind\s*:", re.M)
 
 
 def classify_document(path: str, head: str | None = None) -> str | None:
-    """What a YAML/JSON file holds, from its first bytes: "terraform-plan", "cloudformation",
-    "kubernetes", "helm" (a chart template, which needs rendering first), or None when it is
-    not an input seawall reads (most YAML and JSON in a repository is not)."""
+    """What a YAML/JSON file holds, from its name and first bytes: "terraform-plan",
+    "cloudformation", "kubernetes", "kustomize" (a kustomization, rendered with its
+    resources), "helm-chart" (a chart's Chart.yaml), "helm" (a chart template, which needs
+    rendering first), or None when it is not an input seawall reads (most YAML and JSON in
+    a repository is not)."""
     from linter.parsers.terraform.plan import looks_like_plan
+
+    name = os.path.basename(path)
+    if name in ("kustomization.yaml", "kustomization.yml", "Kustomization"):
+        return "kustomize"
+    if name == "Chart.yaml":
+        return "helm-chart"
 
     text = read_head(path) if head is None else head
     if not text.strip():

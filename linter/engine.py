@@ -57,8 +57,10 @@ def parse_inputs(config: RunConfig) -> tuple[ParseOutput, Inventory]:
         by_root.setdefault(root, []).append(directory)
     templates = [doc for doc, kind in kinds.items() if kind == "cloudformation"]
     manifests = [doc for doc, kind in kinds.items() if kind == "kubernetes"]
+    kustomizations = [doc for doc, kind in kinds.items() if kind == "kustomize"]
+    charts = [doc for doc, kind in kinds.items() if kind == "helm-chart"]
     bar = progress()
-    bar.phase("resolving modules and templates", len(by_root) + len(plans) + len(templates) + len(manifests))
+    bar.phase("resolving modules and templates", len(by_root) + len(plans) + len(templates) + len(manifests) + len(kustomizations))
     if by_root or plans:
         from linter.parsers.terraform import load_terraform
 
@@ -72,14 +74,34 @@ def parse_inputs(config: RunConfig) -> tuple[ParseOutput, Inventory]:
         from linter.parsers.cloudformation import load_cloudformation
 
         out.extend(load_cloudformation(templates, config.max_bytes, config.cfn_params, config.overrides or None))
+    chart_dirs: list[str] = []
+    if charts:
+        from linter.parsers.kubernetes.helm import render_charts
+
+        helm_out, rendered_charts = render_charts(charts, config.max_bytes, config.helm_values, config.helm_set)
+        out.extend(helm_out)
+        chart_dirs = sorted({os.path.dirname(c) or "." for c in charts})
+        # a rendered chart's files are its input, scanned through the rendering
+        manifests = [m for m in manifests if not _inside(m, rendered_charts)]
+    if kustomizations:
+        from linter.parsers.kubernetes.kustomize import render_kustomizations
+
+        rendered = render_kustomizations(kustomizations, config.max_bytes, config.overrides or None)
+        out.extend(rendered.output)
+        # the files an overlay is made of are its input, scanned through the rendering
+        manifests = [m for m in manifests if m not in rendered.consumed]
     if manifests:
         from linter.parsers.kubernetes import load_kubernetes
 
         out.extend(load_kubernetes(manifests, config.max_bytes, config.overrides or None))
     for doc, kind in kinds.items():
-        if kind == "helm":
+        if kind == "helm" and not _inside(doc, chart_dirs):  # a chart has one note, on its Chart.yaml
             out.notes.append(Note(doc, 1, "Helm chart template (Go template syntax): not scanned; render it first, e.g. `helm template chart | seawall scan - --stdin-filename chart.yaml`"))
     return out, inventory
+
+
+def _inside(path: str, directories: set[str] | list[str]) -> bool:
+    return any(path.startswith(d.rstrip(os.sep) + os.sep) for d in directories)
 
 
 def _prewarm(inventory: Inventory, kinds: dict[str, str | None], overrides: dict[str, str], config: RunConfig) -> None:
@@ -154,6 +176,10 @@ def _run(config: RunConfig, rules: RuleSet | None, debug: bool, keep_graph: bool
         values=config.sensitivity_values or SensitivityPolicy().values,
     )
     findings, rule_errors = evaluate_rules(graph, ruleset, debug=debug, sensitivity=sensitivity, severities=config.severity_overrides)
+    if parsed.stats.get("kustomizations"):
+        from linter.parsers.kubernetes.kustomize import merge_overlay_findings
+
+        findings = merge_overlay_findings(findings, graph.by_id)
     findings = apply_intent(_dedupe([f for f in findings if inventory.reported(f.span.file)]), graph)
     directives = [d for d in collect_directives(parsed.comments, graph) if inventory.reported(d.span.file)]
     policy = SuppressionPolicy(

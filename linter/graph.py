@@ -51,6 +51,9 @@ class Resource:
     meta: dict[str, Any] = field(default_factory=dict)
     # the undecided-condition case this resource was built in (CloudFormation), if any
     case: Case | None = None
+    # other names the graph indexes it under, besides its type (a Kubernetes object that
+    # carries a pod template is also a "workload", whatever its kind)
+    roles: tuple[str, ...] = ()
 
     @property
     def file(self) -> str:
@@ -140,6 +143,8 @@ class ResourceGraph:
         self.resources.append(res)
         self.by_id[res.id] = res
         self.by_type.setdefault(res.type, []).append(res)
+        for role in res.roles:
+            self.by_type.setdefault(role, []).append(res)
         for attr, ids in res.refs.items():
             for target in ids:
                 self._referrers.setdefault(target, []).append((attr, res))

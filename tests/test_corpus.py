@@ -17,6 +17,11 @@ def test_whole_corpus_scans_without_errors(rules: RuleSet) -> None:
     result = run(RunConfig(paths=[str(CORPUS)]), rules)
     internal = [e for e in result.errors if e.kind == "internal"]
     assert not internal, internal[:5]
-    assert not result.errors, result.errors[:5]
+    # the corpus kept only infrastructure files: a few manifests that kustomizations list
+    # (large PrometheusRules, a collector) were left out, which kustomize reports too
+    pruned = [e for e in result.errors if "kustomize resource" in e.message and "not found" in e.message]
+    assert len(pruned) == 9, pruned
+    errors = [e for e in result.errors if e not in pruned]
+    assert not errors, errors[:5]
     assert result.files_scanned >= 1700
     assert result.resources > 1000

@@ -129,3 +129,126 @@ def test_stdin_with_a_filename() -> None:
     )
     assert proc.returncode == 1
     assert proc.stdout.startswith("chart.yaml:6:3: MEDIUM k8s-service-node-port ")
+
+
+def test_a_broken_document_does_not_hide_the_later_ones(rules: RuleSet, tmp_path: Path) -> None:
+    # issue 13 item 2: the documents after a broken one are read from the next `---`
+    text = """apiVersion: v1
+kind: Service
+metadata: {name: ssh}
+spec:
+  type: LoadBalancer
+  ports: [{port: 22}]
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: broken}
+data:
+  a: [unclosed
+---
+apiVersion: v1
+kind: Service
+metadata: {name: mysql}
+spec:
+  type: LoadBalancer
+  ports: [{port: 3306}]
+"""
+    (tmp_path / "stream.yaml").write_text(text)
+    result = run(RunConfig(paths=[str(tmp_path)], select=["k8s-service-public-load-balancer"]), rules)
+    assert sorted((f.resource, f.span.line) for f in result.findings) == [("Service/mysql", 18), ("Service/ssh", 5)]
+    [err] = result.errors
+    assert err.file.endswith("stream.yaml") and 8 <= err.line <= 13 and "invalid YAML" in err.message
+
+
+POD_CARRIERS = """apiVersion: serving.knative.dev/v1
+kind: Service
+metadata: {name: hello}
+spec:
+  template:
+    metadata: {labels: {app: hello}}
+    spec:
+      hostNetwork: true
+      containers: [{image: ghcr.io/knative/helloworld-go}]
+---
+apiVersion: apps.openshift.io/v1
+kind: DeploymentConfig
+metadata: {name: legacy}
+spec:
+  selector: {app: legacy}
+  template:
+    metadata: {labels: {app: legacy}}
+    spec:
+      containers:
+        - name: legacy
+          image: legacy:1
+          ports: [{containerPort: 8080, hostPort: 8080}]
+---
+apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata: {name: canary}
+spec:
+  template:
+    metadata: {labels: {app: canary}}
+    spec:
+      hostNetwork: true
+      containers: [{name: app, image: canary:2}]
+---
+apiVersion: kubeflow.org/v1
+kind: PyTorchJob
+metadata: {name: train}
+spec:
+  pytorchReplicaSpecs:
+    Master:
+      template:
+        metadata: {labels: {job: train, role: master}}
+        spec:
+          containers: [{name: pytorch, image: trainer:1}]
+    Worker:
+      template:
+        metadata: {labels: {job: train, role: worker}}
+        spec:
+          hostNetwork: true
+          containers: [{name: pytorch, image: trainer:1}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: workers}
+spec:
+  type: LoadBalancer
+  selector: {role: worker}
+  ports: [{port: 29500}]
+---
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.com}
+spec:
+  versions:
+    - name: v1
+      schema:
+        openAPIV3Schema:
+          properties:
+            containers: {type: array, items: {type: object}}
+"""
+
+
+def test_any_kind_carrying_a_pod_template_is_a_workload(rules: RuleSet, tmp_path: Path) -> None:
+    # issue 16 item 3: pod templates are found by their shape, in any kind
+    graph, _ = load(tmp_path, {"carriers.yaml": POD_CARRIERS})
+    by = {r.address: r for r in graph}
+    assert pod_spec(by["Service/hello"])["containers"][0]["image"] == "ghcr.io/knative/helloworld-go"
+    assert pod_spec(by["DeploymentConfig/legacy"])["containers"][0]["name"] == "legacy"
+    assert pod_spec(by["CustomResourceDefinition/widgets.example.com"]) is None
+    assert pod_spec(by["Service/workers"]) is None
+    # a Service selects a custom resource through the labels of any of its pod templates
+    assert graph.references(by["Service/workers"], "selector") == [by["PyTorchJob/train"]]
+    result = run(RunConfig(paths=[str(tmp_path)], select=["k8s-pod-host-network", "k8s-service-public-load-balancer"]), rules)
+    got = sorted((f.rule_id, f.resource, f.span.line) for f in result.findings)
+    assert got == [
+        ("k8s-pod-host-network", "DeploymentConfig/legacy", 22),
+        ("k8s-pod-host-network", "PyTorchJob/train", 48),
+        ("k8s-pod-host-network", "Rollout/canary", 31),
+        ("k8s-pod-host-network", "Service/hello", 8),
+        ("k8s-service-public-load-balancer", "Service/workers", 55),
+    ]
+    [lb] = [f for f in result.findings if f.rule_id == "k8s-service-public-load-balancer"]
+    assert any("PyTorchJob/train" in e.message for e in lb.evidence)

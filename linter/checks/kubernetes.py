@@ -8,7 +8,7 @@ from typing import Any
 from linter.checks.network import DATABASE_PORTS, REMOTE_ADMIN_PORTS
 from linter.graph import Resource, ResourceGraph
 from linter.model import Evidence
-from linter.parsers.kubernetes import WORKLOAD_KINDS, containers
+from linter.parsers.kubernetes import WORKLOAD, containers, pod_templates
 
 # annotations that make a LoadBalancer Service internal, per cloud
 INTERNAL_LB_ANNOTATIONS = {
@@ -52,7 +52,7 @@ def annotation_matches(res: Resource, table: dict[str, tuple[str, ...]]) -> tupl
 
 
 def reached_workloads(graph: ResourceGraph, service: Resource) -> list[Resource]:
-    return graph.references(service, "selector", WORKLOAD_KINDS)
+    return graph.references(service, "selector")
 
 
 def workload_evidence(graph: ResourceGraph, service: Resource, limit: int = 4) -> list[Evidence]:
@@ -105,20 +105,16 @@ def images_of(workloads: list[Resource]) -> list[str]:
 
 def host_exposures(res: Resource) -> Iterator[tuple[tuple[Any, ...], str]]:
     """(path, what) for hostNetwork and hostPort settings of a workload's pods."""
-    from linter.parsers.kubernetes import pod_spec_path
-
-    base = pod_spec_path(res.type)
-    if base is None:
-        return
-    node: Any = res.attrs
-    for part in base:
-        node = node.get(part) if isinstance(node, dict) else None
-    if not isinstance(node, dict):
-        return
-    if node.get("hostNetwork") is True:
-        yield base + ("hostNetwork",), "hostNetwork: true puts the pods on the node's own network interfaces"
+    for base, spec, _ in pod_templates(res):
+        if spec.get("hostNetwork") is True:
+            yield base + ("hostNetwork",), "hostNetwork: true puts the pods on the node's own network interfaces"
     for path, c in containers(res):
         ports = c.get("ports")
         for i, p in enumerate(ports if isinstance(ports, list) else []):
             if isinstance(p, dict) and p.get("hostPort") not in (None, 0):
                 yield path + ("ports", i, "hostPort"), f"container {c.get('name', '?')} binds hostPort {p.get('hostPort')} on the node"
+
+
+def workloads(graph: ResourceGraph) -> list[Resource]:
+    """Every object that carries a pod template, whatever its kind."""
+    return graph.of_type(WORKLOAD)

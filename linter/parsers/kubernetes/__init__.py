@@ -2,7 +2,8 @@
 
 Every document of every file (``---`` streams, ``kind: List``) becomes a resource whose
 address is ``Kind/name`` (``namespace/Kind/name`` outside the default namespace). The pod
-template of every workload kind is found in one place (:func:`pod_spec`). Edges:
+templates of any kind are found by their shape in one place (:func:`find_pod_specs`); an
+object carrying one is a *workload*, indexed in the graph under :data:`WORKLOAD` too. Edges:
 
 - Service ``spec.selector`` -> the workloads whose pod labels match (same namespace);
 - Ingress backends -> Services (same namespace);
@@ -16,6 +17,8 @@ Edges join objects of the same directory only (see :func:`link`).
 from __future__ import annotations
 
 import os
+import re
+from collections import deque
 from collections.abc import Iterator
 from typing import Any
 
@@ -31,20 +34,18 @@ from linter.sources import SourceError, read_source, source_problem
 from linter.values import PDict
 from linter.yamlsafe import SafeLoader, YamlBudgetError, check_node_budget, describe_yaml_error
 
-POD_SPEC_PATHS: dict[str, Path] = {
-    "Pod": ("spec",),
-    "Deployment": ("spec", "template", "spec"),
-    "StatefulSet": ("spec", "template", "spec"),
-    "DaemonSet": ("spec", "template", "spec"),
-    "ReplicaSet": ("spec", "template", "spec"),
-    "ReplicationController": ("spec", "template", "spec"),
-    "Job": ("spec", "template", "spec"),
-    "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
-}
-WORKLOAD_KINDS = tuple(POD_SPEC_PATHS)
+# the name every object carrying a pod template is also indexed under in the graph, so a
+# rule about pods names ``type: workload`` and sees every kind that runs pods
+WORKLOAD = "workload"
+# kinds that never carry a pod template and can be large: not walked (a Knative Service
+# is a "Service" that does carry one, so kinds are not skipped by name otherwise)
+_NO_PODS = frozenset({"ConfigMap", "Secret", "CustomResourceDefinition", "PrometheusRule"})
+_WALK_DEPTH = 8  # deep enough for spec.jobTemplate.spec.template.spec and operator replica specs
+_WALK_NODES = 5000
 
 
-def _get(node: Any, path: Path) -> Any:
+def get_path(node: Any, path: Path) -> Any:
+    """The value at ``path`` inside plain or positioned data, or None."""
     for part in path:
         if isinstance(node, dict) and isinstance(part, str):
             node = node.get(part)
@@ -55,40 +56,80 @@ def _get(node: Any, path: Path) -> Any:
     return node
 
 
-def pod_spec_path(kind: str) -> Path | None:
-    return POD_SPEC_PATHS.get(kind)
+def _is_pod_spec(node: dict[Any, Any]) -> bool:
+    """A PodSpec by its shape: ``containers`` is a list of mappings naming an image."""
+    items = node.get("containers")
+    if not isinstance(items, list) or not items:
+        return False
+    if not all(isinstance(c, dict) and isinstance(c.get("image", c.get("name")), str) for c in items):
+        return False
+    return any(isinstance(c.get("image"), str) for c in items)
+
+
+def find_pod_specs(obj: Any, kind: str = "") -> tuple[Path, ...]:
+    """The paths of every pod spec inside an object, whatever its kind.
+
+    A breadth-first walk (at most ``_WALK_DEPTH`` levels and ``_WALK_NODES`` containers, never
+    into ``metadata`` or ``status``) stops at each mapping shaped like a PodSpec: a Pod's
+    ``spec``, ``spec.template.spec`` (Deployment, StatefulSet, DaemonSet, ReplicaSet,
+    ReplicationController, Job, DeploymentConfig, Argo Rollout, Knative Service…),
+    ``spec.jobTemplate.spec.template.spec`` (CronJob), ``template.spec`` (PodTemplate) and
+    the replica specs of operators (``spec.<x>ReplicaSpecs.<role>.template.spec``)."""
+    if kind in _NO_PODS or not isinstance(obj, dict):
+        return ()
+    found: list[Path] = []
+    queue: deque[tuple[Path, Any]] = deque([((), obj)])
+    visited = 0
+    while queue and visited < _WALK_NODES:
+        path, node = queue.popleft()
+        visited += 1
+        if isinstance(node, dict):
+            if path and _is_pod_spec(node):
+                found.append(path)
+                continue
+            children: Any = ((k, v) for k, v in node.items() if isinstance(k, str) and k not in ("metadata", "status"))
+        else:
+            children = enumerate(node)
+        if len(path) < _WALK_DEPTH:
+            queue.extend((path + (k,), v) for k, v in children if isinstance(v, (dict, list)))
+    return tuple(found)
+
+
+def pod_spec_paths(res: Resource) -> tuple[Path, ...]:
+    """Where the pod specs of a Kubernetes object are (found once, when it is read)."""
+    paths: tuple[Path, ...] = res.meta.get("pod_specs", ())
+    return paths
 
 
 def pod_spec(res: Resource) -> Any:
-    path = POD_SPEC_PATHS.get(res.type)
-    return _get(res.attrs, path) if path is not None else None
+    """The (first) pod spec of a workload, or None."""
+    paths = pod_spec_paths(res)
+    return get_path(res.attrs, paths[0]) if paths else None
 
 
-def pod_labels(res: Resource) -> dict[str, Any]:
-    path = POD_SPEC_PATHS.get(res.type)
-    if path is None:
-        return {}
-    meta = ("metadata",) if res.type == "Pod" else path[:-1] + ("metadata",)
-    labels = _get(res.attrs, meta + ("labels",))
-    return labels if isinstance(labels, dict) else {}
+def pod_templates(res: Resource) -> Iterator[tuple[Path, dict[str, Any], dict[str, Any]]]:
+    """(path, pod spec, pod labels) of every pod template of a workload. The labels are
+    the template's ``metadata.labels`` (a Pod's own labels)."""
+    for path in pod_spec_paths(res):
+        spec = get_path(res.attrs, path)
+        labels = get_path(res.attrs, path[:-1] + ("metadata", "labels"))
+        if isinstance(spec, dict):
+            yield path, spec, labels if isinstance(labels, dict) else {}
 
 
 def containers(res: Resource) -> Iterator[tuple[Path, dict[str, Any]]]:
-    """(path, container) for every container and init container of a workload."""
-    path = POD_SPEC_PATHS.get(res.type)
-    spec = _get(res.attrs, path) if path is not None else None
-    if not isinstance(spec, dict) or path is None:
-        return
-    for key in ("initContainers", "containers", "ephemeralContainers"):
-        items = spec.get(key)
-        if isinstance(items, list):
-            for i, c in enumerate(items):
-                if isinstance(c, dict):
-                    yield path + (key, i), c
+    """(path, container) for every container and init container of every pod template."""
+    for path, spec, _ in pod_templates(res):
+        for key in ("initContainers", "containers", "ephemeralContainers"):
+            items = spec.get(key)
+            if isinstance(items, list):
+                for i, c in enumerate(items):
+                    if isinstance(c, dict):
+                        yield path + (key, i), c
 
 
 def namespace_of(obj: Any) -> str:
-    ns = _get(obj, ("metadata", "namespace"))
+    ns = get_path(obj, ("metadata", "namespace"))
     return ns if isinstance(ns, str) and ns else "default"
 
 
@@ -109,29 +150,69 @@ def _documents(text: str, path: str, out: ParseOutput) -> list[PDict]:
 
 
 def _read_documents(text: str, path: str, out: ParseOutput) -> list[PDict]:
-    """Every object in a YAML stream; a broken document is reported and the others kept."""
-    docs: list[PDict] = []
+    """Every object in a YAML stream; a broken document is reported and the others kept.
+
+    The stream is read in one pass; when a document in it is broken, PyYAML cannot go on
+    past the error, so the stream is read again one ``---`` section at a time (each with
+    its own line offset), and every section but the broken ones is kept."""
+    part = ParseOutput()
+    docs = _read_stream(text, path, 0, part)
+    if not part.errors:
+        out.notes.extend(part.notes)
+        return docs
+    docs = []
+    for offset, section in _sections(text):
+        docs.extend(_read_stream(section, path, offset, out))
+    return docs
+
+
+_SEPARATOR = re.compile(r"^---(?=[ \t]|$)", re.M)
+
+
+def _sections(text: str) -> Iterator[tuple[int, str]]:
+    """(line offset, text) of each ``---`` section of a stream (a separator starts a section)."""
+    starts = [0] + [m.start() for m in _SEPARATOR.finditer(text) if m.start() > 0]
+    for begin, end in zip(starts, starts[1:] + [len(text)]):
+        yield text.count("\n", 0, begin), text[begin:end]
+
+
+def read_yaml(text: str, path: str, mapper: Any = None) -> tuple[list[Any], InputError | None, list[Any]]:
+    """Every document of a YAML stream as positioned values, until the first error.
+
+    Returns the documents, the error (at its place in the file, through ``mapper``) and the
+    keys written twice. Every YAML reader of the Kubernetes inputs (manifests,
+    kustomizations, patches, values files, rendered charts) goes through here."""
+    docs: list[Any] = []
+    error: InputError | None = None
+    converter = Converter(path, mapper)
+    place = mapper or (lambda line, col: (line + 1, col + 1))
     loader = SafeLoader(text)
-    converter = Converter(path)
     try:
         while loader.check_node():
             node = loader.get_node()
             if node is None:
                 continue
             check_node_budget(node)
-            value = converter.convert(node)
-            if isinstance(value, PDict):
-                docs.append(value)
+            docs.append(converter.convert(node))
     except YamlBudgetError as exc:
-        out.errors.append(InputError(path, exc.line, exc.column, str(exc), "parse"))
+        line, column = place(exc.line - 1, exc.column - 1)
+        error = InputError(path, line, column, str(exc), "parse")
     except yaml.YAMLError as exc:
         line, column, message = describe_yaml_error(exc)
-        out.errors.append(InputError(path, line, column, message, "parse"))
+        line, column = place(line - 1, column - 1)
+        error = InputError(path, line, column, message, "parse")
     finally:
         loader.dispose()
-    for dup in converter.duplicates:
+    return docs, error, converter.duplicates
+
+
+def _read_stream(text: str, path: str, offset: int, out: ParseOutput) -> list[PDict]:
+    docs, error, duplicates = read_yaml(text, path, (lambda line, col: (line + offset + 1, col + 1)) if offset else None)
+    if error is not None:
+        out.errors.append(error)
+    for dup in duplicates:
         out.notes.append(Note(path, dup.span.line, f"duplicate key {dup.key!r}; the last one is used, as the API server would"))
-    return docs
+    return [d for d in docs if isinstance(d, PDict)]
 
 
 def _objects(doc: PDict) -> Iterator[PDict]:
@@ -175,13 +256,14 @@ def _resource(obj: PDict, path: str, counts: dict[str, int]) -> Resource | None:
     kind, api = obj.get("kind"), obj.get("apiVersion")
     if not isinstance(kind, str) or not isinstance(api, str):
         return None
-    name = _get(obj, ("metadata", "name"))
-    name = name if isinstance(name, str) and name else (_get(obj, ("metadata", "generateName")) or "(unnamed)")
+    name = get_path(obj, ("metadata", "name"))
+    name = name if isinstance(name, str) and name else (get_path(obj, ("metadata", "generateName")) or "(unnamed)")
     ns = namespace_of(obj)
     address = f"{kind}/{name}" if ns == "default" else f"{ns}/{kind}/{name}"
     counts[address] = counts.get(address, 0) + 1
     rid = f"{path}::{address}" + (f"#{counts[address]}" if counts[address] > 1 else "")
     header = obj.spans.get("kind", obj.span) or Span(path, 1)
+    pod_specs = find_pod_specs(obj, kind)
     return Resource(
         id=rid,
         address=address,
@@ -190,7 +272,8 @@ def _resource(obj: PDict, path: str, counts: dict[str, int]) -> Resource | None:
         attrs=obj,
         span=header,
         block_span=obj.span or header,
-        meta={"namespace": ns, "name": name, "api_version": api},
+        meta={"namespace": ns, "name": name, "api_version": api, "pod_specs": pod_specs},
+        roles=(WORKLOAD,) if pod_specs else (),
     )
 
 
@@ -218,6 +301,11 @@ def _selector_matches(selector: Any, labels: dict[Any, Any]) -> bool:
     return True
 
 
+def _selects(selector: Any, workload: Resource) -> bool:
+    """A selector matches a workload when it matches the labels of any of its pod templates."""
+    return any(_selector_matches(selector, labels) for _, _, labels in pod_templates(workload))
+
+
 def ingress_backends(res: Resource) -> Iterator[tuple[Path, str, Any]]:
     """(path, service name, port) of every backend of an Ingress (networking/v1 and older)."""
     spec = res.attrs.get("spec")
@@ -238,7 +326,7 @@ def ingress_backends(res: Resource) -> Iterator[tuple[Path, str, Any]]:
         yield from one(("spec", key), spec.get(key))
     rules = spec.get("rules")
     for i, rule in enumerate(rules if isinstance(rules, list) else []):
-        paths = _get(rule, ("http", "paths"))
+        paths = get_path(rule, ("http", "paths"))
         for j, p in enumerate(paths if isinstance(paths, list) else []):
             if isinstance(p, dict):
                 yield from one(("spec", "rules", i, "http", "paths", j, "backend"), p.get("backend"))
@@ -252,7 +340,8 @@ def link(resources: list[Resource]) -> None:
     to share names and labels."""
     by_dir: dict[str, list[Resource]] = {}
     for res in resources:
-        by_dir.setdefault(os.path.dirname(res.span.file), []).append(res)
+        # a rendering (an overlay, a chart) is deployed together whatever files wrote it
+        by_dir.setdefault(res.meta.get("link_group") or os.path.dirname(res.span.file), []).append(res)
     for group in by_dir.values():
         _link_group(group)
 
@@ -262,7 +351,7 @@ def _link_group(resources: list[Resource]) -> None:
     by_name: dict[tuple[str, str, str], Resource] = {}
     for res in resources:
         ns = res.meta["namespace"]
-        if res.type in WORKLOAD_KINDS:
+        if pod_spec_paths(res):
             workloads.setdefault(ns, []).append(res)
         cluster_scoped = res.type in ("ClusterRole", "ClusterRoleBinding", "Namespace")
         by_name.setdefault((res.type, "" if cluster_scoped else ns, res.meta["name"]), res)
@@ -270,32 +359,32 @@ def _link_group(resources: list[Resource]) -> None:
         ns = res.meta["namespace"]
         refs: dict[str, set[str]] = {}
         if res.type == "Service":
-            selector = _get(res.attrs, ("spec", "selector"))
+            selector = get_path(res.attrs, ("spec", "selector"))
             if isinstance(selector, dict) and selector:
-                refs["selector"] = {w.id for w in workloads.get(ns, []) if _selector_matches(selector, pod_labels(w))}
+                refs["selector"] = {w.id for w in workloads.get(ns, []) if _selects(selector, w)}
         elif res.type == "Ingress":
             refs["backend"] = {by_name[("Service", ns, name)].id for _, name, _ in ingress_backends(res) if ("Service", ns, name) in by_name}
         elif res.type in ("RoleBinding", "ClusterRoleBinding"):
-            role = _get(res.attrs, ("roleRef",))
+            role = get_path(res.attrs, ("roleRef",))
             if isinstance(role, dict):
                 kind, name = role.get("kind"), role.get("name")
                 key = (str(kind), "" if kind == "ClusterRole" else ns, str(name))
                 if key in by_name:
                     refs["roleRef"] = {by_name[key].id}
-            subjects = _get(res.attrs, ("subjects",))
+            subjects = get_path(res.attrs, ("subjects",))
             for s in subjects if isinstance(subjects, list) else []:
                 if isinstance(s, dict) and s.get("kind") == "ServiceAccount":
                     key = ("ServiceAccount", str(s.get("namespace") or ns), str(s.get("name")))
                     if key in by_name:
                         refs.setdefault("subjects", set()).add(by_name[key].id)
         elif res.type == "NetworkPolicy":
-            selector = _get(res.attrs, ("spec", "podSelector"))
+            selector = get_path(res.attrs, ("spec", "podSelector"))
             if isinstance(selector, dict):
                 # an empty podSelector selects every pod of the namespace
-                refs["podSelector"] = {w.id for w in workloads.get(ns, []) if not selector or _selector_matches(selector, pod_labels(w))}
-        elif res.type in WORKLOAD_KINDS:
-            sa = _get(pod_spec(res), ("serviceAccountName",))
+                refs["podSelector"] = {w.id for w in workloads.get(ns, []) if not selector or _selects(selector, w)}
+        for _, spec, _ in pod_templates(res):
+            sa = spec.get("serviceAccountName")
             if isinstance(sa, str) and ("ServiceAccount", ns, sa) in by_name:
-                refs["serviceAccountName"] = {by_name[("ServiceAccount", ns, sa)].id}
+                refs.setdefault("serviceAccountName", set()).add(by_name[("ServiceAccount", ns, sa)].id)
         res.refs = {k: frozenset(v - {res.id}) for k, v in refs.items() if v - {res.id}}
 
