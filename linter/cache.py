@@ -36,7 +36,7 @@ def _versions() -> str:
     from linter import __version__
 
     stamp = hashlib.sha256()
-    for module in ("hcl2", "cfnlint", "yaml", "lark", "tree_sitter", "tree_sitter_hcl"):
+    for module in ("hcl2", "yaml", "lark", "tree_sitter", "tree_sitter_hcl"):
         spec = importlib.util.find_spec(module)
         origin = spec.origin if spec is not None and spec.origin else ""
         try:
