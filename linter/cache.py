@@ -36,8 +36,7 @@ def _versions() -> str:
     from linter import __version__
 
     stamp = hashlib.sha256()
-    # the parsers, and seawall's own modules whose objects are pickled (a checkout's edits)
-    for module in ("hcl2", "cfnlint", "yaml", "lark", "linter.model", "linter.values", "linter.graph"):
+    for module in ("hcl2", "yaml", "lark", "tree_sitter", "tree_sitter_hcl"):
         spec = importlib.util.find_spec(module)
         origin = spec.origin if spec is not None and spec.origin else ""
         try:
@@ -45,6 +44,15 @@ def _versions() -> str:
         except OSError:
             mtime = 0
         stamp.update(f"{module}:{origin}:{mtime};".encode())
+    # seawall's own code: a checkout's edits (no version bump) must not read stale parses
+    package = os.path.dirname(os.path.abspath(__file__))
+    for folder, _dirs, names in sorted(os.walk(package)):
+        for name in sorted(names):
+            if name.endswith(".py"):
+                try:
+                    stamp.update(f"{name}:{os.stat(os.path.join(folder, name)).st_mtime_ns};".encode())
+                except OSError:
+                    continue
     return f"f{FORMAT}-py{sys.version_info.major}.{sys.version_info.minor}-seawall-{__version__}-{stamp.hexdigest()[:12]}"
 
 

@@ -34,54 +34,85 @@ class DuplicateKey:
 
 
 class Converter:
-    def __init__(self, file: str, mapper: Mapper | None = None) -> None:
+    """Nodes -> positioned values. With ``cfn``, the way CloudFormation reads a template:
+    short-form tags (``!Ref``, ``!Sub``…) become the intrinsic functions they stand for
+    (as cfn-lint's decoder makes them), keys are strings, and a null key is an error."""
+
+    def __init__(self, file: str, mapper: Mapper | None = None, cfn: bool = False) -> None:
         self.file = file
         self.mapper = mapper or _identity
+        self.cfn = cfn
         self.constructor = yaml.constructor.SafeConstructor()
         self.duplicates: list[DuplicateKey] = []
 
     def span(self, start: Any, end: Any) -> Span:
+        if self.mapper is _identity:
+            return Span(self.file, start.line + 1, start.column + 1, end.line + 1, end.column + 1)
         sl, sc = self.mapper(start.line, start.column)
         el, ec = self.mapper(end.line, end.column)
         return Span(self.file, sl, sc, el, ec)
 
-    def convert(self, node: Any, depth: int = 0, cfn_tags: bool = False) -> Any:
-        """Nodes -> positioned values. With ``cfn_tags``, CloudFormation's short-form tags
-        (``!Ref``, ``!Sub``…) become the intrinsic functions they stand for."""
+    def convert(self, node: Any, depth: int = 0, cfn_tags: bool | None = None) -> Any:
+        """Nodes -> positioned values (``cfn_tags`` for this node and below; default: ``cfn``)."""
+        if cfn_tags is None:
+            cfn_tags = self.cfn
         if depth > 200:
             raise YamlBudgetError("document nested too deeply to analyse (over 200 levels)", node.start_mark.line + 1, node.start_mark.column + 1)
-        tag = getattr(node, "tag", "") or ""
+        tag = node.tag
+        if tag == _STR:  # most scalars: what the constructor would return, without its bookkeeping
+            return node.value
         if cfn_tags and tag.startswith("!") and not tag.startswith("!!"):
             name = tag[1:]
             plain = {"ScalarNode": "str", "SequenceNode": "seq", "MappingNode": "map"}[type(node).__name__]
             inner = self.convert(type(node)("tag:yaml.org,2002:" + plain, node.value, node.start_mark, node.end_mark), depth + 1, cfn_tags)
             if name == "GetAtt" and isinstance(inner, str):
-                inner = PList(inner.split(".", 1), span=self.span(node.start_mark, node.end_mark))
+                here = self.span(node.start_mark, node.end_mark)
+                parts = inner.split(".", 1)
+                inner = PList(parts, span=here, spans=[here] * len(parts))
             key = name if name in ("Ref", "Condition") else f"Fn::{name}"
             out = PDict({key: inner}, span=self.span(node.start_mark, node.end_mark))
             out.spans[key] = out.span
             return out
         if isinstance(node, yaml.MappingNode):
+            merged = any(k.tag == "tag:yaml.org,2002:merge" for k, _ in node.value)
             self.constructor.flatten_mapping(node)  # resolves << merge keys
             out = PDict(span=self.span(node.start_mark, node.end_mark))
             for key_node, value_node in node.value:
-                key = self.convert(key_node, depth + 1)
-                if isinstance(key, (dict, list)):
+                key = self.convert(key_node, depth + 1, False)
+                if isinstance(key, (dict, list)) or (self.cfn and not isinstance(key, str)):
+                    if self.cfn and key is None:
+                        raise YamlBudgetError("a key is null, which a template cannot have", key_node.start_mark.line + 1, key_node.start_mark.column + 1)
                     key = str(key)
-                entry = self.span(key_node.start_mark, value_node.end_mark)
-                if key in out:
+                if self.cfn and not _marked(key_node):
+                    entry = out.span
+                else:
+                    entry = self.span(key_node.start_mark, (value_node if not self.cfn or _marked(value_node) else key_node).end_mark)
+                if key in out and not (merged and self.cfn):  # in a template, a key a merge (<<) brought in may be overridden
                     self.duplicates.append(DuplicateKey(str(key), entry))
                 out[key] = self.convert(value_node, depth + 1, cfn_tags)
                 out.spans[key] = entry
             return out
         if isinstance(node, yaml.SequenceNode):
             items = [self.convert(child, depth + 1, cfn_tags) for child in node.value]
-            spans = [self.span(child.start_mark, child.end_mark) for child in node.value]
-            return PList(items, span=self.span(node.start_mark, node.end_mark), spans=spans)
+            here = self.span(node.start_mark, node.end_mark)
+            spans = [self.span(child.start_mark, child.end_mark) if not self.cfn or _marked(child) else here for child in node.value]
+            return PList(items, span=here, spans=spans)
         try:
             return self.constructor.construct_object(node, deep=True)
         except yaml.constructor.ConstructorError:
             return node.value  # an unknown tag: keep the text
+
+
+_STR = "tag:yaml.org,2002:str"
+
+
+def _marked(node: Any) -> bool:
+    """Whether cfn-lint's decoder gave this node's value a position: strings, mappings,
+    sequences and short-form functions did; numbers, booleans, nulls and dates did not, and
+    their entries took the key's (or the enclosing list's) span. Templates keep those spans,
+    so a finding lands where it always has."""
+    tag = node.tag
+    return tag == _STR or not isinstance(node, yaml.ScalarNode) or (tag.startswith("!") and not tag.startswith("!!"))
 
 
 def json_with_positions(text: str, file: str, mapper: Mapper | None = None) -> Any:

@@ -1,12 +1,38 @@
-"""The HCL layer: positions on every node, heredocs, templates, comments, errors."""
+"""The HCL layer: positions on every node, heredocs, templates, comments, errors.
+
+Every test runs with both parsers: tree-sitter (the default where its wheel is installed)
+and the Lark fallback (used where it is not)."""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
+
 import pytest
 
+from linter.parsers import hcl
 from linter.parsers.hcl import syntax as s
 from linter.parsers.hcl.evaluate import EvalError, Evaluator
 from linter.values import JsonString
+
+
+def _without_tree_sitter(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As on a platform without tree-sitter's wheel: importing it fails."""
+    monkeypatch.setitem(sys.modules, "tree_sitter_hcl", None)  # None in sys.modules makes import raise ImportError
+    monkeypatch.delitem(sys.modules, "linter.parsers.hcl._treesitter", raising=False)
+    monkeypatch.delattr(hcl, "_treesitter", raising=False)
+    s._fast.cache_clear()
+
+
+@pytest.fixture(autouse=True, params=["tree-sitter", "lark"])
+def parser(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    s._fast.cache_clear()
+    if request.param == "lark":
+        _without_tree_sitter(monkeypatch)
+    assert s.parser_name() == request.param
+    yield request.param
+    monkeypatch.undo()
+    s._fast.cache_clear()
 
 
 def parse(text: str) -> s.HclFile:
@@ -104,7 +130,7 @@ def test_keywords_as_names() -> None:
     ("text", "line", "words"),
     [
         ('resource "a" "b" {\n  x = \n}\n', 2, "unexpected"),
-        ('resource "a" "b" {\n  x = "unterminated\n}\n', 2, "unexpected"),
+        ('resource "a" "b" {\n  x = "unterminated\n}\n', 2, "unterminated string"),
         ('a = 1\nb = [1, 2\n', 2, "end of file"),
         ("x = 1 }\n", 1, "unexpected"),
     ],
@@ -121,3 +147,72 @@ def test_duplicate_attributes_are_recorded() -> None:
     f = parse('x = 1\nx = 2\n')
     assert f.body.attributes["x"].span.line == 2
     assert [a.span.line for a in f.body.duplicates] == [2]
+
+
+def test_unterminated_string_is_reported_where_it_starts() -> None:
+    """The string left open on line 2 runs on to the next quote (line 6); the error names line 2."""
+    text = 'resource "aws_s3_bucket" "b" {\n  bucket = "oops\n  acl    = "private"\n}\n\nx = "y"\n'
+    with pytest.raises(s.HclSyntaxError) as exc:
+        parse(text)
+    assert (exc.value.line, exc.value.column) == (2, 12)
+    assert "unterminated string" in exc.value.message
+
+
+def test_unterminated_string_that_closes_later_without_another_error() -> None:
+    # the run-on string ends at the next quote and the rest happens to parse: still an error
+    with pytest.raises(s.HclSyntaxError) as exc:
+        parse('a = "x\nb = "\nlabel "l" {\n}\n')
+    assert (exc.value.line, exc.value.column, "unterminated string" in exc.value.message) == (1, 5, True)
+    with pytest.raises(s.HclSyntaxError) as exc:
+        parse('resource "aws_s3_bucket\n" "b" {\n}\n')
+    assert (exc.value.line, exc.value.column) == (1, 10)
+
+
+def test_a_line_break_inside_an_interpolation_is_allowed() -> None:
+    assert value('x = "a${join(",",\n  ["b", "c"])}d"\n') == "ab,cd"
+
+
+def test_partial_parse_keeps_the_blocks_around_a_half_typed_line(parser: str) -> None:
+    text = (
+        'resource "aws_s3_bucket" "a" {\n  bucket = "a"\n}\n\n'
+        'resource "aws_s3_bucket_acl" "b" {\n  acl = \n}\n\n'
+        'resource "aws_s3_bucket" "c" {\n  bucket = "c" # note\n}\n'
+    )
+    partial = s.parse_hcl_partial(text, "t.tf")
+    assert [(e.line, "unexpected" in e.message) for e in partial.errors] == [(6, True)]
+    if parser == "lark":  # the fallback stops at the first error: nothing is kept
+        assert partial.file.body.blocks == []
+        return
+    assert [(b.labels[1], b.span.line) for b in partial.file.body.blocks] == [("a", 1), ("c", 9)]
+    bucket = partial.file.body.blocks[1].body.attributes["bucket"]
+    assert (bucket.span.line, bucket.span.column, bucket.span.end_column) == (10, 3, 15)
+    assert [(c.line, c.text) for c in partial.file.comments] == [(10, "# note")]
+
+
+def test_partial_parse_reports_each_broken_block(parser: str) -> None:
+    text = 'a = 1\nresource "x" "y" {\n  b = "open\n}\nlocals {\n  c = 2\n}\nresource "x" "z" {\n  d = [\n}\n'
+    partial = s.parse_hcl_partial(text, "t.tf")
+    if parser == "lark":
+        assert [(e.line, e.column) for e in partial.errors] == [(3, 7)]
+        return
+    assert [(e.line, e.column) for e in partial.errors] == [(3, 7), (10, 1)]
+    assert "unterminated string" in partial.errors[0].message
+    assert list(partial.file.body.attributes) == ["a"]
+    assert [b.type for b in partial.file.body.blocks] == ["locals"]
+
+
+def test_partial_parse_of_a_valid_file_is_the_whole_file() -> None:
+    text = 'resource "a" "b" {\n  x = [for v in var.l : v if v != null]\n}\ny = 1\n'
+    partial = s.parse_hcl_partial(text, "t.tf")
+    assert partial.errors == []
+    whole = parse(text)
+    assert [b.span for b in partial.file.body.blocks] == [b.span for b in whole.body.blocks]
+    assert list(partial.file.body.attributes) == ["y"]
+
+
+def test_the_fallback_is_used_when_tree_sitter_cannot_be_imported(monkeypatch: pytest.MonkeyPatch) -> None:
+    _without_tree_sitter(monkeypatch)
+    assert s.parser_name() == "lark"
+    f = parse('resource "a" "b" {\n  acl = "public-read"\n}\n')
+    assert f.body.blocks[0].body.attributes["acl"].span.line == 2
+    assert "linter.parsers.hcl._treesitter" not in sys.modules

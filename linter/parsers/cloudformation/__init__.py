@@ -1,9 +1,10 @@
 """CloudFormation (and SAM) templates -> resources for the graph.
 
-Templates are decoded by cfn-lint's decoder (YAML with the short-form tags ``!Ref``,
-``!Sub``, ``!If``…, or JSON), which marks every node with its position; we turn its nodes
-into positioned values and resolve intrinsic functions (``intrinsics.py``). cfn-lint is
-imported only when a template is actually present.
+A template (YAML with the short-form tags ``!Ref``, ``!Sub``, ``!If``…, or JSON, which is
+YAML's flow syntax) is composed by PyYAML's C loader, which marks every node with its
+position, and converted into positioned values with the tags in their long form
+(:class:`linter.positioned.Converter`); then intrinsic functions are resolved
+(``intrinsics.py``).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 from typing import Any
 
 from linter.graph import Case, Resource
@@ -27,7 +29,7 @@ from linter.parsers.cloudformation.intrinsics import (
 )
 from linter.progress import current as progress
 from linter.sources import SourceError, read_source, source_problem
-from linter.values import PDict, PList, Unknown
+from linter.values import PDict, Unknown
 
 MAX_NODES = 2_000_000
 LIST_PARAM_TYPES = ("CommaDelimitedList", "List<")
@@ -39,44 +41,6 @@ class TemplateError(Exception):
         self.message = message
         self.line = line
         self.column = column
-
-
-def _span(file: str, start: Any, end: Any) -> Span:
-    return Span(file, start.line + 1, start.column + 1, end.line + 1, end.column + 1)
-
-
-class _Converter:
-    """cfn-lint's marked nodes -> PDict/PList with spans (bounded: aliases cannot explode it)."""
-
-    def __init__(self, file: str) -> None:
-        self.file = file
-        self.nodes = 0
-
-    def convert(self, node: Any, fallback: Span, depth: int = 0) -> Any:
-        self.nodes += 1
-        if self.nodes > MAX_NODES or depth > 200:
-            raise TemplateError("template too large or too deeply nested to analyse (aliases expanding?)")
-        start, end = getattr(node, "start_mark", None), getattr(node, "end_mark", None)
-        here = _span(self.file, start, end) if start is not None and end is not None else fallback
-        if isinstance(node, dict):
-            out = PDict(span=here)
-            for key, value in node.items():
-                kstart = getattr(key, "start_mark", None)
-                vend = getattr(value, "end_mark", None) or getattr(key, "end_mark", None)
-                entry = _span(self.file, kstart, vend) if kstart is not None and vend is not None else here
-                out[str(key)] = self.convert(value, entry, depth + 1)
-                out.spans[str(key)] = entry
-            return out
-        if isinstance(node, list):
-            items = [self.convert(v, here, depth + 1) for v in node]
-            spans = []
-            for v in node:
-                s, e = getattr(v, "start_mark", None), getattr(v, "end_mark", None)
-                spans.append(_span(self.file, s, e) if s is not None and e is not None else here)
-            return PList(items, span=here, spans=spans)
-        if isinstance(node, str):
-            return str(node)
-        return node
 
 
 def decode_template(text: str, path: str, duplicates: list[Note] | None = None) -> PDict:
@@ -101,49 +65,50 @@ def decode_template(text: str, path: str, duplicates: list[Note] | None = None) 
 
 
 def _decode(text: str, path: str, duplicates: list[Note] | None = None) -> PDict:
-    from cfnlint.decode import decode_str
-
-    template, matches = decode_str(text)
-    if template is None and matches and all("Duplicate found" in m.message for m in matches):
-        # CloudFormation accepts a key written twice and uses the last one; so do we, and say so
-        return _decode_last_wins(text, path, duplicates)
-    if template is None or matches:
-        first = matches[0] if matches else None
-        message = first.message if first is not None else "not a valid template"
-        line = getattr(first, "linenumber", 1) or 1
-        column = getattr(first, "columnnumber", 1) or 1
-        raise TemplateError(f"invalid template: {message}", line, column)
-    if not isinstance(template, dict):
-        raise TemplateError("a template must be a mapping")
-    doc = _Converter(path).convert(template, Span(path, 1))
-    assert isinstance(doc, PDict)
-    return doc
-
-
-def _decode_last_wins(text: str, path: str, duplicates: list[Note] | None) -> PDict:
     import yaml
 
     from linter.positioned import Converter
-    from linter.yamlsafe import SafeLoader, check_node_budget
+    from linter.yamlsafe import SafeLoader, YamlBudgetError, check_node_budget, describe_yaml_error
 
-    loader = SafeLoader(text.replace("\t", " "))
+    if text.lstrip().startswith("{"):
+        text = _json_as_yaml(text)
+    loader = SafeLoader(text)
     try:
         node = loader.get_single_node()
+        if node is None:
+            return PDict(span=Span(path, 1))
+        if "&" in text:  # an alias needs an anchor: only then can the document expand
+            check_node_budget(node)
+        converter = Converter(path, cfn=True)
+        doc = converter.convert(node)
+    except YamlBudgetError as exc:
+        raise TemplateError(f"invalid template: {exc}", exc.line, exc.column) from None
     except yaml.YAMLError as exc:
-        raise TemplateError(f"invalid template: {exc}") from None
+        line, column, message = describe_yaml_error(exc)
+        raise TemplateError(message.replace("invalid YAML:", "invalid template:", 1), line, column) from None
     finally:
         loader.dispose()
-    if node is None:
-        raise TemplateError("a template must be a mapping")
-    check_node_budget(node)
-    converter = Converter(path)
-    doc = converter.convert(node, cfn_tags=True)
     if not isinstance(doc, PDict):
         raise TemplateError("a template must be a mapping")
     for dup in converter.duplicates:
+        # CloudFormation accepts a key written twice and uses the last one; so do we, and say so
         if duplicates is not None:
             duplicates.append(Note(path, dup.span.line, f"duplicate key {dup.key!r}; the last one is used, as CloudFormation does"))
     return doc
+
+
+def _json_as_yaml(text: str) -> str:
+    """JSON text that YAML's scanner reads the same: a tab is whitespace to JSON but cannot
+    start a token in YAML (in valid JSON a tab only stands between tokens), and ``\\/`` is a
+    JSON escape YAML 1.1 lacks (``/``; the columns after it on its line shift by one)."""
+    if "\t" in text:
+        text = text.replace("\t", " ")
+    if "\\/" in text:
+        text = _SLASH_ESCAPE.sub(lambda m: "/" if m.group(1) == "/" else m.group(0), text)
+    return text
+
+
+_SLASH_ESCAPE = re.compile(r"\\(.)", re.S)
 
 
 def load_parameter_values(path: str | None) -> dict[str, Any]:
