@@ -298,9 +298,20 @@ def lsp() -> None:
     serve()
 
 
+def provider_names(rules: Any) -> dict[str, str]:
+    """What ``--provider`` accepts -> the provider it means: each provider's name and the
+    prefix of its rule ids (``gcp-…`` rules are Google's, ``k8s-…`` Kubernetes')."""
+    names: dict[str, str] = {}
+    for r in rules:
+        if r.provider:
+            names[r.provider] = r.provider
+            names.setdefault(r.id.split("-", 1)[0], r.provider)
+    return names
+
+
 @main.group(invoke_without_command=True)
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
-@click.option("--provider", help="Only rules for this provider (aws, google, azure, kubernetes).")
+@click.option("--provider", metavar="PROVIDER", help="Only rules for this provider: its name or the prefix of its rule ids (aws, azure, google or gcp, kubernetes or k8s).")
 @click.pass_context
 def rules(ctx: click.Context, fmt: str, provider: str | None) -> None:
     """List the rules: id, severity, formats and title."""
@@ -311,7 +322,14 @@ def rules(ctx: click.Context, fmt: str, provider: str | None) -> None:
     from linter.docs import FORMAT_NAMES, rules_table
     from linter.ruleset import RuleSet, load_rules
 
-    chosen = [r for r in load_rules() if provider is None or r.provider == provider]
+    every = load_rules()
+    if provider is not None:
+        names = provider_names(every)
+        wanted = names.get(provider.strip().lower())
+        if wanted is None:
+            choices = ", ".join(sorted(names))
+            raise click.BadParameter(f"{provider!r} is not a provider (choose from: {choices})", param_hint="'--provider'")
+    chosen = [r for r in every if provider is None or r.provider == wanted]
     if fmt == "json":
         doc = [
             {"id": r.id, "severity": str(r.severity), "provider": r.provider, "formats": list(r.formats), "title": r.title}
