@@ -60,6 +60,37 @@ def test_new_only_reports_what_the_change_introduces(tmp_path: Path) -> None:
     assert seawall("scan", "infra", "--new-only", "no-such-ref", cwd=repo).returncode == 2
 
 
+def test_new_only_with_a_revision_that_is_not_there_says_how_to_fetch_it(tmp_path: Path) -> None:
+    upstream = tmp_path / "upstream"
+    (upstream / "infra").mkdir(parents=True)
+    (upstream / "infra" / "main.tf").write_text(PUBLIC)
+    git(upstream, "init")
+    git(upstream, "add", ".")
+    git(upstream, "commit", "-m", "one")
+    (upstream / "infra" / "main.tf").write_text(PRIVATE)
+    git(upstream, "commit", "-am", "two")
+    # a CI checkout: one commit deep, the base branch not fetched
+    git(tmp_path, "clone", "--quiet", "--depth", "1", "--no-local", upstream.as_uri(), "checkout")
+    checkout = tmp_path / "checkout"
+
+    def error(ref: str) -> str:
+        proc = seawall("scan", "infra", "--new-only", ref, "--no-config", cwd=checkout)
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+        return " ".join(proc.stderr.split())
+
+    missing = error("nosuchref")
+    assert "--new-only nosuchref: no such commit, branch or tag" in missing
+    assert "`git fetch origin nosuchref`" in missing and "--new-only origin/nosuchref" in missing
+    assert "shallow clone" in missing and "fetch-depth: 0" in missing
+    assert "`git fetch origin release`" in error("origin/release")
+    # the branch is there but not its history: fetching the branch would not help
+    parent = error("HEAD~1")
+    assert "shallow clone" in parent and "git fetch --unshallow" in parent and "git fetch origin" not in parent
+    # once the history is fetched, the same command works
+    git(checkout, "fetch", "--quiet", "--unshallow")
+    assert seawall("scan", "infra", "--new-only", "HEAD~1", "--no-config", cwd=checkout).returncode == 0
+
+
 def _snapshot_of_this_checkout(dest: Path) -> str:
     """A commit of this checkout as it is (tracked and new files), for pre-commit to install."""
     files = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
