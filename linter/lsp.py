@@ -30,6 +30,9 @@ A thin layer over ``engine.run``: it never decides what is exposed, it only turn
   diagnostics, against the text that was linted, and offered only while that version is
   current.
 
+Ctrl-C (SIGINT) stops the server at once with exit code 130, without waiting for the thread
+blocked on standard input (see ``_interrupted``).
+
 Logging goes to standard error (``SEAWALL_LSP_LOG=debug|info|warning``); standard output
 is the protocol, and ``sys.stdout`` is pointed at standard error while the server runs so
 that a stray ``print`` cannot corrupt it.
@@ -38,10 +41,12 @@ that a stray ``print`` cannot corrupt it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import queue
 import re
+import signal
 import sys
 import threading
 from collections.abc import Callable
@@ -830,9 +835,25 @@ def _configure_logging() -> None:
         logging.getLogger("pygls").setLevel(max(root.level, logging.WARNING))
 
 
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a command stopped with Ctrl-C
+
+
+def _interrupted(signum: int, frame: Any) -> None:
+    """Ctrl-C: stop at once. The server keeps no state worth saving, and a normal interpreter
+    exit cannot happen: the thread reading standard input is blocked in ``read()`` holding
+    its lock, so asyncio's own handler waited for it (the first Ctrl-C was ignored) and the
+    interpreter's shutdown then aborted ("could not acquire lock for <stdin>", exit 134)."""
+    logger.info("interrupted: exiting")
+    with contextlib.suppress(Exception):
+        sys.stderr.flush()
+    os._exit(EXIT_INTERRUPTED)
+
+
 def main() -> None:
-    """Serve LSP on standard input and output until the client says exit."""
+    """Serve LSP on standard input and output until the client says exit (or Ctrl-C)."""
     _configure_logging()
+    # installed before asyncio.run, which then leaves SIGINT alone
+    signal.signal(signal.SIGINT, _interrupted)
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # the protocol owns the real stdout; nothing else may write there
     server = create_server()

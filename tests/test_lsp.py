@@ -591,3 +591,91 @@ def test_a_change_reparses_only_the_changed_file(tmp_path: Path, monkeypatch: py
     second = lint(edited, 2)
     assert parsed == ["network.tf"], "only the edited buffer is parsed again"
     assert len(first) > len(second)
+
+
+# --------------------------------------------------------------------------- Ctrl-C
+
+
+def _server_env() -> dict[str, str]:
+    pythonpath = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+    return {**os.environ, "PYTHONPATH": pythonpath, "SEAWALL_LSP_LOG": "debug"}
+
+
+def _read_until(fd: int, marker: bytes, deadline: float) -> bytes:
+    import select
+
+    seen = b""
+    while marker not in seen and time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # the terminal closed
+                break
+            if not chunk:
+                break
+            seen += chunk
+    return seen
+
+
+def _wait(pid: int, deadline: float) -> int | None:
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        time.sleep(0.05)
+    return None
+
+
+def test_ctrl_c_in_a_terminal_stops_the_server_at_once_and_cleanly() -> None:
+    import pty
+    import signal
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: `seawall lsp` in a terminal, as a person starts it by hand
+        try:
+            os.chdir(ROOT)
+            os.execve(sys.executable, [sys.executable, "-m", "linter", "lsp"], _server_env())
+        finally:
+            os._exit(127)
+    try:
+        started = _read_until(fd, b"Starting async IO server", time.monotonic() + WAIT)
+        assert b"Starting async IO server" in started, started.decode(errors="replace")
+        os.write(fd, b"\x03")  # Ctrl-C: the terminal sends SIGINT to the foreground process
+        code = _wait(pid, time.monotonic() + WAIT)
+        output = started + _read_until(fd, b"\0", time.monotonic() + 1)
+        assert code is not None, "the first Ctrl-C did not stop the server"
+        text = output.decode(errors="replace")
+        assert code == 130, text
+        assert "Fatal Python error" not in text and "Traceback" not in text and "Aborted" not in text
+    finally:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        os.close(fd)
+
+
+def test_sigint_with_stdin_a_pipe_stops_the_server_cleanly() -> None:
+    import json
+    import signal
+    import subprocess
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "linter", "lsp"], cwd=ROOT, env=_server_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    try:
+        assert proc.stdin is not None and proc.stdout is not None
+        body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"processId": None, "rootUri": None, "capabilities": {}}}).encode()
+        proc.stdin.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+        proc.stdin.flush()
+        answer = _read_until(proc.stdout.fileno(), b'"serverInfo"', time.monotonic() + WAIT)
+        assert b'"serverInfo"' in answer, "the server did not answer initialize"
+        proc.send_signal(signal.SIGINT)  # the server is now idle, waiting on standard input
+        _, err = proc.communicate(timeout=WAIT)
+        text = err.decode(errors="replace")
+        assert proc.returncode == 130, text
+        assert "Fatal Python error" not in text and "Traceback" not in text
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
