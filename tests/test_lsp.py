@@ -313,7 +313,7 @@ def test_diagnostics_quick_fix_and_clean_relint(tmp_path: Path) -> None:
     drive(scenario)
 
 
-def test_suppression_action_silences_the_finding(tmp_path: Path) -> None:
+def test_suppression_action_silences_the_finding_once_it_says_why(tmp_path: Path) -> None:
     # the file on disk is harmless; only the unsaved buffer makes the finding
     main = project(tmp_path, main=MAIN_TF.replace('"public-read"', '"private"').replace("var.logs_acl", '"private"'))
 
@@ -327,9 +327,19 @@ def test_suppression_action_silences_the_finding(tmp_path: Path) -> None:
             assert not suppress.is_preferred
             text = apply(MAIN_TF, suppress, uri, 1)
             inserted = text.splitlines()[LOGS_ACL_LINE]
-            assert inserted.startswith(f"  # seawall:ignore {PUBLIC_ACL} "), inserted  # indentation kept
+            assert inserted == f"  # seawall:ignore {PUBLIC_ACL} TODO: say why this is acceptable", inserted  # indentation kept
             assert text.splitlines()[LOGS_ACL_LINE + 1] == "  acl    = var.logs_acl"
 
+            # the placeholder is not a reason: the finding stays, and the comment says why
+            version = client.change(uri, text)
+            second = await client.diagnostics(uri, version=version)
+            lines = by_line(second)
+            assert sorted(lines) == [6, LOGS_ACL_LINE, LOGS_ACL_LINE + 1]
+            assert lines[LOGS_ACL_LINE + 1].code == PUBLIC_ACL
+            assert lines[LOGS_ACL_LINE].code == "seawall-suppression" and "placeholder" in lines[LOGS_ACL_LINE].message
+
+            # with a reason written over it, the finding is suppressed
+            text = text.replace("TODO: say why this is acceptable", "access logs of a public demo, SEC-7")
             version = client.change(uri, text)
             second = await client.diagnostics(uri, version=version)
             assert sorted(by_line(second)) == [6], "only the unsuppressed finding is left"
@@ -385,10 +395,13 @@ def test_kubernetes_yaml_buffer(tmp_path: Path) -> None:
 
             (suppress,) = [a for a in await client.actions(uri, lb) if a.title.startswith("Suppress")]
             text = apply(SERVICE_YAML, suppress, uri, 1)
-            assert '    seawall.dev/ignore: "k8s-service-public-load-balancer ' in text
+            assert '    seawall.dev/ignore: "k8s-service-public-load-balancer TODO: say why this is acceptable"\n' in text
             version = client.change(uri, text)
             second = await client.diagnostics(uri, version=version)
-            assert [d.code for d in second.diagnostics] == ["k8s-service-node-port"]
+            assert sorted(str(d.code) for d in second.diagnostics) == ["k8s-service-node-port", "k8s-service-public-load-balancer", "seawall-suppression"]
+            version = client.change(uri, text.replace("TODO: say why this is acceptable", "lab cluster, no public nodes"))
+            third = await client.diagnostics(uri, version=version)
+            assert [d.code for d in third.diagnostics] == ["k8s-service-node-port"]
 
     drive(scenario)
 

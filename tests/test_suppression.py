@@ -87,6 +87,70 @@ def test_reason_is_required(rules: RuleSet, tmp_path: Path) -> None:
     assert not only(result)[0].active and not only(result, META_RULE)
 
 
+@pytest.mark.parametrize("reason", ["TODO: say why this is acceptable", "TODO", "fixme later", "TBD", "<reason>", "..."])
+def test_a_placeholder_is_not_a_reason(rules: RuleSet, tmp_path: Path, reason: str) -> None:
+    result = scan(tmp_path, rules, {"main.tf": bucket(comment_on_acl=f"# seawall:ignore {ACL} {reason}")})
+    [f] = only(result)
+    assert f.active and any("placeholder instead of a reason" in e.message for e in f.evidence)
+    [meta] = only(result, META_RULE)
+    assert "placeholder" in meta.message and str(meta.severity) == "medium"
+    # a reason that merely mentions a to-do is a reason
+    result = scan(tmp_path, rules, {"main.tf": bucket(comment_on_acl=f"# seawall:ignore {ACL} partner feed; todo list in SEC-9")})
+    assert not only(result)[0].active and not only(result, META_RULE)
+
+
+CFN_BUCKET = """\
+AWSTemplateFormatVersion: "2010-09-09"
+Resources:
+  Assets:
+    Type: AWS::S3::Bucket
+    Properties:
+      AccessControl: PublicRead
+"""
+K8S_SERVICE = """\
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+  type: LoadBalancer
+  ports:
+    - port: 8080
+"""
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "kind", "rule"),
+    [
+        ("main.tf", bucket(), "terraform", ACL),
+        ("stack.yaml", CFN_BUCKET, "cloudformation", ACL),
+        ("svc.yaml", K8S_SERVICE, "kubernetes", "k8s-service-public-load-balancer"),
+    ],
+    ids=["terraform", "cloudformation", "kubernetes"],
+)
+def test_what_the_quick_fix_writes_is_read_back_as_a_suppression_without_a_reason(rules: RuleSet, tmp_path: Path, name: str, text: str, kind: str, rule: str) -> None:
+    """The editor's "Suppress" action and the engine share one syntax (linter/suppress.py):
+    its text is a suppression of the rule, whose placeholder reason does not count until
+    someone writes why."""
+    from linter.lsp import suppression_for
+
+    [finding] = only(scan(tmp_path, rules, {name: text}), rule)
+    insertion = suppression_for(kind, text.split("\n"), text, finding)
+    assert insertion is not None
+    lines = text.split("\n")
+    lines[insertion.line] = lines[insertion.line][: insertion.column] + insertion.text + lines[insertion.line][insertion.column :]
+    written = "\n".join(lines)
+    result = scan(tmp_path, rules, {name: written})
+    [f] = only(result, rule)
+    assert f.active
+    [meta] = only(result, META_RULE)
+    assert "placeholder" in meta.message
+    result = scan(tmp_path, rules, {name: written.replace("TODO: say why this is acceptable", "a public demo, SEC-7")})
+    [f] = only(result, rule)
+    assert f.suppression is not None and f.suppression.kind == "inline" and f.suppression.reason == "a public demo, SEC-7"
+    assert not only(result, META_RULE)
+
+
 def test_expired_suppression_turns_back_into_the_finding(rules: RuleSet, tmp_path: Path) -> None:
     result = scan(tmp_path, rules, {"main.tf": bucket(comment_on_acl=f"# seawall:ignore {ACL} temporary until={PAST}")})
     [f] = only(result)
