@@ -352,12 +352,17 @@ def rules_show(rule_id: str) -> None:
     """Print one rule's documentation: what it finds, why it matters, how to fix it."""
     from linter.docs import FORMAT_NAMES
     from linter.ruleset import load_rules
+    from linter.suppress import META_RULE, meta_rule
 
-    rule = load_rules().get(rule_id)
+    rule = load_rules().get(rule_id) or (meta_rule() if rule_id == META_RULE else None)
     if rule is None:
         raise click.BadParameter(f"unknown rule id: {rule_id} (see `seawall rules`)", param_hint="RULE_ID")
     click.echo(f"{rule.id}: {rule.title}")
-    click.echo(f"severity: {rule.severity}" + (f"    provider: {rule.provider}" if rule.provider else ""))
+    if rule.id == META_RULE:
+        click.echo("severity: medium or low, by problem (below)")
+        click.echo("checks: seawall's own suppressions, in every format (built in)")
+    else:
+        click.echo(f"severity: {rule.severity}" + (f"    provider: {rule.provider}" if rule.provider else ""))
     for fmt, clause in rule.clauses.items():
         click.echo(f"{FORMAT_NAMES[fmt]}: {', '.join(clause.types)}")
     if rule.aliases:
@@ -366,7 +371,8 @@ def rules_show(rule_id: str) -> None:
     click.echo(rule.description)
     click.echo("\nHow to fix it\n")
     click.echo(rule.remediation)
-    click.echo("\nReferences\n")
+    if rule.references:
+        click.echo("\nReferences\n")
     for ref in rule.references:
         click.echo(f"- {ref}")
 

@@ -18,8 +18,8 @@ Ways a finding stops counting (each keeps it visible, with its reason):
 
 Governance: a reason is required by default (``require-reason``); a suppression without
 one, or with a placeholder for one (``TODO: …``, as the editor's quick fix writes it,
-``FIXME``, ``TBD``, ``<reason>``), is reported and does not suppress. An expired ``until`` date turns the finding back on,
-with a note. Rules listed in ``unsuppressible`` cannot be suppressed inline. A suppression
+``FIXME``, ``TBD``, ``<reason>``), is reported and does not suppress. An expired ``until``
+date turns the finding back on, and the suppression is reported. Rules listed in ``unsuppressible`` cannot be suppressed inline. A suppression
 that matches nothing is reported, like an unused ``noqa``. These reports are findings of
 the built-in check ``seawall-suppression``.
 """
@@ -45,6 +45,33 @@ _NO_REASON = ("", "true", "yes", "1", "public")
 META_RULE = "seawall-suppression"
 META_TITLE = "Suppression that does not work as written"
 META_FIX = "Fix or remove the suppression: name existing rule ids, give a reason, and renew or drop expired ones."
+META_DESCRIPTION = """\
+A built-in check of seawall's own suppressions (`# seawall:ignore` comments, `seawall.dev/ignore`
+annotations, CloudFormation `Metadata` entries). It reports a suppression that does not do
+what it says, at the place where the suppression is written:
+
+- medium: it gives no reason, or only a placeholder for one (`TODO: …`, `FIXME`, `TBD`,
+  `<reason>`), so it suppresses nothing (while `require-reason` is on); or it names a rule
+  listed in `unsuppressible`, so the finding stands;
+- low: its `until` date has passed, so the findings it covered are reported again; it names
+  an unknown rule id, or no rule id at all (a blanket ignore is not allowed); its `until` is
+  not a date; or it matches no finding (like an unused `noqa`).
+
+A suppression that silently stopped working, or never worked, misleads whoever reads the
+code into thinking a finding was reviewed. `--ignore seawall-suppression` (or `ignore` in
+the configuration) turns these reports off."""
+_MEDIUM_PROBLEMS = ("gives no reason", "gives a placeholder")
+
+
+def meta_rule() -> Any:
+    """The documentation of ``seawall-suppression`` as a Rule (for ``seawall rules show``
+    and SARIF rule metadata); it has no match clauses: ``apply_suppressions`` is the check."""
+    from linter.ruleset import Rule
+
+    return Rule(
+        id=META_RULE, title=META_TITLE, severity=Severity.LOW, description=META_DESCRIPTION,
+        remediation=META_FIX, references=(), clauses={}, tags=("suppression",),
+    )
 
 # The suppression syntax, read here and written here (the language server's quick fix).
 DIRECTIVE = "seawall:ignore"  # a comment: `# seawall:ignore <rule-id>[,<rule-id>] <reason> [until=YYYY-MM-DD]`
@@ -256,6 +283,8 @@ def apply_suppressions(findings: list[Finding], directives: list[Directive], pol
             d.problems.append("gives no reason, so it does not suppress anything (write why after the rule ids)")
         elif policy.require_reason and d.rules and is_placeholder(d.reason):
             d.problems.append(f"gives a placeholder ({d.reason!r}) instead of a reason, so it does not suppress anything (write why the finding is acceptable)")
+        if d.until and _expired(d.until, policy.today):
+            d.problems.append(f"expired on {d.until}: the findings it covered are reported again (fix them, or renew the date with a reason)")
     for f in findings:
         if f.suppression is not None:
             out.append(f)
@@ -274,14 +303,9 @@ def apply_suppressions(findings: list[Finding], directives: list[Directive], pol
                 what = "a placeholder instead of a reason" if d.reason else "no reason"
                 extra.append(Evidence(f"the suppression at {d.span.file}:{d.span.line} gives {what}, so it does not count", d.span))
                 continue
-            if d.until:
-                try:
-                    expired = _dt.date.fromisoformat(d.until) < policy.today
-                except ValueError:
-                    expired = False
-                if expired:
-                    extra.append(Evidence(f"the suppression at {d.span.file}:{d.span.line} expired on {d.until}", d.span))
-                    continue
+            if d.until and _expired(d.until, policy.today):
+                extra.append(Evidence(f"the suppression at {d.span.file}:{d.span.line} expired on {d.until}", d.span))
+                continue
             decided = Suppression("inline", d.reason or "(no reason given)", d.span, d.until)
             break
         if decided is None:
@@ -293,12 +317,19 @@ def apply_suppressions(findings: list[Finding], directives: list[Directive], pol
         out.append(f)
     for d in directives:
         for problem in dict.fromkeys(d.problems):
-            reports.append(_meta(d.span, f"suppression {problem}", Severity.MEDIUM if "reason" in problem else Severity.LOW))
+            reports.append(_meta(d.span, f"suppression {problem}", Severity.MEDIUM if problem.startswith(_MEDIUM_PROBLEMS) else Severity.LOW))
         ran = policy.ran_rules is None or any(r in policy.ran_rules for r in d.rules)
         if not d.used and not d.problems and ran:
             ids = ", ".join(d.rules)
             reports.append(_meta(d.span, f"unused suppression: no finding of {ids} here to suppress (remove it)"))
     return out + reports
+
+
+def _expired(until: str, today: _dt.date) -> bool:
+    try:
+        return _dt.date.fromisoformat(until) < today
+    except ValueError:  # reported as "not a date"
+        return False
 
 
 def _path_ignore(f: Finding, policy: SuppressionPolicy) -> Suppression | None:
