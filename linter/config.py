@@ -12,6 +12,7 @@ Keys (all optional)::
     var-files = ["prod.tfvars"]        cfn-params = "params.json"
     rule-dirs = ["policy/rules"]       baseline = ".seawall-baseline.json"
     max-file-size = 10485760           require-reason = true
+    allow-unchecked = ["glob", ...]    # files that may go unchecked: a note, not an error
     unsuppressible = ["rule-id", ...]  # rules that may not be suppressed inline
     [severity]                         # per-rule severity overrides
     "rule-id" = "high"
@@ -64,6 +65,9 @@ class RunConfig:
     # text given for a path instead of the file on disk (stdin, an editor buffer)
     overrides: dict[str, str] = field(default_factory=dict)
     exclude: list[str] = field(default_factory=list)  # globs of paths not to scan
+    # globs of files that may go unchecked (too large, unreadable, not parsable): a note
+    # instead of an input error
+    allow_unchecked: list[str] = field(default_factory=list)
     severity_overrides: dict[str, Severity] = field(default_factory=dict)
     sensitivity_keys: tuple[str, ...] | None = None
     sensitivity_values: tuple[str, ...] | None = None
@@ -170,6 +174,7 @@ def apply_config_file(config: RunConfig, path: str) -> RunConfig:
     known = {
         "select", "ignore", "fail-on", "exclude", "var-files", "cfn-params", "rule-dirs", "baseline",
         "max-file-size", "require-reason", "unsuppressible", "severity", "sensitivity", "per-path-ignores",
+        "allow-unchecked",
     }
     for key, value in table.items():
         if key not in known:
@@ -182,6 +187,8 @@ def apply_config_file(config: RunConfig, path: str) -> RunConfig:
             config.fail_on = _severity(path, key, value)
         elif key == "exclude":
             config.exclude = _strings(path, key, value)
+        elif key == "allow-unchecked":
+            config.allow_unchecked = _strings(path, key, value)
         elif key == "var-files":
             config.var_files = [rel(p) for p in _strings(path, key, value)]
         elif key == "cfn-params":

@@ -27,9 +27,7 @@ the built-in check ``seawall-suppression``.
 from __future__ import annotations
 
 import datetime as _dt
-import fnmatch
 import json
-import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -333,9 +331,10 @@ def _expired(until: str, today: _dt.date) -> bool:
 
 
 def _path_ignore(f: Finding, policy: SuppressionPolicy) -> Suppression | None:
-    path = f.span.file.replace(os.sep, "/")
+    from linter.discover import path_matches
+
     for entry in policy.per_path_ignores:
-        if f.rule_id in entry.rules and any(fnmatch.fnmatch(path, g) or fnmatch.fnmatch(path, "*/" + g.lstrip("/")) for g in entry.paths):
+        if f.rule_id in entry.rules and path_matches(f.span.file, entry.paths):
             return Suppression("config", entry.reason)
     return None
 
