@@ -367,9 +367,20 @@ def lsp() -> None:
     serve()
 
 
+def provider_names(rules: Any) -> dict[str, str]:
+    """What ``--provider`` accepts -> the provider it means: each provider's name and the
+    prefix of its rule ids (``gcp-…`` rules are Google's, ``k8s-…`` Kubernetes')."""
+    names: dict[str, str] = {}
+    for r in rules:
+        if r.provider:
+            names[r.provider] = r.provider
+            names.setdefault(r.id.split("-", 1)[0], r.provider)
+    return names
+
+
 @main.group(invoke_without_command=True)
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
-@click.option("--provider", help="Only rules for this provider (aws, google, azure, kubernetes).")
+@click.option("--provider", metavar="PROVIDER", help="Only rules for this provider: its name or the prefix of its rule ids (aws, azure, google or gcp, kubernetes or k8s).")
 @click.pass_context
 def rules(ctx: click.Context, fmt: str, provider: str | None) -> None:
     """List the rules: id, severity, formats and title."""
@@ -380,7 +391,14 @@ def rules(ctx: click.Context, fmt: str, provider: str | None) -> None:
     from linter.docs import FORMAT_NAMES, rules_table
     from linter.ruleset import RuleSet, load_rules
 
-    chosen = [r for r in load_rules() if provider is None or r.provider == provider]
+    every = load_rules()
+    if provider is not None:
+        names = provider_names(every)
+        wanted = names.get(provider.strip().lower())
+        if wanted is None:
+            choices = ", ".join(sorted(names))
+            raise click.BadParameter(f"{provider!r} is not a provider (choose from: {choices})", param_hint="'--provider'")
+    chosen = [r for r in every if provider is None or r.provider == wanted]
     if fmt == "json":
         doc = [
             {"id": r.id, "severity": str(r.severity), "provider": r.provider, "formats": list(r.formats), "title": r.title}
@@ -403,12 +421,17 @@ def rules_show(rule_id: str) -> None:
     """Print one rule's documentation: what it finds, why it matters, how to fix it."""
     from linter.docs import FORMAT_NAMES
     from linter.ruleset import load_rules
+    from linter.suppress import META_RULE, meta_rule
 
-    rule = load_rules().get(rule_id)
+    rule = load_rules().get(rule_id) or (meta_rule() if rule_id == META_RULE else None)
     if rule is None:
         raise click.BadParameter(f"unknown rule id: {rule_id} (see `seawall rules`)", param_hint="RULE_ID")
     click.echo(f"{rule.id}: {rule.title}")
-    click.echo(f"severity: {rule.severity}" + (f"    provider: {rule.provider}" if rule.provider else ""))
+    if rule.id == META_RULE:
+        click.echo("severity: medium or low, by problem (below)")
+        click.echo("checks: seawall's own suppressions, in every format (built in)")
+    else:
+        click.echo(f"severity: {rule.severity}" + (f"    provider: {rule.provider}" if rule.provider else ""))
     for fmt in rule.formats:
         types = dict.fromkeys(t for c in rule.clauses if c.format == fmt for t in c.types)
         click.echo(f"{FORMAT_NAMES[fmt]}: {', '.join(types)}")
@@ -418,7 +441,8 @@ def rules_show(rule_id: str) -> None:
     click.echo(rule.description)
     click.echo("\nHow to fix it\n")
     click.echo(rule.remediation)
-    click.echo("\nReferences\n")
+    if rule.references:
+        click.echo("\nReferences\n")
     for ref in rule.references:
         click.echo(f"- {ref}")
 

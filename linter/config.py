@@ -12,6 +12,7 @@ Keys (all optional)::
     var-files = ["prod.tfvars"]        cfn-params = "params.json"
     rule-dirs = ["policy/rules"]       baseline = ".seawall-baseline.json"
     max-file-size = 10485760           require-reason = true
+    allow-unchecked = ["glob", ...]    # files that may go unchecked: a note, not an error
     unsuppressible = ["rule-id", ...]  # rules that may not be suppressed inline
     [severity]                         # per-rule severity overrides
     "rule-id" = "high"
@@ -67,6 +68,9 @@ class RunConfig:
     # text given for a path instead of the file on disk (stdin, an editor buffer)
     overrides: dict[str, str] = field(default_factory=dict)
     exclude: list[str] = field(default_factory=list)  # globs of paths not to scan
+    # globs of files that may go unchecked (too large, unreadable, not parsable): a note
+    # instead of an input error
+    allow_unchecked: list[str] = field(default_factory=list)
     severity_overrides: dict[str, Severity] = field(default_factory=dict)
     sensitivity_keys: tuple[str, ...] | None = None
     sensitivity_values: tuple[str, ...] | None = None
@@ -83,13 +87,18 @@ CONFIG_NAMES = (".seawall.toml", "pyproject.toml")
 
 
 def find_config(start: str) -> str | None:
-    """The nearest ``.seawall.toml``, or ``pyproject.toml`` with a ``[tool.seawall]`` table,
-    in ``start`` or any directory above it."""
+    """The nearest ``.seawall.toml``, or ``pyproject.toml`` that may hold a ``[tool.seawall]``
+    table, in ``start`` or any directory above it.
+
+    A ``pyproject.toml`` that cannot be read or parsed is returned too: nobody can tell
+    whether it holds seawall's table, and going on to a parent directory's configuration
+    would silently scan with settings that were never meant for this tree. Reading it
+    (``read_config_table``) then reports the error with its line."""
     here = os.path.abspath(start if os.path.isdir(start) else os.path.dirname(start) or ".")
     while True:
         for name in CONFIG_NAMES:
             candidate = os.path.join(here, name)
-            if os.path.isfile(candidate) and (name != "pyproject.toml" or _has_tool_table(candidate)):
+            if os.path.isfile(candidate) and (name != "pyproject.toml" or _may_hold_config(candidate)):
                 return candidate
         parent = os.path.dirname(here)
         if parent == here:
@@ -97,25 +106,34 @@ def find_config(start: str) -> str | None:
         here = parent
 
 
-def _has_tool_table(path: str) -> bool:
+def _load_toml(path: str) -> dict[str, Any]:
     try:
         with open(path, "rb") as fh:
-            data = tomllib.load(fh)
-    except (OSError, tomllib.TOMLDecodeError):
-        return False
+            return tomllib.load(fh)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        hint = ""
+        if os.path.basename(path) == "pyproject.toml":
+            hint = "; seawall reads its [tool.seawall] table, so it cannot tell how to scan (fix the file, or use --config FILE or --no-config)"
+        raise ConfigError(f"{path}: invalid TOML: {exc}{hint}") from None
+
+
+def _may_hold_config(path: str) -> bool:
+    try:
+        data = _load_toml(path)
+    except ConfigError:
+        return True  # reading it again reports why
     return isinstance(data.get("tool"), dict) and "seawall" in data["tool"]
 
 
 def read_config_table(path: str) -> dict[str, Any]:
-    try:
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    data = _load_toml(path)
     if os.path.basename(path) == "pyproject.toml" or "tool" in data and "seawall" in data.get("tool", {}):
-        table = data.get("tool", {}).get("seawall", {})
+        tool = data.get("tool")
+        if not isinstance(tool, dict) or "seawall" not in tool:
+            raise ConfigError(f"{path}: no [tool.seawall] table (seawall's settings go there)")
+        table = tool["seawall"]
         if not isinstance(table, dict):
             raise ConfigError(f"{path}: [tool.seawall] must be a table")
         return table
@@ -159,6 +177,7 @@ def apply_config_file(config: RunConfig, path: str) -> RunConfig:
     known = {
         "select", "ignore", "fail-on", "exclude", "var-files", "cfn-params", "rule-dirs", "baseline",
         "max-file-size", "require-reason", "unsuppressible", "severity", "sensitivity", "per-path-ignores",
+        "allow-unchecked",
     }
     for key, value in table.items():
         if key not in known:
@@ -171,6 +190,8 @@ def apply_config_file(config: RunConfig, path: str) -> RunConfig:
             config.fail_on = _severity(path, key, value)
         elif key == "exclude":
             config.exclude = _strings(path, key, value)
+        elif key == "allow-unchecked":
+            config.allow_unchecked = _strings(path, key, value)
         elif key == "var-files":
             config.var_files = [rel(p) for p in _strings(path, key, value)]
         elif key == "cfn-params":

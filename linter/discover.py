@@ -32,10 +32,7 @@ class Inventory:
     exclude: list[str] = field(default_factory=list)
 
     def excluded(self, path: str) -> bool:
-        if not self.exclude:
-            return False
-        posix = path.replace(os.sep, "/")
-        return any(fnmatch.fnmatch(posix, g) or fnmatch.fnmatch(posix, "*/" + g.lstrip("/")) for g in self.exclude)
+        return path_matches(path, self.exclude)
 
     def reported(self, file: str) -> bool:
         if self.report_only is None or file in self.report_only:
@@ -43,6 +40,15 @@ class Inventory:
         if (os.path.dirname(file) or ".") in self.report_modules:
             return True
         return any(file.startswith(d.rstrip(os.sep) + os.sep) or d == "." for d in self.report_dirs)
+
+
+def path_matches(path: str, globs: list[str] | tuple[str, ...]) -> bool:
+    """Whether a path (as seawall names it) matches one of the configuration's globs, at its
+    start or after any directory: ``vendor/**`` matches ``infra/vendor/x.tf`` too."""
+    if not globs:
+        return False
+    posix = path.replace(os.sep, "/")
+    return any(fnmatch.fnmatch(posix, g) or fnmatch.fnmatch(posix, "*/" + g.lstrip("/")) for g in globs)
 
 
 def _norm(path: str) -> str:
@@ -140,7 +146,7 @@ def _walk(top: str, inv: Inventory) -> None:
                 continue
             if not os.path.islink(full) and not os.path.isfile(full):
                 if full.endswith((".tf", ".tfvars") + DOCUMENT_SUFFIXES):
-                    inv.notes.append(Note(full, 1, "not a regular file (a pipe or device); not read"))
+                    inv.errors.append(InputError(full, 1, 1, "not a regular file (a pipe or device): not checked", "read"))
                 continue
             if os.path.islink(full):
                 target = os.path.realpath(full)
@@ -155,14 +161,6 @@ def _walk_error(exc: OSError, inv: Inventory) -> None:
     inv.errors.append(InputError(_norm(exc.filename or "?"), 1, 1, f"cannot read directory: {exc.strerror or exc}", "read"))
 
 
-def read_head(path: str, size: int = 65536) -> str:
-    try:
-        with open(path, "rb") as fh:
-            return fh.read(size).decode("utf-8", errors="replace")
-    except OSError:
-        return ""
-
-
 _CFN_YAML_TYPE = re.compile(r"^\s+Type\s*:\s*[\"']?(AWS|Custom|Alexa)::", re.M)
 _K8S_API = re.compile(r"^(?:- )?\s*apiVersion\s*:", re.M)
 _K8S_KIND = re.compile(r"^(?:- )?\s*kind\s*:", re.M)
@@ -173,8 +171,10 @@ def classify_document(path: str, head: str | None = None) -> str | None:
     "cloudformation", "kubernetes", "kustomize" (a kustomization, rendered with its
     resources), "helm-chart" (a chart's Chart.yaml), "helm" (a chart template, which needs
     rendering first), or None when it is not an input seawall reads (most YAML and JSON in
-    a repository is not)."""
+    a repository is not). A file that cannot be read raises SourceError: nobody can tell that
+    it is not infrastructure."""
     from linter.parsers.terraform.plan import looks_like_plan
+    from linter.sources import read_head
 
     name = os.path.basename(path)
     if name in ("kustomization.yaml", "kustomization.yml", "Kustomization"):

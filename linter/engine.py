@@ -15,18 +15,18 @@ from linter.cache import Cache
 from linter.cache import current as current_cache
 from linter.cache import use as use_cache
 from linter.config import RunConfig
-from linter.discover import Inventory, classify_document, discover
+from linter.discover import Inventory, classify_document, discover, path_matches
 from linter.evaluation import evaluate_rules
 from linter.graph import ResourceGraph
 from linter.internal import set_debug
-from linter.model import Evidence, Finding, Note, ScanResult
+from linter.model import Evidence, Finding, InputError, Note, ScanResult
 from linter.parallel import MIN_FILES, prewarm
 from linter.parsers.base import ParseOutput
 from linter.progress import current as progress
 from linter.redact import redact
 from linter.ruleset import RuleSet, load_rules
 from linter.sensitivity import SensitivityPolicy
-from linter.sources import set_overrides
+from linter.sources import SourceError, set_overrides, source_problem
 from linter.suppress import META_RULE, SuppressionPolicy, apply_intent, apply_suppressions, collect_directives, known_rule_ids
 from linter.values import count_unknown
 
@@ -45,7 +45,13 @@ def parse_inputs(config: RunConfig) -> tuple[ParseOutput, Inventory]:
     out = ParseOutput()
     out.errors.extend(inventory.errors)
     out.notes.extend(inventory.notes)
-    kinds = {doc: classify_document(doc, overrides[doc][:65536] if doc in overrides else None) for doc in inventory.documents}
+    kinds: dict[str, str | None] = {}
+    for doc in inventory.documents:
+        try:
+            kinds[doc] = classify_document(doc, overrides[doc][:65536] if doc in overrides else None)
+        except SourceError as exc:  # unreadable: it may be infrastructure, so it is not skipped silently
+            kinds[doc] = None
+            out.errors.append(source_problem(doc, exc))
     plans = [doc for doc, kind in kinds.items() if kind == "terraform-plan"]
     plan_sources = {plan: _plan_source(plan, config) for plan in plans}
     # a directory whose plan is scanned is analysed through the plan's resolved values
@@ -169,6 +175,8 @@ def _run(config: RunConfig, rules: RuleSet | None, debug: bool, keep_graph: bool
         use_cache(Cache(enabled=config.cache))
     all_rules = rules if rules is not None else load_rules(config.rule_dirs)
     parsed, inventory = parse_inputs(config)
+    parsed.errors, allowed = allow_unchecked(parsed.errors, config.allow_unchecked)
+    parsed.notes.extend(allowed)
     graph = ResourceGraph(parsed.resources)
     ruleset = select_rules(all_rules, config)
     sensitivity = SensitivityPolicy(
@@ -205,6 +213,20 @@ def _run(config: RunConfig, rules: RuleSet | None, debug: bool, keep_graph: bool
         stats={**parsed.stats, "edges": graph.edge_count(), "unknown_values": sum(count_unknown(r.attrs) for r in graph)},
         graph=graph if keep_graph else None,
     )
+
+
+def allow_unchecked(errors: list[InputError], globs: list[str]) -> tuple[list[InputError], list[Note]]:
+    """Input errors of files the configuration allows to go unchecked (``allow-unchecked``)
+    become notes; every other file that could not be read or parsed stays an error."""
+    if not globs:
+        return errors, []
+    kept, notes = [], []
+    for e in errors:
+        if e.kind in ("read", "parse") and path_matches(e.file, globs):
+            notes.append(Note(e.file, e.line, f"{e.message} (allowed by allow-unchecked)"))
+        else:
+            kept.append(e)
+    return kept, notes
 
 
 def _redacted(f: Finding) -> Finding:

@@ -23,7 +23,8 @@ A thin layer over ``engine.run``: it never decides what is exposed, it only turn
   code, so that ``seawall-suppression`` report carries the tag. Input errors of the file
   are Error diagnostics at their line; notes about the file are Hints.
 - **Code actions.** For each seawall diagnostic: the rule's safe fix when the finding has
-  one (preferred), and a suppression with a reason placeholder in the file's own syntax:
+  one (preferred), and a suppression with a reason placeholder (which does not count as a
+  reason until it is replaced) in the file's own syntax, written by ``linter/suppress.py``:
   a ``# seawall:ignore`` comment in Terraform, the ``seawall.dev/ignore`` annotation in
   Kubernetes YAML, ``Metadata.seawall.ignore`` in CloudFormation YAML (YAML comments are
   not read by the engine, and JSON gets no suppression action). Edits are computed with the
@@ -31,6 +32,9 @@ A thin layer over ``engine.run``: it never decides what is exposed, it only turn
   current. A fix may edit another file (a value set through a variable is fixed on its
   ``terraform.tfvars`` line or default, see ``linter.fixes``): it is offered while that
   file still holds the lines it replaces.
+
+Ctrl-C (SIGINT) stops the server at once with exit code 130, without waiting for the thread
+blocked on standard input (see ``_interrupted``).
 
 Logging goes to standard error (``SEAWALL_LSP_LOG=debug|info|warning``); standard output
 is the protocol, and ``sys.stdout`` is pointed at standard error while the server runs so
@@ -40,10 +44,12 @@ that a stray ``print`` cannot corrupt it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import queue
 import re
+import signal
 import sys
 import threading
 from collections.abc import Callable
@@ -64,7 +70,6 @@ logger = logging.getLogger("seawall.lsp")
 
 SOURCE = "seawall"
 DEFAULT_DEBOUNCE_MS = 300
-REASON_PLACEHOLDER = "TODO: say why this is acceptable"
 # files the engine reads; others are left alone (no diagnostics at all)
 TERRAFORM_SUFFIXES = (".tf", ".tfvars", ".tfvars.json", ".tf.json")
 DOCUMENT_SUFFIXES = (".yaml", ".yml", ".json", ".template")
@@ -134,7 +139,7 @@ class Insertion:
 
 
 _HEREDOC_OPEN = re.compile(r"<<-?([A-Za-z_][A-Za-z0-9_-]*)\s*$")
-_DIRECTIVE_LINE = re.compile(r"^\s*(#|//|/\*).*seawall:ignore", re.I)
+_COMMENT_LINE = re.compile(r"^\s*(#|//|/\*)")
 
 
 def _heredoc_body_lines(lines: list[str]) -> set[int]:
@@ -162,8 +167,10 @@ def terraform_suppression(lines: list[str], finding: Finding) -> Insertion | Non
     """``# seawall:ignore <id> <reason>`` on its own line above the finding (keeping its
     indentation). When that cannot work, at the end of the finding's line, else above the
     resource's first line (the whole resource for that rule). None when no place is safe."""
+    from linter.suppress import DIRECTIVE, directive_comment, mentions_directive
+
     rule = finding.rule_id
-    comment = f"# seawall:ignore {rule} {REASON_PLACEHOLDER}"
+    comment = directive_comment([rule])
     heredoc = _heredoc_body_lines(lines)
     target = finding.span.line - 1
     if not 0 <= target < len(lines):
@@ -171,18 +178,18 @@ def terraform_suppression(lines: list[str], finding: Finding) -> Insertion | Non
 
     def above(i: int) -> bool:
         # a directive alone on the line above already covers this line: a new line would push it away
-        return i not in heredoc and not (i > 0 and _DIRECTIVE_LINE.search(lines[i - 1]))
+        return i not in heredoc and not (i > 0 and _COMMENT_LINE.match(lines[i - 1]) and mentions_directive(lines[i - 1]))
 
     if above(target):
-        return Insertion(f"Suppress {rule} here (# seawall:ignore)", target, 0, f"{_indent(lines[target])}{comment}\n")
+        return Insertion(f"Suppress {rule} here (# {DIRECTIVE})", target, 0, f"{_indent(lines[target])}{comment}\n")
     line = lines[target].rstrip("\r")
     if target not in heredoc and not _HEREDOC_OPEN.search(line) and not re.search(r"#|//|/\*", line):
-        return Insertion(f"Suppress {rule} on this line (# seawall:ignore)", target, len(line), f"  {comment}")
+        return Insertion(f"Suppress {rule} on this line (# {DIRECTIVE})", target, len(line), f"  {comment}")
     header = finding.resource_span
     if header is not None and header.file == finding.span.file and 0 <= header.line - 1 < len(lines):
         h = header.line - 1
         if h != target and above(h):
-            return Insertion(f"Suppress {rule} for the whole resource (# seawall:ignore)", h, 0, f"{_indent(lines[h])}{comment}\n")
+            return Insertion(f"Suppress {rule} for the whole resource (# {DIRECTIVE})", h, 0, f"{_indent(lines[h])}{comment}\n")
     return None
 
 
@@ -223,6 +230,8 @@ def kubernetes_suppression(lines: list[str], text: str, finding: Finding) -> Ins
     """A ``seawall.dev/ignore`` annotation on the object that holds the finding."""
     import yaml
 
+    from linter.suppress import ANNOTATION, annotation_key, annotation_value
+
     header = finding.resource_span or finding.span
     want = header.line - 1
     best = None
@@ -248,28 +257,23 @@ def kubernetes_suppression(lines: list[str], text: str, finding: Finding) -> Ins
     if meta is None or not _block_mapping(meta[1]):
         return None
     rule = finding.rule_id
-    value = f'"{rule} {REASON_PLACEHOLDER}"'
-    title = f"Suppress {rule} for this object (seawall.dev/ignore annotation)"
+    value = annotation_value([rule])
+    title = f"Suppress {rule} for this object ({ANNOTATION} annotation)"
     annotations = _get(meta[1], "annotations")
     if annotations is None:
         place = _first_key_line(lines, meta[1])
         if place is None:
             return None
         line, indent = place
-        return Insertion(title, line, 0, f"{indent}annotations:\n{indent}  seawall.dev/ignore: {value}\n")
+        return Insertion(title, line, 0, f"{indent}annotations:\n{indent}  {ANNOTATION}: {value}\n")
     key_node, node = annotations
     if isinstance(node, yaml.ScalarNode) and node.tag.endswith(":null") and node.value == "":
         indent = " " * key_node.start_mark.column + "  "
-        return Insertion(title, key_node.start_mark.line + 1, 0, f"{indent}seawall.dev/ignore: {value}\n")
+        return Insertion(title, key_node.start_mark.line + 1, 0, f"{indent}{ANNOTATION}: {value}\n")
     place = _first_key_line(lines, node)
     if place is None:
         return None
-    taken = {getattr(k, "value", None) for k, _ in node.value}
-    name = "seawall.dev/ignore"
-    n = 2
-    while name in taken:
-        name = f"seawall.dev/ignore-{n}"
-        n += 1
+    name = annotation_key(str(getattr(k, "value", "")) for k, _ in node.value)
     line, indent = place
     return Insertion(title, line, 0, f"{indent}{name}: {value}\n")
 
@@ -277,6 +281,8 @@ def kubernetes_suppression(lines: list[str], text: str, finding: Finding) -> Ins
 def cloudformation_suppression(lines: list[str], text: str, finding: Finding) -> Insertion | None:
     """An entry of ``Metadata.seawall.ignore`` on the resource that holds the finding."""
     import yaml
+
+    from linter.suppress import METADATA, metadata_entry
 
     header = finding.resource_span
     if header is None:
@@ -294,25 +300,25 @@ def cloudformation_suppression(lines: list[str], text: str, finding: Finding) ->
     if resource is None or not _block_mapping(resource):
         return None
     rule = finding.rule_id
-    entry = f'{{rule: {rule}, reason: "{REASON_PLACEHOLDER}"}}'
-    title = f"Suppress {rule} for this resource (Metadata seawall ignore)"
+    entry = metadata_entry(rule)
+    section, key = METADATA
+    title = f"Suppress {rule} for this resource (Metadata {section} {key})"
     nest = [("Metadata", resource)]
-    body = ["seawall:", "  ignore:", f"    - {entry}"]
+    body = [f"{section}:", f"  {key}:", f"    - {entry}"]
     meta = _get(resource, "Metadata")
     if meta is not None:
-        seawall = _get(meta[1], "seawall") if _block_mapping(meta[1]) else None
+        seawall = _get(meta[1], section) if _block_mapping(meta[1]) else None
         if not _block_mapping(meta[1]):
             return None
         if seawall is None:
             nest = [("", meta[1])]
-            body = ["seawall:", "  ignore:", f"    - {entry}"]
         else:
             if not _block_mapping(seawall[1]):
                 return None
-            ignore = _get(seawall[1], "ignore")
+            ignore = _get(seawall[1], key)
             if ignore is None:
                 nest = [("", seawall[1])]
-                body = ["ignore:", f"  - {entry}"]
+                body = [f"{key}:", f"  - {entry}"]
             else:
                 seq = ignore[1]
                 if not isinstance(seq, yaml.SequenceNode) or seq.flow_style or not seq.value:
@@ -873,9 +879,25 @@ def _configure_logging() -> None:
         logging.getLogger("pygls").setLevel(max(root.level, logging.WARNING))
 
 
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a command stopped with Ctrl-C
+
+
+def _interrupted(signum: int, frame: Any) -> None:
+    """Ctrl-C: stop at once. The server keeps no state worth saving, and a normal interpreter
+    exit cannot happen: the thread reading standard input is blocked in ``read()`` holding
+    its lock, so asyncio's own handler waited for it (the first Ctrl-C was ignored) and the
+    interpreter's shutdown then aborted ("could not acquire lock for <stdin>", exit 134)."""
+    logger.info("interrupted: exiting")
+    with contextlib.suppress(Exception):
+        sys.stderr.flush()
+    os._exit(EXIT_INTERRUPTED)
+
+
 def main() -> None:
-    """Serve LSP on standard input and output until the client says exit."""
+    """Serve LSP on standard input and output until the client says exit (or Ctrl-C)."""
     _configure_logging()
+    # installed before asyncio.run, which then leaves SIGINT alone
+    signal.signal(signal.SIGINT, _interrupted)
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # the protocol owns the real stdout; nothing else may write there
     server = create_server()

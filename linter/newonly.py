@@ -10,6 +10,7 @@ that touches one bucket is not blamed for the repository's history.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -44,6 +45,40 @@ def repository_root(path: str) -> str:
     return os.path.realpath(_git(["rev-parse", "--show-toplevel"], start))
 
 
+def _git_ok(args: list[str], cwd: str) -> str | None:
+    """``git args`` output, or None when git says no."""
+    try:
+        return _git(args, cwd)
+    except NewOnlyError:
+        return None
+
+
+def resolve_base(base_ref: str, repo: str) -> str:
+    """The commit ``base_ref`` names, or a NewOnlyError saying that it does not exist here
+    and how to fetch it (a CI checkout often has only the commit under test)."""
+    commit = _git_ok(["rev-parse", "--verify", "--quiet", "--end-of-options", f"{base_ref}^{{commit}}"], repo)
+    if commit:
+        return commit
+    hints = []
+    name = re.split(r"[~^@:]", base_ref, maxsplit=1)[0]  # `main` of `main~3`
+    if not name or not _git_ok(["rev-parse", "--verify", "--quiet", "--end-of-options", f"{name}^{{commit}}"], repo):
+        remotes = (_git_ok(["remote"], repo) or "").split()
+        remote, _, branch = name.partition("/")
+        if remote in remotes and branch:
+            hints.append(f"fetch it first: `git fetch {remote} {branch}`")
+        else:
+            remote = remotes[0] if remotes else "origin"
+            hints.append(f"fetch it first: `git fetch {remote} {name}`, then use --new-only {remote}/{name}")
+    if _git_ok(["rev-parse", "--is-shallow-repository"], repo) == "true":
+        hints.append(
+            "this is a shallow clone, which lacks older commits: fetch the history (`git fetch --unshallow`), "
+            "or check out with `fetch-depth: 0` (actions/checkout)"
+        )
+    elif not hints:
+        hints.append(f"{name} exists, but its history has no such revision")
+    raise NewOnlyError(f"--new-only {base_ref}: no such commit, branch or tag in the git repository {repo}; " + "; ".join(hints))
+
+
 def _map_path(path: str, repo: str, tree: str) -> str:
     full = os.path.realpath(path)
     rel = os.path.relpath(full, repo)
@@ -58,7 +93,7 @@ def new_only(config: RunConfig, rules: RuleSet, base_ref: str, head: ScanResult)
 
     paths = [p for p in config.paths if p not in config.overrides]
     repo = repository_root(paths[0] if paths else ".")
-    _git(["rev-parse", "--verify", "--quiet", f"{base_ref}^{{commit}}"], repo)
+    resolve_base(base_ref, repo)
     parent = tempfile.mkdtemp(prefix="seawall-base-")
     tree = os.path.join(parent, "base")
     try:

@@ -6,8 +6,10 @@ Every parser reads through :func:`read_source`, so a bad file becomes one clear
 
 from __future__ import annotations
 
-import codecs
+import json
 import os
+
+from linter.model import InputError
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 
@@ -21,36 +23,52 @@ class SourceError(Exception):
         self.kind = kind
 
 
+def text_encoding(data: bytes) -> str:
+    """The encoding of a text file from its first bytes: UTF-32 or UTF-16 by their byte-order
+    mark, or without one by the pattern of NUL bytes around a first ASCII character (the rule
+    of JSON, RFC 8259, and of YAML 1.2 §5.2); otherwise UTF-8 (a UTF-8 BOM is dropped)."""
+    encoding = json.detect_encoding(data[:4])
+    return "utf-8-sig" if encoding in ("utf-8", "utf-8-sig") else encoding
+
+
 def decode_source(data: bytes) -> str:
     """Bytes of a text file -> str with ``\\n`` line endings; raises SourceError when not text."""
-    if data.startswith(codecs.BOM_UTF32_LE) or data.startswith(codecs.BOM_UTF32_BE):
-        encoding = "utf-32"
-    elif data.startswith(codecs.BOM_UTF16_LE) or data.startswith(codecs.BOM_UTF16_BE):
-        encoding = "utf-16"
-    else:
-        encoding = "utf-8-sig"
+    encoding = text_encoding(data)
+    if encoding == "utf-8-sig":
         nul = data.find(b"\x00")
         if nul >= 0:
             line = data.count(b"\n", 0, nul) + 1
-            raise SourceError("binary file (contains NUL bytes); not scanned", line, kind="read")
+            raise SourceError("binary file (contains NUL bytes): not checked", line, kind="read")
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        name = "UTF-8" if encoding == "utf-8-sig" else encoding.upper()
         raise SourceError(
-            f"not valid UTF-8 (byte 0x{data[exc.start]:02x}); save the file as UTF-8", line, column, kind="read"
+            f"not valid {name} (byte 0x{data[exc.start]:02x}): not checked; save the file as UTF-8", line, column, kind="read"
         ) from None
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text
 
 
+def read_head(path: str, size: int = 65536) -> str:
+    """The first ``size`` bytes of a file as text, to tell what it holds (decoded as
+    :func:`decode_source` would, undecodable bytes replaced); SourceError when unreadable."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(size)
+    except OSError as exc:
+        raise SourceError(f"cannot read: {exc.strerror or exc}", kind="read") from None
+    return data.decode(text_encoding(data), errors="replace")
+
+
 def read_source(path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
     try:
         size = os.path.getsize(path)
         if size > max_bytes:
-            raise SourceError(f"file is {size:,} bytes, over the {max_bytes:,}-byte limit (max-file-size); skipped", kind="skipped")
+            raise SourceError(f"file is {size:,} bytes, over the {max_bytes:,}-byte limit (max-file-size): not checked", kind="read")
         with open(path, "rb") as fh:
             data = fh.read(max_bytes + 1)
     except OSError as exc:
@@ -58,13 +76,10 @@ def read_source(path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
     return decode_source(data)
 
 
-def source_problem(path: str, exc: SourceError) -> object:
-    """A SourceError as what the output shows: a note for a file skipped on purpose (too
-    large), an input error for one that could not be read."""
-    from linter.model import InputError, Note
-
-    if exc.kind == "skipped":
-        return Note(path, 1, exc.message)
+def source_problem(path: str, exc: SourceError) -> InputError:
+    """A SourceError as what the output shows: an input error. A file that looks like
+    infrastructure code and could not be checked is never a clean result (the
+    configuration's ``allow-unchecked`` turns chosen ones into notes, in the engine)."""
     return InputError(path, exc.line, exc.column, exc.message, exc.kind)
 
 

@@ -17,8 +17,9 @@ Ways a finding stops counting (each keeps it visible, with its reason):
 - **baseline**: the finding was accepted in a baseline file.
 
 Governance: a reason is required by default (``require-reason``); a suppression without
-one is reported and does not suppress. An expired ``until`` date turns the finding back on,
-with a note. Rules listed in ``unsuppressible`` cannot be suppressed inline. A suppression
+one, or with a placeholder for one (``TODO: …``, as the editor's quick fix writes it,
+``FIXME``, ``TBD``, ``<reason>``), is reported and does not suppress. An expired ``until``
+date turns the finding back on, and the suppression is reported. Rules listed in ``unsuppressible`` cannot be suppressed inline. A suppression
 that matches nothing is reported, like an unused ``noqa``. These reports are findings of
 the built-in check ``seawall-suppression``.
 """
@@ -26,8 +27,7 @@ the built-in check ``seawall-suppression``.
 from __future__ import annotations
 
 import datetime as _dt
-import fnmatch
-import os
+import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -43,10 +43,86 @@ _NO_REASON = ("", "true", "yes", "1", "public")
 META_RULE = "seawall-suppression"
 META_TITLE = "Suppression that does not work as written"
 META_FIX = "Fix or remove the suppression: name existing rule ids, give a reason, and renew or drop expired ones."
+META_DESCRIPTION = """\
+A built-in check of seawall's own suppressions (`# seawall:ignore` comments, `seawall.dev/ignore`
+annotations, CloudFormation `Metadata` entries). It reports a suppression that does not do
+what it says, at the place where the suppression is written:
 
-_DIRECTIVE = re.compile(r"seawall:ignore\b(?P<rest>.*)", re.I)
+- medium: it gives no reason, or only a placeholder for one (`TODO: …`, `FIXME`, `TBD`,
+  `<reason>`), so it suppresses nothing (while `require-reason` is on); or it names a rule
+  listed in `unsuppressible`, so the finding stands;
+- low: its `until` date has passed, so the findings it covered are reported again; it names
+  an unknown rule id, or no rule id at all (a blanket ignore is not allowed); its `until` is
+  not a date; or it matches no finding (like an unused `noqa`).
+
+A suppression that silently stopped working, or never worked, misleads whoever reads the
+code into thinking a finding was reviewed. `--ignore seawall-suppression` (or `ignore` in
+the configuration) turns these reports off."""
+_MEDIUM_PROBLEMS = ("gives no reason", "gives a placeholder")
+
+
+def meta_rule() -> Any:
+    """The documentation of ``seawall-suppression`` as a Rule (for ``seawall rules show``
+    and SARIF rule metadata); it has no match clauses: ``apply_suppressions`` is the check."""
+    from linter.ruleset import Rule
+
+    return Rule(
+        id=META_RULE, title=META_TITLE, severity=Severity.LOW, description=META_DESCRIPTION,
+        remediation=META_FIX, references=(), clauses=[], tags=("suppression",),
+    )
+
+# The suppression syntax, read here and written here (the language server's quick fix).
+DIRECTIVE = "seawall:ignore"  # a comment: `# seawall:ignore <rule-id>[,<rule-id>] <reason> [until=YYYY-MM-DD]`
+ANNOTATION = "seawall.dev/ignore"  # a Kubernetes annotation (and the prefix of more: seawall.dev/ignore-2)
+METADATA = ("seawall", "ignore")  # a CloudFormation resource's Metadata: a list of {rule, reason, until}
+# what the quick fix writes for the reason: a placeholder, which does not count as one
+REASON_PLACEHOLDER = "TODO: say why this is acceptable"
+
+_DIRECTIVE = re.compile(re.escape(DIRECTIVE) + r"\b(?P<rest>.*)", re.I)
 _RULE_IDS = re.compile(r"\s*(?P<ids>[a-z0-9][a-z0-9-]*(?:\s*,\s*[a-z0-9][a-z0-9-]*)*)(?P<tail>.*)", re.S)
 _UNTIL = re.compile(r"\buntil=(\S+)")
+# a reason that only stands for one: a to-do, or the `<reason>` of the documented syntax
+_PLACEHOLDER = re.compile(r"(?:todo|fixme|tbd)\b|<[^<>]*>$|[.…?]*$", re.I)
+
+
+def directive_body(rules: Iterable[str], reason: str, until: str | None = None) -> str:
+    """``<rule-id>[,<rule-id>] <reason> [until=DATE]``: the words of a suppression in every format."""
+    return " ".join([",".join(rules), reason] + ([f"until={until}"] if until else []))
+
+
+def directive_comment(rules: Iterable[str], reason: str = REASON_PLACEHOLDER, until: str | None = None) -> str:
+    """A Terraform comment that suppresses ``rules``."""
+    return f"# {DIRECTIVE} {directive_body(rules, reason, until)}"
+
+
+def annotation_key(taken: Iterable[str]) -> str:
+    """The first free suppression annotation key of an object."""
+    used = set(taken)
+    key, n = ANNOTATION, 2
+    while key in used:
+        key, n = f"{ANNOTATION}-{n}", n + 1
+    return key
+
+
+def annotation_value(rules: Iterable[str], reason: str = REASON_PLACEHOLDER, until: str | None = None) -> str:
+    """A suppression annotation's value, as a YAML scalar."""
+    return json.dumps(directive_body(rules, reason, until))  # a JSON string is a YAML double-quoted scalar
+
+
+def metadata_entry(rule: str, reason: str = REASON_PLACEHOLDER, until: str | None = None) -> str:
+    """One entry of a CloudFormation resource's ``Metadata.seawall.ignore``, as YAML flow."""
+    fields = [f"rule: {rule}", f"reason: {json.dumps(reason)}"] + ([f"until: {until}"] if until else [])
+    return "{" + ", ".join(fields) + "}"
+
+
+def mentions_directive(text: str) -> bool:
+    return _DIRECTIVE.search(text) is not None
+
+
+def is_placeholder(reason: str) -> bool:
+    """A reason that says nothing yet: ``TODO: …`` (what the quick fix writes), ``FIXME``,
+    ``TBD``, ``<reason>``, or only dots."""
+    return _PLACEHOLDER.match(reason.strip()) is not None
 
 
 _SCOPE = re.compile(r"\s*(?P<key>ports?|rules?)=(?P<list>[^\s]+)", re.I)
@@ -127,8 +203,8 @@ def intended_exposure(res: Resource) -> Intent | Evidence | None:
     rules, ports, reason, problems = _scope(text)
     if problems:
         return Evidence(f"{res.address} is declared public by design ({key}) but {problems[0]}", span)
-    if reason.lower() in _NO_REASON:
-        return Evidence(f"{res.address} is declared public by design ({key}) but gives no reason; write why as its value", span)
+    if reason.lower() in _NO_REASON or is_placeholder(reason):
+        return Evidence(f"{res.address} is declared public by design ({key}) but gives no reason (or a placeholder); write why as its value", span)
     if key == "seawall-public":
         reason = reason.replace("_", " ").replace("-", " ")
     return Intent(reason, span, key, rules, ports)
@@ -213,7 +289,7 @@ def _directive_from_value(value: Any, span: Span, resource_id: str) -> Directive
             except ValueError:
                 problems.append(f"until={until} is not a date (YYYY-MM-DD)")
         return Directive(ids, str(value.get("reason") or "").strip(), until, span, "resource", resource_id, problems=problems)
-    parsed = parse_directive("seawall:ignore " + str(value))
+    parsed = parse_directive(f"{DIRECTIVE} {value}")
     assert parsed is not None
     ids, reason, until, problems = parsed
     return Directive(ids, reason, until, span, "resource", resource_id, problems=problems)
@@ -231,20 +307,20 @@ def collect_directives(comments: dict[str, list[Any]], graph: ResourceGraph) -> 
     for res in graph:
         if res.format == "cloudformation":
             meta = res.attrs.get("Metadata")
-            seawall = meta.get("seawall") if isinstance(meta, dict) else None
-            entries = seawall.get("ignore") if isinstance(seawall, dict) else None
+            seawall = meta.get(METADATA[0]) if isinstance(meta, dict) else None
+            entries = seawall.get(METADATA[1]) if isinstance(seawall, dict) else None
             if entries is None:
                 continue
             listed = isinstance(entries, list)
             entries = entries if listed else [entries]
             for i, entry in enumerate(entries):
-                span = locate(res, ("Metadata", "seawall", "ignore", i) if listed else ("Metadata", "seawall", "ignore"))
+                span = locate(res, ("Metadata", *METADATA, i) if listed else ("Metadata", *METADATA))
                 out.append(_directive_from_value(entry, span, res.id))
         elif res.format == "kubernetes":
             meta = res.attrs.get("metadata")
             ann = meta.get("annotations") if isinstance(meta, dict) else None
             for key, value in (ann.items() if isinstance(ann, dict) else ()):
-                if str(key).startswith("seawall.dev/ignore"):
+                if str(key).startswith(ANNOTATION):
                     out.append(_directive_from_value(value, locate(res, ("metadata", "annotations", key)), res.id))
     return out
 
@@ -294,6 +370,10 @@ def apply_suppressions(findings: list[Finding], directives: list[Directive], pol
             d.problems.append(f"names unknown rule id {', '.join(unknown)}")
         if policy.require_reason and not d.reason and d.rules:
             d.problems.append("gives no reason, so it does not suppress anything (write why after the rule ids)")
+        elif policy.require_reason and d.rules and is_placeholder(d.reason):
+            d.problems.append(f"gives a placeholder ({d.reason!r}) instead of a reason, so it does not suppress anything (write why the finding is acceptable)")
+        if d.until and _expired(d.until, policy.today):
+            d.problems.append(f"expired on {d.until}: the findings it covered are reported again (fix them, or renew the date with a reason)")
     for f in findings:
         if f.suppression is not None:
             out.append(f)
@@ -308,17 +388,13 @@ def apply_suppressions(findings: list[Finding], directives: list[Directive], pol
                 extra.append(Evidence(f"the suppression at {d.span.file}:{d.span.line} does not apply: {f.rule_id} may not be suppressed inline", d.span))
                 reports.append(_meta(d.span, f"{f.rule_id} may not be suppressed inline (configuration 'unsuppressible'); the finding stands", Severity.MEDIUM))
                 continue
-            if policy.require_reason and not d.reason:
-                extra.append(Evidence(f"the suppression at {d.span.file}:{d.span.line} gives no reason, so it does not count", d.span))
+            if policy.require_reason and (not d.reason or is_placeholder(d.reason)):
+                what = "a placeholder instead of a reason" if d.reason else "no reason"
+                extra.append(Evidence(f"the suppression at {d.span.file}:{d.span.line} gives {what}, so it does not count", d.span))
                 continue
-            if d.until:
-                try:
-                    expired = _dt.date.fromisoformat(d.until) < policy.today
-                except ValueError:
-                    expired = False
-                if expired:
-                    extra.append(Evidence(f"the suppression at {d.span.file}:{d.span.line} expired on {d.until}", d.span))
-                    continue
+            if d.until and _expired(d.until, policy.today):
+                extra.append(Evidence(f"the suppression at {d.span.file}:{d.span.line} expired on {d.until}", d.span))
+                continue
             decided = Suppression("inline", d.reason or "(no reason given)", d.span, d.until)
             break
         if decided is None:
@@ -330,7 +406,7 @@ def apply_suppressions(findings: list[Finding], directives: list[Directive], pol
         out.append(f)
     for d in directives:
         for problem in dict.fromkeys(d.problems):
-            reports.append(_meta(d.span, f"suppression {problem}", Severity.MEDIUM if "reason" in problem else Severity.LOW))
+            reports.append(_meta(d.span, f"suppression {problem}", Severity.MEDIUM if problem.startswith(_MEDIUM_PROBLEMS) else Severity.LOW))
         ran = policy.ran_rules is None or any(r in policy.ran_rules for r in d.rules)
         if not d.used and not d.problems and ran:
             ids = ", ".join(d.rules)
@@ -338,10 +414,18 @@ def apply_suppressions(findings: list[Finding], directives: list[Directive], pol
     return out + reports
 
 
+def _expired(until: str, today: _dt.date) -> bool:
+    try:
+        return _dt.date.fromisoformat(until) < today
+    except ValueError:  # reported as "not a date"
+        return False
+
+
 def _path_ignore(f: Finding, policy: SuppressionPolicy) -> Suppression | None:
-    path = f.span.file.replace(os.sep, "/")
+    from linter.discover import path_matches
+
     for entry in policy.per_path_ignores:
-        if f.rule_id in entry.rules and any(fnmatch.fnmatch(path, g) or fnmatch.fnmatch(path, "*/" + g.lstrip("/")) for g in entry.paths):
+        if f.rule_id in entry.rules and path_matches(f.span.file, entry.paths):
             return Suppression("config", entry.reason)
     return None
 

@@ -161,6 +161,24 @@ def test_rules_list_and_show() -> None:
     assert seawall("rules", "show", "no-such-rule").returncode == 2
 
 
+@pytest.mark.parametrize(("given", "provider"), [("gcp", "google"), ("google", "google"), ("k8s", "kubernetes"), ("AWS", "aws"), ("azure", "azure")])
+def test_rules_provider_accepts_provider_names_and_id_prefixes(given: str, provider: str) -> None:
+    proc = seawall("rules", "--format", "json", "--provider", given)
+    assert proc.returncode == 0, proc.stderr
+    chosen = json.loads(proc.stdout)
+    assert chosen and all(r["provider"] == provider for r in chosen)
+    everything = json.loads(seawall("rules", "--format", "json").stdout)
+    assert len(chosen) == sum(r["provider"] == provider for r in everything)
+
+
+def test_rules_provider_rejects_an_unknown_value_with_the_choices() -> None:
+    proc = seawall("rules", "--provider", "foo")
+    assert proc.returncode == 2 and not proc.stdout
+    assert "'foo'" in proc.stderr
+    for choice in ("aws", "azure", "gcp", "google", "k8s", "kubernetes"):
+        assert choice in proc.stderr
+
+
 def test_safe_fixes_are_offered_only_for_literal_values(tmp_path: Path) -> None:
     from linter.config import RunConfig
     from linter.engine import run

@@ -50,6 +50,42 @@ def test_pyproject_without_a_seawall_table_is_not_a_config(project: Path) -> Non
     assert find_config(str(project / "infra")) != str(project / "pyproject.toml")
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        '[project]\nname = "x"\n\n[tool.seawall]\nignore = ["aws-s3-bucket-public-acl"\nfail-on = "high"\n',  # unclosed list
+        '[project]\nname = "x\n',  # broken elsewhere: it may hold [tool.seawall], nobody can tell
+    ],
+    ids=["seawall-table", "elsewhere"],
+)
+def test_unparsable_pyproject_is_an_error_not_a_silent_fallback(project: Path, text: str) -> None:
+    # a configuration further up that would be used instead if the broken file were skipped
+    (project.parent / ".seawall.toml").write_text('ignore = ["aws-s3-bucket-public-acl", "aws-rds-publicly-accessible"]\n')
+    (project / "pyproject.toml").write_text(text)
+    assert find_config(str(project / "infra")) == str(project / "pyproject.toml")
+    with pytest.raises(ConfigError, match="invalid TOML"):
+        apply_config_file(RunConfig(), str(project / "pyproject.toml"))
+    proc = seawall("scan", str(project / "infra"))
+    assert proc.returncode == 2 and not proc.stdout
+    line = text.count("\n", 0, text.index("fail-on") if "fail-on" in text else len(text) - 1) + 1
+    assert f"{project / 'pyproject.toml'}: invalid TOML" in proc.stderr and f"line {line}" in proc.stderr, proc.stderr
+    assert "--no-config" in proc.stderr
+    # the language server says the same at the top of the file
+    from pygls.workspace import PositionCodec
+
+    from linter.lsp import Linter, LintRequest
+
+    path = str(project / "infra" / "s3.tf")
+    [diag] = Linter().diagnostics(LintRequest("file://" + path, path, PUBLIC, 1, {}, PositionCodec()))
+    assert diag.code == "configuration-error" and "invalid TOML" in diag.message
+
+
+def test_a_named_pyproject_without_a_seawall_table_is_an_error(project: Path) -> None:
+    (project / "pyproject.toml").write_text('[project]\nname = "x"\n')
+    with pytest.raises(ConfigError, match=r"pyproject.toml: no \[tool.seawall\] table"):
+        apply_config_file(RunConfig(), str(project / "pyproject.toml"))
+
+
 def test_explicit_config_and_flag_override(project: Path, tmp_path: Path) -> None:
     cfg = tmp_path / "strict.toml"
     cfg.write_text('fail-on = "critical"\n[severity]\n"aws-rds-publicly-accessible" = "low"\n')

@@ -60,6 +60,37 @@ def test_new_only_reports_what_the_change_introduces(tmp_path: Path) -> None:
     assert seawall("scan", "infra", "--new-only", "no-such-ref", cwd=repo).returncode == 2
 
 
+def test_new_only_with_a_revision_that_is_not_there_says_how_to_fetch_it(tmp_path: Path) -> None:
+    upstream = tmp_path / "upstream"
+    (upstream / "infra").mkdir(parents=True)
+    (upstream / "infra" / "main.tf").write_text(PUBLIC)
+    git(upstream, "init")
+    git(upstream, "add", ".")
+    git(upstream, "commit", "-m", "one")
+    (upstream / "infra" / "main.tf").write_text(PRIVATE)
+    git(upstream, "commit", "-am", "two")
+    # a CI checkout: one commit deep, the base branch not fetched
+    git(tmp_path, "clone", "--quiet", "--depth", "1", "--no-local", upstream.as_uri(), "checkout")
+    checkout = tmp_path / "checkout"
+
+    def error(ref: str) -> str:
+        proc = seawall("scan", "infra", "--new-only", ref, "--no-config", cwd=checkout)
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+        return " ".join(proc.stderr.split())
+
+    missing = error("nosuchref")
+    assert "--new-only nosuchref: no such commit, branch or tag" in missing
+    assert "`git fetch origin nosuchref`" in missing and "--new-only origin/nosuchref" in missing
+    assert "shallow clone" in missing and "fetch-depth: 0" in missing
+    assert "`git fetch origin release`" in error("origin/release")
+    # the branch is there but not its history: fetching the branch would not help
+    parent = error("HEAD~1")
+    assert "shallow clone" in parent and "git fetch --unshallow" in parent and "git fetch origin" not in parent
+    # once the history is fetched, the same command works
+    git(checkout, "fetch", "--quiet", "--unshallow")
+    assert seawall("scan", "infra", "--new-only", "HEAD~1", "--no-config", cwd=checkout).returncode == 0
+
+
 def _snapshot_of_this_checkout(dest: Path) -> str:
     """A commit of this checkout as it is (tracked and new files), for pre-commit to install."""
     files = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
@@ -75,21 +106,38 @@ def _snapshot_of_this_checkout(dest: Path) -> str:
     return git(dest, "rev-parse", "HEAD")
 
 
-@pytest.mark.skipif(shutil.which("git") is None, reason="git is needed")
-def test_pre_commit_blocks_a_public_bucket_and_passes_after_the_fix(tmp_path: Path) -> None:
-    hooks_repo = tmp_path / "seawall-src"
+@pytest.fixture(scope="module")
+def pre_commit(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """A snapshot of this checkout to install the hooks from, and a pre-commit home shared by
+    the tests of this module (pre-commit builds the hook's environment once)."""
+    if shutil.which("git") is None:
+        pytest.skip("git is needed")
+    base = tmp_path_factory.mktemp("pre-commit")
+    hooks_repo = base / "seawall-src"
     hooks_repo.mkdir()
     rev = _snapshot_of_this_checkout(hooks_repo)
-    project = tmp_path / "project"
+    env = {**os.environ, **GIT_ENV, "HOME": str(base), "PRE_COMMIT_HOME": str(base / "pre-commit-home")}
+    return {"repo": str(hooks_repo), "rev": rev, **{f"env:{k}": v for k, v in env.items()}}
+
+
+def _pre_commit_project(project: Path, pre_commit: dict[str, str]) -> dict[str, str]:
+    """A git repository using the ``seawall`` hook; returns the environment to run git and pre-commit in."""
     project.mkdir()
     git(project, "init")
-    config = {"repos": [{"repo": str(hooks_repo), "rev": rev, "hooks": [{"id": "seawall"}]}]}
+    config = {"repos": [{"repo": pre_commit["repo"], "rev": pre_commit["rev"], "hooks": [{"id": "seawall"}]}]}
     (project / ".pre-commit-config.yaml").write_text(yaml.safe_dump(config))
+    return {k[4:]: v for k, v in pre_commit.items() if k.startswith("env:")}
+
+
+PRE_COMMIT = [sys.executable, "-m", "pre_commit"]
+
+
+def test_pre_commit_blocks_a_public_bucket_and_passes_after_the_fix(tmp_path: Path, pre_commit: dict[str, str]) -> None:
+    project = tmp_path / "project"
+    env = _pre_commit_project(project, pre_commit)
     (project / "README.md").write_text("docs\n")
     (project / "package.json").write_text('{"name": "not-infrastructure"}\n')
-    env = {**os.environ, **GIT_ENV, "HOME": str(tmp_path), "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home")}
-    pre_commit = [sys.executable, "-m", "pre_commit"]
-    subprocess.run(pre_commit + ["install"], cwd=project, env=env, check=True, capture_output=True, timeout=120)
+    subprocess.run(PRE_COMMIT + ["install"], cwd=project, env=env, check=True, capture_output=True, timeout=120)
     (project / "main.tf").write_text(PUBLIC)
     git(project, "add", ".")
     blocked = subprocess.run(["git", "commit", "-m", "add bucket"], cwd=project, env=env, capture_output=True, text=True, timeout=600)
@@ -103,10 +151,50 @@ def test_pre_commit_blocks_a_public_bucket_and_passes_after_the_fix(tmp_path: Pa
     assert "seawall" in passed.stdout + passed.stderr and "Passed" in passed.stdout + passed.stderr
 
 
+CFN_YAML = "AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  Data:\n    Type: AWS::S3::Bucket\n    Properties:\n      AccessControl: PublicRead\n"
+CFN_JSON = json.dumps({"AWSTemplateFormatVersion": "2010-09-09", "Resources": {"Data": {"Type": "AWS::S3::Bucket", "Properties": {"AccessControl": "PublicRead"}}}}, indent=2) + "\n"
+SERVICE = "apiVersion: v1\nkind: Service\nmetadata:\n  name: db\nspec:\n  type: LoadBalancer\n  ports:\n    - port: 5432\n"
+VARIABLE_ACL = 'variable "acl" {\n  default = "private"\n}\n\nresource "aws_s3_bucket" "data" {\n  bucket = "acme-data"\n  acl    = var.acl\n}\n'
+
+
+def test_pre_commit_hook_checks_every_extension_the_readme_promises(tmp_path: Path, pre_commit: dict[str, str]) -> None:
+    """Each file below holds one public setting; each is staged alone in its folder (the
+    variables files beside a committed module), so a file the hook's filter leaves out
+    loses its finding. The README promises .tf, .tfvars, .tfvars.json, plan JSON, and
+    CloudFormation and Kubernetes in .yaml, .yml, .json and .template."""
+    project = tmp_path / "project"
+    env = _pre_commit_project(project, pre_commit)
+    for module in ("tfvars", "tfvars-json"):
+        (project / module).mkdir()
+        (project / module / "main.tf").write_text(VARIABLE_ACL)
+    plan = ROOT / "tests" / "fixtures" / "aws-s3-bucket-public-acl" / "fail" / "plan_with_source" / "plan.json"
+    staged = {
+        "main.tf": (PUBLIC, "main.tf:3:3: CRITICAL aws-s3-bucket-public-acl"),
+        "tfvars/terraform.tfvars": ('acl = "public-read"\n', "tfvars/main.tf:7:3: CRITICAL aws-s3-bucket-public-acl"),
+        "tfvars-json/prod.auto.tfvars.json": ('{"acl": "public-read"}\n', "tfvars-json/main.tf:7:3: CRITICAL aws-s3-bucket-public-acl"),
+        "plan/plan.json": (plan.read_text(), "plan/plan.json:"),
+        "cfn/stack.yaml": (CFN_YAML, "cfn/stack.yaml:6:7: CRITICAL aws-s3-bucket-public-acl"),
+        "cfn/stack.json": (CFN_JSON, "cfn/stack.json:"),
+        "cfn/stack.template": (CFN_YAML, "cfn/stack.template:6:7: CRITICAL aws-s3-bucket-public-acl"),
+        "k8s/db.yml": (SERVICE, "k8s/db.yml:6:3: CRITICAL k8s-service-public-load-balancer"),
+    }
+    for name, (text, _) in staged.items():
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_text(text)
+    git(project, "add", ".")
+    proc = subprocess.run(PRE_COMMIT + ["run", "seawall", "--files", *staged], cwd=project, env=env, capture_output=True, text=True, timeout=600)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0, output
+    missing = [name for name, (_, expected) in staged.items() if expected not in output]
+    assert not missing, f"the hook did not check {missing}:\n{output}"
+    assert "plan/plan.json:" in output and "CRITICAL aws-s3-bucket-public-acl" in output.split("plan/plan.json:", 1)[1].splitlines()[0]
+
+
 def test_hook_definitions() -> None:
     hooks = {h["id"]: h for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
     assert set(hooks) == {"seawall", "seawall-all"}
-    assert hooks["seawall"]["types_or"] == ["terraform", "yaml", "json"]
+    # by name only: identify gives `.template` no tags, and a UTF-16 file is not `text` to it
+    assert "types_or" not in hooks["seawall"] and hooks["seawall"]["types"] == ["file"]
     assert hooks["seawall-all"]["pass_filenames"] is False
 
 

@@ -344,7 +344,7 @@ def test_public_access_block_quick_fix_sets_every_flag(tmp_path: Path) -> None:
     drive(scenario)
 
 
-def test_suppression_action_silences_the_finding(tmp_path: Path) -> None:
+def test_suppression_action_silences_the_finding_once_it_says_why(tmp_path: Path) -> None:
     # the file on disk is harmless; only the unsaved buffer makes the finding
     main = project(tmp_path, main=MAIN_TF.replace('"public-read"', '"private"').replace("var.logs_acl", '"private"'))
 
@@ -358,9 +358,19 @@ def test_suppression_action_silences_the_finding(tmp_path: Path) -> None:
             assert not suppress.is_preferred
             text = apply(MAIN_TF, suppress, uri, 1)
             inserted = text.splitlines()[LOGS_ACL_LINE]
-            assert inserted.startswith(f"  # seawall:ignore {PUBLIC_ACL} "), inserted  # indentation kept
+            assert inserted == f"  # seawall:ignore {PUBLIC_ACL} TODO: say why this is acceptable", inserted  # indentation kept
             assert text.splitlines()[LOGS_ACL_LINE + 1] == "  acl    = var.logs_acl"
 
+            # the placeholder is not a reason: the finding stays, and the comment says why
+            version = client.change(uri, text)
+            second = await client.diagnostics(uri, version=version)
+            lines = by_line(second)
+            assert sorted(lines) == [6, LOGS_ACL_LINE, LOGS_ACL_LINE + 1]
+            assert lines[LOGS_ACL_LINE + 1].code == PUBLIC_ACL
+            assert lines[LOGS_ACL_LINE].code == "seawall-suppression" and "placeholder" in lines[LOGS_ACL_LINE].message
+
+            # with a reason written over it, the finding is suppressed
+            text = text.replace("TODO: say why this is acceptable", "access logs of a public demo, SEC-7")
             version = client.change(uri, text)
             second = await client.diagnostics(uri, version=version)
             assert sorted(by_line(second)) == [6], "only the unsuppressed finding is left"
@@ -416,10 +426,13 @@ def test_kubernetes_yaml_buffer(tmp_path: Path) -> None:
 
             (suppress,) = [a for a in await client.actions(uri, lb) if a.title.startswith("Suppress")]
             text = apply(SERVICE_YAML, suppress, uri, 1)
-            assert '    seawall.dev/ignore: "k8s-service-public-load-balancer ' in text
+            assert '    seawall.dev/ignore: "k8s-service-public-load-balancer TODO: say why this is acceptable"\n' in text
             version = client.change(uri, text)
             second = await client.diagnostics(uri, version=version)
-            assert [d.code for d in second.diagnostics] == ["k8s-service-node-port"]
+            assert sorted(str(d.code) for d in second.diagnostics) == ["k8s-service-node-port", "k8s-service-public-load-balancer", "seawall-suppression"]
+            version = client.change(uri, text.replace("TODO: say why this is acceptable", "lab cluster, no public nodes"))
+            third = await client.diagnostics(uri, version=version)
+            assert [d.code for d in third.diagnostics] == ["k8s-service-node-port"]
 
     drive(scenario)
 
@@ -622,3 +635,91 @@ def test_a_change_reparses_only_the_changed_file(tmp_path: Path, monkeypatch: py
     second = lint(edited, 2)
     assert parsed == ["network.tf"], "only the edited buffer is parsed again"
     assert len(first) > len(second)
+
+
+# --------------------------------------------------------------------------- Ctrl-C
+
+
+def _server_env() -> dict[str, str]:
+    pythonpath = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+    return {**os.environ, "PYTHONPATH": pythonpath, "SEAWALL_LSP_LOG": "debug"}
+
+
+def _read_until(fd: int, marker: bytes, deadline: float) -> bytes:
+    import select
+
+    seen = b""
+    while marker not in seen and time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # the terminal closed
+                break
+            if not chunk:
+                break
+            seen += chunk
+    return seen
+
+
+def _wait(pid: int, deadline: float) -> int | None:
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        time.sleep(0.05)
+    return None
+
+
+def test_ctrl_c_in_a_terminal_stops_the_server_at_once_and_cleanly() -> None:
+    import pty
+    import signal
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: `seawall lsp` in a terminal, as a person starts it by hand
+        try:
+            os.chdir(ROOT)
+            os.execve(sys.executable, [sys.executable, "-m", "linter", "lsp"], _server_env())
+        finally:
+            os._exit(127)
+    try:
+        started = _read_until(fd, b"Starting async IO server", time.monotonic() + WAIT)
+        assert b"Starting async IO server" in started, started.decode(errors="replace")
+        os.write(fd, b"\x03")  # Ctrl-C: the terminal sends SIGINT to the foreground process
+        code = _wait(pid, time.monotonic() + WAIT)
+        output = started + _read_until(fd, b"\0", time.monotonic() + 1)
+        assert code is not None, "the first Ctrl-C did not stop the server"
+        text = output.decode(errors="replace")
+        assert code == 130, text
+        assert "Fatal Python error" not in text and "Traceback" not in text and "Aborted" not in text
+    finally:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        os.close(fd)
+
+
+def test_sigint_with_stdin_a_pipe_stops_the_server_cleanly() -> None:
+    import json
+    import signal
+    import subprocess
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "linter", "lsp"], cwd=ROOT, env=_server_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    try:
+        assert proc.stdin is not None and proc.stdout is not None
+        body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"processId": None, "rootUri": None, "capabilities": {}}}).encode()
+        proc.stdin.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+        proc.stdin.flush()
+        answer = _read_until(proc.stdout.fileno(), b'"serverInfo"', time.monotonic() + WAIT)
+        assert b'"serverInfo"' in answer, "the server did not answer initialize"
+        proc.send_signal(signal.SIGINT)  # the server is now idle, waiting on standard input
+        _, err = proc.communicate(timeout=WAIT)
+        text = err.decode(errors="replace")
+        assert proc.returncode == 130, text
+        assert "Fatal Python error" not in text and "Traceback" not in text
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

@@ -21,6 +21,7 @@ from linter.config import PathIgnore, RunConfig
 from linter.engine import run
 from linter.model import Evidence, Finding, InputError, Note, ScanResult, Severity, Span, Suppression
 from linter.outputs import FORMATS, renderer
+from linter.outputs.paths import report_path
 from linter.ruleset import RuleSet
 from linter.suppress import META_RULE
 
@@ -461,7 +462,13 @@ def test_github_annotates_active_findings_by_severity_and_errors(rules: RuleSet,
 
 def test_gitlab_code_quality_fields(rules: RuleSet, project: Path) -> None:
     result = scan(rules, ".")
-    issues = json.loads(render("gitlab", result, rules))
+    everything = json.loads(render("gitlab", result, rules))
+    # a file that could not be checked is an issue too: the merge request must not look clean
+    unchecked = [i for i in everything if i["check_name"] == "seawall-input-error"]
+    assert len(unchecked) == len(result.errors) == 1
+    assert unchecked[0]["severity"] == "blocker" and unchecked[0]["location"]["path"] == report_path(result.errors[0].file)
+    assert result.errors[0].message in unchecked[0]["description"]
+    issues = [i for i in everything if i not in unchecked]
     active = ordered(ScanResult(findings=[f for f in result.findings if f.active]))
     assert len(issues) == len(active) == 3
     for issue, f in zip(issues, active):
@@ -478,7 +485,7 @@ def test_gitlab_code_quality_fields(rules: RuleSet, project: Path) -> None:
     assert "publicly_accessible = false" in rds["content"]["body"]
     acl = next(i for i in issues if i["check_name"] == ACL)
     assert "Evidence:" in acl["content"]["body"]
-    assert len({i["fingerprint"] for i in issues}) == len(issues)
+    assert len({i["fingerprint"] for i in everything}) == len(everything)
 
 
 def test_gitlab_fingerprints_are_unique_within_a_report(rules: RuleSet) -> None:

@@ -101,25 +101,74 @@ def test_bom_and_crlf_keep_exact_lines(rules: RuleSet, tmp_path: Path) -> None:
     assert (f.span.line, f.span.column) == (4, 3)
 
 
-def test_files_over_the_size_limit_are_skipped_with_a_note(rules: RuleSet, tmp_path: Path) -> None:
-    result = scan_with(tmp_path, rules, "huge.tf", 'locals {\n  x = "' + "a" * 5000 + '"\n}\n', max_bytes=1000)
+HUGE_TF = 'locals {\n  x = "' + "a" * 5000 + '"\n}\n'
+HUGE_TEMPLATE = "AWSTemplateFormatVersion: '2010-09-09'\nDescription: " + "a" * 5000 + "\nResources: {}\n"
+
+
+@pytest.mark.parametrize(("name", "content"), [("huge.tf", HUGE_TF), ("huge.yaml", HUGE_TEMPLATE), ("huge.template", HUGE_TEMPLATE)])
+def test_files_over_the_size_limit_are_input_errors(rules: RuleSet, tmp_path: Path, name: str, content: str) -> None:
+    # infrastructure code that was not checked is never a clean result
+    result = scan_with(tmp_path, rules, name, content, max_bytes=1000)
+    err = the_error(result, name)
+    assert "over the 1,000-byte limit (max-file-size): not checked" in err.message and err.kind == "read"
+    assert not [n for n in result.notes if Path(n.file).name == name]
+
+
+def test_allow_unchecked_makes_chosen_files_a_note(rules: RuleSet, tmp_path: Path) -> None:
+    result = scan_with(tmp_path, rules, "huge.tf", HUGE_TF, max_bytes=1000, allow_unchecked=["bad/huge.*"])
+    assert not result.errors
     note = the_note(result, "huge.tf")
-    assert "over the 1,000-byte limit" in note.message and not result.errors
+    assert "over the 1,000-byte limit" in note.message and "allowed by allow-unchecked" in note.message
+    # other files are not covered by it
+    result = scan_with(tmp_path, rules, "broken.tf", 'resource "a" "b" {\n', allow_unchecked=["elsewhere/**"])
+    the_error(result, "broken.tf")
 
 
-def test_unreadable_file_is_an_error_and_the_rest_goes_on(rules: RuleSet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_large_file_that_is_not_infrastructure_is_skipped_silently(rules: RuleSet, tmp_path: Path) -> None:
+    result = scan_with(tmp_path, rules, "package-lock.json", '{"name": "x", "packages": {"": {"a": "' + "b" * 5000 + '"}}}\n', max_bytes=1000)
+    assert not result.errors and not result.notes
+
+
+SERVICE = "apiVersion: v1\nkind: Service\nmetadata:\n  name: db\nspec:\n  type: LoadBalancer\n  ports:\n    - port: 5432\n"
+TEMPLATE_YAML = "AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  B:\n    Type: AWS::S3::Bucket\n    Properties:\n      AccessControl: PublicRead\n"
+TEMPLATE_JSON = json.dumps({"AWSTemplateFormatVersion": "2010-09-09", "Resources": {"B": {"Type": "AWS::S3::Bucket", "Properties": {"AccessControl": "PublicRead"}}}}, indent=1)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-32", "utf-16-le", "utf-16-be", "utf-32-le", "utf-8-sig"])
+@pytest.mark.parametrize(
+    ("name", "text", "rule", "line"),
+    [
+        ("stack.yaml", TEMPLATE_YAML, "aws-s3-bucket-public-acl", 6),
+        ("stack.template", TEMPLATE_YAML, "aws-s3-bucket-public-acl", 6),
+        ("stack.json", TEMPLATE_JSON, "aws-s3-bucket-public-acl", 7),
+        ("svc.yml", SERVICE, "k8s-service-public-load-balancer", 6),
+        ("main.tf", 'resource "aws_s3_bucket" "u" {\n  acl = "public-read"\n}\n', "aws-s3-bucket-public-acl", 2),
+    ],
+    ids=["cfn-yaml", "cfn-template", "cfn-json", "k8s-yml", "terraform"],
+)
+def test_utf16_and_utf32_are_decoded_for_every_format(rules: RuleSet, tmp_path: Path, name: str, text: str, rule: str, line: int, encoding: str) -> None:
+    """With a byte-order mark (utf-16, utf-32 write one), or without one when the first
+    character is ASCII (the rule of JSON and YAML 1.2)."""
+    (tmp_path / name).write_bytes(text.encode(encoding))
+    result = run(RunConfig(paths=[str(tmp_path / name)]), rules)
+    assert not result.errors and [(f.rule_id, f.span.line) for f in result.findings] == [(rule, line)]
+
+
+@pytest.mark.parametrize(("name", "content"), [("secret.tf", 'resource "a" "b" {}\n'), ("secret.yaml", "kind: Service\n")])
+def test_unreadable_file_is_an_error_and_the_rest_goes_on(rules: RuleSet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, content: str) -> None:
+    # an unreadable YAML file cannot be told apart from infrastructure code: not dropped silently
     import linter.sources
 
     real_open = open
 
     def guarded_open(path, *args, **kwargs):  # as root, chmod cannot make a file unreadable
-        if str(path).endswith("secret.tf"):
+        if str(path).endswith(name):
             raise PermissionError(13, "Permission denied")
         return real_open(path, *args, **kwargs)
 
     monkeypatch.setattr(linter.sources, "open", guarded_open, raising=False)
-    err = the_error(scan_with(tmp_path, rules, "secret.tf", 'resource "a" "b" {}\n'), "secret.tf")
-    assert "cannot read: Permission denied" in err.message
+    err = the_error(scan_with(tmp_path, rules, name, content), name)
+    assert "cannot read: Permission denied" in err.message and err.kind == "read"
 
 
 def test_symlink_loops_and_links_out_of_the_tree_are_not_followed(rules: RuleSet, tmp_path: Path) -> None:
@@ -135,11 +184,31 @@ def test_symlink_loops_and_links_out_of_the_tree_are_not_followed(rules: RuleSet
     assert not any("outside" in f.resource for f in result.findings)
 
 
-def test_special_files_do_not_hang_the_scan(rules: RuleSet, tmp_path: Path) -> None:
+def test_special_files_do_not_hang_the_scan_and_are_errors(rules: RuleSet, tmp_path: Path) -> None:
     (tmp_path / "bad").mkdir()
     os.mkfifo(tmp_path / "bad" / "pipe.tf")
     os.mkfifo(tmp_path / "bad" / "pipe.yaml")
-    scan_with(tmp_path, rules, "ok.tf", "")
+    result = scan_with(tmp_path, rules, "ok.tf", "")
+    for name in ("pipe.tf", "pipe.yaml"):
+        assert "not a regular file (a pipe or device): not checked" in the_error(result, name).message
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "junit", "github", "gitlab", "markdown"])
+def test_a_file_named_alone_that_could_not_be_checked_fails_in_every_format(tmp_path: Path, fmt: str) -> None:
+    (tmp_path / ".seawall.toml").write_text("max-file-size = 1000\n")
+    (tmp_path / "stack.yaml").write_text(HUGE_TEMPLATE)
+    proc = subprocess.run([sys.executable, "-m", "linter", "scan", "stack.yaml", "--format", fmt], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "over the 1,000-byte limit" in proc.stdout, proc.stdout
+    if fmt == "sarif":
+        invocation = json.loads(proc.stdout)["runs"][0]["invocations"][0]
+        [notification] = invocation["toolExecutionNotifications"]
+        assert notification["level"] == "error" and not invocation["executionSuccessful"]
+    elif fmt == "github":
+        assert proc.stdout.startswith("::error file=stack.yaml,line=1")
+    elif fmt == "gitlab":
+        [issue] = json.loads(proc.stdout)
+        assert issue["check_name"] == "seawall-input-error" and issue["location"]["path"] == "stack.yaml"
 
 
 @pytest.mark.parametrize(

@@ -87,12 +87,100 @@ def test_reason_is_required(rules: RuleSet, tmp_path: Path) -> None:
     assert not only(result)[0].active and not only(result, META_RULE)
 
 
-def test_expired_suppression_turns_back_into_the_finding(rules: RuleSet, tmp_path: Path) -> None:
+@pytest.mark.parametrize("reason", ["TODO: say why this is acceptable", "TODO", "fixme later", "TBD", "<reason>", "..."])
+def test_a_placeholder_is_not_a_reason(rules: RuleSet, tmp_path: Path, reason: str) -> None:
+    result = scan(tmp_path, rules, {"main.tf": bucket(comment_on_acl=f"# seawall:ignore {ACL} {reason}")})
+    [f] = only(result)
+    assert f.active and any("placeholder instead of a reason" in e.message for e in f.evidence)
+    [meta] = only(result, META_RULE)
+    assert "placeholder" in meta.message and str(meta.severity) == "medium"
+    # a reason that merely mentions a to-do is a reason
+    result = scan(tmp_path, rules, {"main.tf": bucket(comment_on_acl=f"# seawall:ignore {ACL} partner feed; todo list in SEC-9")})
+    assert not only(result)[0].active and not only(result, META_RULE)
+
+
+CFN_BUCKET = """\
+AWSTemplateFormatVersion: "2010-09-09"
+Resources:
+  Assets:
+    Type: AWS::S3::Bucket
+    Properties:
+      AccessControl: PublicRead
+"""
+K8S_SERVICE = """\
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+  type: LoadBalancer
+  ports:
+    - port: 8080
+"""
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "kind", "rule"),
+    [
+        ("main.tf", bucket(), "terraform", ACL),
+        ("stack.yaml", CFN_BUCKET, "cloudformation", ACL),
+        ("svc.yaml", K8S_SERVICE, "kubernetes", "k8s-service-public-load-balancer"),
+    ],
+    ids=["terraform", "cloudformation", "kubernetes"],
+)
+def test_what_the_quick_fix_writes_is_read_back_as_a_suppression_without_a_reason(rules: RuleSet, tmp_path: Path, name: str, text: str, kind: str, rule: str) -> None:
+    """The editor's "Suppress" action and the engine share one syntax (linter/suppress.py):
+    its text is a suppression of the rule, whose placeholder reason does not count until
+    someone writes why."""
+    from linter.lsp import suppression_for
+
+    [finding] = only(scan(tmp_path, rules, {name: text}), rule)
+    insertion = suppression_for(kind, text.split("\n"), text, finding)
+    assert insertion is not None
+    lines = text.split("\n")
+    lines[insertion.line] = lines[insertion.line][: insertion.column] + insertion.text + lines[insertion.line][insertion.column :]
+    written = "\n".join(lines)
+    result = scan(tmp_path, rules, {name: written})
+    [f] = only(result, rule)
+    assert f.active
+    [meta] = only(result, META_RULE)
+    assert "placeholder" in meta.message
+    result = scan(tmp_path, rules, {name: written.replace("TODO: say why this is acceptable", "a public demo, SEC-7")})
+    [f] = only(result, rule)
+    assert f.suppression is not None and f.suppression.kind == "inline" and f.suppression.reason == "a public demo, SEC-7"
+    assert not only(result, META_RULE)
+
+
+def test_expired_suppression_turns_back_into_the_finding_and_is_reported(rules: RuleSet, tmp_path: Path) -> None:
     result = scan(tmp_path, rules, {"main.tf": bucket(comment_on_acl=f"# seawall:ignore {ACL} temporary until={PAST}")})
     [f] = only(result)
     assert f.active
     assert any(f"expired on {PAST}" in e.message for e in f.evidence)
-    assert not only(result, META_RULE)  # it matched: not unused
+    # the README's promise: an expired suppression is a seawall-suppression finding, where it is written
+    [meta] = only(result, META_RULE)
+    assert f"expired on {PAST}" in meta.message and "unused" not in meta.message
+    assert (meta.span.line, str(meta.severity)) == (3, "low") and meta.active
+    # expired and matching nothing: reported as expired, once
+    result = scan(tmp_path, rules, {"main.tf": bucket(comment_above=f"# seawall:ignore aws-rds-publicly-accessible temporary until={PAST}")})
+    assert [m.message.split(":")[0] for m in only(result, META_RULE)] == [f"suppression expired on {PAST}"]
+    # `--ignore seawall-suppression` turns the report off, not the finding
+    result = scan(tmp_path, rules, {"main.tf": bucket(comment_on_acl=f"# seawall:ignore {ACL} temporary until={PAST}")}, ignore=[META_RULE])
+    assert not only(result, META_RULE) and only(result)[0].active
+
+
+def test_the_meta_rule_is_documented(tmp_path: Path) -> None:
+    show = subprocess.run([sys.executable, "-m", "linter", "rules", "show", META_RULE], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert show.returncode == 0, show.stderr
+    assert show.stdout.startswith(f"{META_RULE}: Suppression that does not work as written")
+    for words in ("until` date has passed", "placeholder", "unsuppressible", "matches no finding", "--ignore seawall-suppression"):
+        assert words in show.stdout
+    # and SARIF describes it when it fires
+    (tmp_path / "main.tf").write_text(bucket(comment_on_acl=f"# seawall:ignore {ACL} temporary until={PAST}"))
+    proc = subprocess.run([sys.executable, "-m", "linter", "scan", str(tmp_path), "--format", "sarif"], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    run_ = json.loads(proc.stdout)["runs"][0]
+    descriptors = {d["id"]: d for d in run_["tool"]["driver"]["rules"]}
+    assert "until` date has passed" in descriptors[META_RULE]["help"]["markdown"]
+    assert any(r["ruleId"] == META_RULE and "expired" in r["message"]["text"] for r in run_["results"])
 
 
 def test_unknown_rule_id_in_a_suppression(rules: RuleSet, tmp_path: Path) -> None:

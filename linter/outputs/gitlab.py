@@ -12,8 +12,9 @@ pre-existing findings are left out: the merge request widget shows what needs wo
   ``location.lines.begin`` (and ``end``);
 - ``categories: ["Security"]``, ``content.body`` (Markdown) with the evidence and the fix.
 
-Input errors have no place in the format; they make the exit code 2 and are printed by the
-other formats.
+Input errors (a file that could not be read or parsed, so was not checked) are issues too,
+with ``check_name`` ``seawall-input-error`` and severity ``blocker``: a merge request must
+not look clean because a file was never checked.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import os
 from typing import Any
 
 from linter.baseline import fingerprint
-from linter.model import Finding, ScanResult, Severity, format_path
+from linter.model import Finding, InputError, ScanResult, Severity, format_path
 from linter.outputs.paths import report_path
 from linter.ruleset import RuleSet
 
@@ -84,4 +85,25 @@ def render(result: ScanResult, rules: RuleSet) -> str:
         if n:
             fp = hashlib.sha256(f"{fp}\x1f{n}".encode()).hexdigest()[:32]
         issues.append(issue(f, fp))
+    for e in sorted(result.errors, key=lambda e: e.sort_key()):
+        issues.append(error_issue(e))
     return json.dumps(issues, indent=2, ensure_ascii=False) + "\n"
+
+
+INPUT_ERROR = "seawall-input-error"
+
+
+def error_issue(e: InputError) -> dict[str, Any]:
+    path = report_path(e.file)
+    description = f"{INPUT_ERROR}: {' '.join(e.message.split())}"
+    return {
+        "type": "issue",
+        "engine_name": "seawall",
+        "check_name": INPUT_ERROR,
+        "description": description,
+        "categories": ["Bug Risk"],
+        "severity": "blocker",
+        "fingerprint": hashlib.sha256(f"{INPUT_ERROR}\x1f{path}\x1f{e.line}\x1f{e.message}".encode()).hexdigest()[:32],
+        "location": {"path": path, "lines": {"begin": max(e.line, 1)}},
+        "content": {"body": f"**This file was not checked** ({e.kind} error): {' '.join(e.message.split())}"},
+    }

@@ -122,18 +122,13 @@ def rule_name(rule_id: str) -> str:
 def rule_descriptor(rule_id: str, rule: Rule | None, sample: Finding) -> dict[str, Any]:
     """The reportingDescriptor of ``rule_id``; ``rule`` is None for the built-in suppression
     check and for rules the RuleSet does not know (described from their finding)."""
-    from linter.suppress import META_FIX, META_RULE, META_TITLE
+    from linter.suppress import META_RULE, meta_rule
 
+    if rule is None and rule_id == META_RULE:
+        rule = meta_rule()
     if rule is not None:
         title, description, remediation = rule.title, rule.description, rule.remediation
         references, severity, tags = rule.references, rule.severity, rule.tags
-    elif rule_id == META_RULE:
-        title, description, remediation = META_TITLE, (
-            "A seawall:ignore comment, suppression annotation or Metadata entry that does not do what it says: "
-            "it names an unknown rule, gives no reason, has expired, suppresses a rule that may not be suppressed, "
-            "or matches no finding."
-        ), META_FIX
-        references, severity, tags = (), Severity.LOW, ("suppression",)
     else:
         title, description, remediation = sample.title, sample.title, sample.remediation
         references, severity, tags = (), sample.severity, ()
