@@ -149,3 +149,132 @@ def test_unsupported_plan_version_is_an_error(rules: RuleSet, tmp_path: Path) ->
     (tmp_path / "plan.json").write_text('{"format_version": "2.0", "terraform_version": "9.0", "planned_values": {}}')
     result = run(RunConfig(paths=[str(tmp_path)]), rules)
     assert [e.message for e in result.errors] == ["unsupported plan format_version 2.0"]
+
+
+NACL_RULES = """
+variable "create" {
+  type = bool
+}
+
+resource "aws_network_acl" "main" {
+  vpc_id = "vpc-1"
+}
+
+resource "aws_network_acl_rule" "in" {
+  count          = var.create ? length(local.rules) : 0
+  network_acl_id = aws_network_acl.main.id
+  rule_number    = 100 + count.index
+  egress         = false
+  protocol       = "tcp"
+  rule_action    = "allow"
+  cidr_block     = local.rules[count.index].cidr
+  from_port      = local.rules[count.index].port
+  to_port        = element(local.rules, count.index).port
+}
+"""
+
+
+def test_unknown_count_over_a_known_list_analyses_each_element(scan) -> None:
+    # count depends on a variable with no value (in real modules: a data source); the list
+    # it counts is known, so each of its elements is a possible instance
+    locals_tf = """
+data "aws_vpc" "main" {
+  default = true
+}
+
+locals {
+  rules = [
+    { cidr = "10.0.0.0/8", port = 443, vpc = data.aws_vpc.main.id },
+    { cidr = "0.0.0.0/0", port = 22, vpc = data.aws_vpc.main.id },
+    { cidr = "0.0.0.0/0", port = 3389, vpc = data.aws_vpc.main.id },
+  ]
+}
+"""
+    result = scan({"main.tf": NACL_RULES, "locals.tf": locals_tf}, select=["aws-network-acl-public-admin-ingress"])
+    assert sorted((f.resource, f.span.line) for f in result.findings) == [
+        ("aws_network_acl_rule.in[1]", 17),
+        ("aws_network_acl_rule.in[2]", 17),
+    ]
+    for f in result.findings:
+        [why] = [e for e in f.evidence if "possible instance" in e.message]
+        assert "count is not known" in why.message and "each of the 3 elements of local.rules" in why.message
+        assert why.span is not None and why.span.line == 11
+
+
+def test_unknown_count_bounded_by_its_conditional(scan) -> None:
+    # `var.create ? 1 : 0` with var.create unknown: at most one instance, with count.index 0
+    tf = """
+variable "create" {
+  type = bool
+}
+
+resource "aws_network_acl_rule" "ssh" {
+  count          = var.create ? 1 : 0
+  network_acl_id = "acl-1"
+  rule_number    = 100
+  egress         = false
+  protocol       = "tcp"
+  rule_action    = "allow"
+  cidr_block     = ["0.0.0.0/0", "10.0.0.0/8"][count.index]
+  from_port      = 22
+  to_port        = 22
+}
+"""
+    result = scan({"main.tf": tf}, select=["aws-network-acl-public-admin-ingress"])
+    [f] = result.findings
+    assert f.resource == "aws_network_acl_rule.ssh[0]"
+    assert any("its one possible instance" in e.message for e in f.evidence)
+
+
+def test_unknown_count_over_a_data_source_list_says_what_was_not_checked(scan) -> None:
+    locals_tf = """
+data "http" "rules" {
+  url = "https://example.com/rules.json"
+}
+
+locals {
+  rules = jsondecode(data.http.rules.response_body)
+}
+"""
+    result = scan({"main.tf": NACL_RULES, "locals.tf": locals_tf}, select=["aws-network-acl-public-admin-ingress"])
+    assert not result.findings
+    [note] = [n for n in result.notes if n.message.startswith("aws_network_acl_rule.in:")]
+    assert note.line == 10
+    assert "count is not known" in note.message and "nor is local.rules" in note.message
+    assert note.message.endswith("cidr_block, from_port, to_port could not be checked")
+
+
+def test_unknown_count_on_a_module_call_analyses_each_known_element(scan) -> None:
+    caller = """
+variable "n" {
+  type = number
+}
+
+locals {
+  cidrs = ["10.0.0.0/8", "0.0.0.0/0"]
+}
+
+module "acl" {
+  source = "./acl"
+  count  = var.n
+  cidr   = local.cidrs[count.index]
+}
+"""
+    child = """
+variable "cidr" {}
+
+resource "aws_network_acl_rule" "ssh" {
+  network_acl_id = "acl-1"
+  rule_number    = 100
+  egress         = false
+  protocol       = "tcp"
+  rule_action    = "allow"
+  cidr_block     = var.cidr
+  from_port      = 22
+  to_port        = 22
+}
+"""
+    result = scan({"main.tf": caller, "acl/main.tf": child}, select=["aws-network-acl-public-admin-ingress"])
+    [f] = result.findings
+    assert f.resource == "module.acl[1].aws_network_acl_rule.ssh"
+    assert any("module.acl[1] is called at" in e.message and "each of the 2 elements of local.cidrs" in e.message for e in f.evidence)

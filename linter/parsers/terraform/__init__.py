@@ -132,7 +132,7 @@ def _collect(module: ModuleInstance, out: ParseOutput) -> None:
                 span=inst.block.header,
                 block_span=inst.block.span,
                 refs=refs,
-                call_chain=module.call_chain,
+                call_chain=module.call_chain + ((inst.possible,) if inst.possible is not None else ()),
                 origins=inst.origins_for,
                 meta=meta,
             )

@@ -13,12 +13,13 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from linter.model import Evidence, Note, Span
 from linter.parsers.hcl import syntax as s
-from linter.parsers.hcl.evaluate import Budget, EvalError, Evaluator, Namespace, walk_traversals
-from linter.parsers.hcl.functions import FUNCTIONS, FunctionError, to_number, to_string
+from linter.parsers.hcl.evaluate import Budget, EvalError, Evaluator, Namespace, sub_expressions, traversal, walk_traversals
+from linter.parsers.hcl.functions import FUNCTIONS, FunctionError, to_bool, to_number, to_string
 from linter.parsers.terraform.config import ModuleConfig
 from linter.values import MAX_NODES, JsonString, PDict, PList, Unknown, display, expanded_size, mark_via_variable
 
@@ -202,7 +203,15 @@ class ModuleInstance:
         if "count" in attrs:
             count, _ = self.record(lambda: self.evaluator.eval(attrs["count"].expr))
             if isinstance(count, Unknown):
-                return [Instance(self, mode, rtype, name, block, base, None, {"count": {"index": Unknown("count.index is not known")}}, unknown_expansion=count)]
+                possible = self.possible_count(block, count, self.prefix + base)
+                if possible is None:
+                    return [Instance(self, mode, rtype, name, block, base, None, {"count": {"index": Unknown("count.index is not known")}}, unknown_expansion=count)]
+                n, why = possible
+                return [
+                    Instance(self, mode, rtype, name, block, f"{base}[{i}]", i, {"count": {"index": i}},
+                             possible=Evidence(f"{self.prefix}{base}[{i}] is a possible instance: {why}", attrs["count"].span))
+                    for i in range(n)
+                ]
             try:
                 n = int(to_number(count))
             except FunctionError:
@@ -227,6 +236,64 @@ class ModuleInstance:
                 for k, v in pairs
             ]
         return [Instance(self, mode, rtype, name, block, base, None, {})]
+
+    def possible_count(self, block: s.Block, count: Unknown, label: str) -> tuple[int, str] | None:
+        """When ``count`` is not known: how many instances to analyse, and the sentence that
+        says why; None when nothing is known (analysed once with ``count.index`` unknown).
+
+        The count expression bounds it when every branch of its unknown conditions is known
+        (``var.create ? length(local.rules) : 0`` is at most the length of ``local.rules``);
+        otherwise every element of a known list that ``count.index`` selects from is a
+        possible instance. When those lists are not known either (a data source), the
+        attributes built from them cannot be checked, and a note says so."""
+        expr = block.body.attributes["count"].expr
+        reason = f"count is not known ({count.reason or 'no reason given'})"
+        known: dict[str, int] = {}
+        unknown: dict[str, list[str]] = {}
+        for attr, coll in count_selections(block.body):
+            value, _ = self.record(partial(self.evaluator.eval, coll))
+            text = _expr_text(coll)
+            if isinstance(value, (list, tuple)):
+                known[text] = max(known.get(text, 0), len(value))
+            elif isinstance(value, Unknown) and not isinstance(value, EvalError):
+                unknown.setdefault(text, []).append(attr)
+        bound, _ = self.record(lambda: self._count_bound(expr, 0))
+        n = bound if bound is not None else max(known.values(), default=0)
+        if 0 < n <= MAX_INSTANCES:
+            if n == 1:
+                return n, f"{reason}; analysed as if its one possible instance were created"
+            if known:
+                return n, f"{reason}; each of the {n} elements of {' and '.join(known)} is analysed as a possible instance"
+            return n, f"{reason}; it is at most {n}, and each possible instance is analysed"
+        if bound is None and unknown:
+            attrs = sorted({a for names in unknown.values() for a in names})
+            lists = " and ".join(unknown)
+            self.options.notes.append(
+                Note(block.header.file, block.header.line, f"{label}: {reason}, nor is {lists}: {', '.join(attrs)} could not be checked")
+            )
+        return None
+
+    def _count_bound(self, expr: s.Expr, depth: int) -> int | None:
+        """The largest value a count expression can take, when every branch of its unknown
+        conditions is known; else None."""
+        while isinstance(expr, s.Paren):
+            expr = expr.expr
+        if isinstance(expr, s.Conditional) and depth < 8:
+            cond = self.evaluator.eval(expr.cond)
+            if isinstance(cond, Unknown):
+                yes, no = self._count_bound(expr.yes, depth + 1), self._count_bound(expr.no, depth + 1)
+                return None if yes is None or no is None else max(yes, no)
+            try:
+                return self._count_bound(expr.yes if to_bool(cond) else expr.no, depth + 1)
+            except FunctionError:
+                return None
+        value = self.evaluator.eval(expr)
+        if isinstance(value, Unknown):
+            return None
+        try:
+            return int(to_number(value))
+        except FunctionError:
+            return None
 
     def reference_value(self, mode: str, key: str) -> Any:
         """What ``aws_s3_bucket.b`` (or ``data.x.y``) evaluates to in an expression."""
@@ -417,6 +484,45 @@ def _no_references(name: str, node: s.Variable) -> Any:
     return EvalError(f"{name} cannot be used here")
 
 
+def _is_count_index(expr: s.Expr) -> bool:
+    while isinstance(expr, s.Paren):
+        expr = expr.expr
+    return isinstance(expr, s.GetAttr) and expr.name == "index" and isinstance(expr.obj, s.Variable) and expr.obj.name == "count"
+
+
+def count_selections(body: s.Body) -> list[tuple[str, s.Expr]]:
+    """``(attribute, X)`` for every ``X[count.index]`` and ``element(X, count.index)`` in a
+    resource or module call body, in source order: the lists whose elements its instances
+    are built from. ``attribute`` is the top-level attribute (or block) holding it."""
+    exprs: list[tuple[str, s.Expr]] = []
+    bodies: list[tuple[str | None, s.Body]] = [(None, body)]
+    while bodies:
+        top, b = bodies.pop()
+        for name, attr in b.attributes.items():
+            if top is not None or name not in META_ARGUMENTS:
+                exprs.append((top or name, attr.expr))
+        for block in b.blocks:
+            label = block.labels[0] if block.type == "dynamic" and block.labels else block.type
+            bodies.append((top or label, block.body))
+    found: list[tuple[str, s.Expr]] = []
+    while exprs:
+        top, node = exprs.pop()
+        if isinstance(node, s.Index) and _is_count_index(node.key):
+            found.append((top, node.obj))
+        elif isinstance(node, s.Call) and node.name == "element" and len(node.args) == 2 and _is_count_index(node.args[1]):
+            found.append((top, node.args[0]))
+        exprs.extend((top, child) for child in sub_expressions(node))
+    return sorted(found, key=lambda pair: (pair[1].span.file, pair[1].span.line, pair[1].span.column))
+
+
+def _expr_text(expr: s.Expr) -> str:
+    """``local.rules`` for a static traversal; a description otherwise."""
+    parts = traversal(expr)
+    if not parts or any(p == "*" for p in parts):
+        return "the list that count.index selects from"
+    return "".join(f"[{p}]" if isinstance(p, int) else (p if i == 0 else f".{p}") for i, p in enumerate(parts))
+
+
 def _for_each_pairs(coll: Any) -> list[tuple[str, Any]] | None:
     if isinstance(coll, Unknown):
         return None
@@ -447,6 +553,7 @@ class Instance:
         key: Any,
         env: dict[str, Any],
         unknown_expansion: Unknown | None = None,
+        possible: Evidence | None = None,
     ) -> None:
         self.module = module
         self.mode = mode
@@ -458,6 +565,8 @@ class Instance:
         self.key = key
         self.env = env
         self.unknown_expansion = unknown_expansion
+        # one of the instances of a count that is not known, analysed as if created (and why)
+        self.possible = possible
         self.id = module.resource_id(address)
         self._attrs: PDict | None = None
         self._refs: dict[str, frozenset[str]] = {}

@@ -115,6 +115,7 @@ class ModuleCall:
         self.children: list[tuple[Any, ModuleInstance]] = []  # (key, instance)
         self.keyed: str = ""  # "", "count" or "for_each"
         self.unknown: Unknown | None = None
+        self.possible = ""  # why the instances of a count that is not known are analysed
         self.analysed = False
 
     def _note(self, message: str) -> None:
@@ -154,6 +155,9 @@ class ModuleCall:
                 n = None if isinstance(count, Unknown) else int(to_number(count))
             except FunctionError:
                 n = None
+            possible = parent.possible_count(block, count, f"{parent.prefix}module.{self.name}") if isinstance(count, Unknown) else None
+            if possible is not None:
+                n, self.possible = possible
             if n is None or n > MAX_INSTANCES:
                 self.unknown = count if isinstance(count, Unknown) else Unknown("count not usable")
                 keys.append((None, {"count": {"index": Unknown("count.index is not known")}}, ""))
@@ -174,6 +178,8 @@ class ModuleCall:
         for key, env, suffix in keys:
             address = f"module.{self.name}{suffix}"
             note = f" (its instances are not known: {self.unknown.reason})" if self.unknown is not None else ""
+            if self.possible:
+                note = f" (a possible instance: {self.possible})"
             call_ev = Evidence(f"{parent.prefix}{address} is called at {where}{note}", block.header)
             inputs = {
                 arg: self._lazy_input(arg, attr, env)
