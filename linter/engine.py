@@ -154,8 +154,10 @@ def _run(config: RunConfig, rules: RuleSet | None, debug: bool, keep_graph: bool
         values=config.sensitivity_values or SensitivityPolicy().values,
     )
     findings, rule_errors = evaluate_rules(graph, ruleset, debug=debug, sensitivity=sensitivity, severities=config.severity_overrides)
-    findings = _dedupe([f for f in findings if inventory.reported(f.span.file)])
-    directives = [d for d in collect_directives(parsed.comments, graph) if inventory.reported(d.span.file)]
+    # suppressions are decided for every finding before choosing what to report: a finding
+    # reported through a named file (a plan, a variables file) may sit in a file not named
+    findings = _dedupe(findings)
+    directives = collect_directives(parsed.comments, graph)
     policy = SuppressionPolicy(
         require_reason=config.require_reason,
         unsuppressible=frozenset(config.unsuppressible),
@@ -163,7 +165,7 @@ def _run(config: RunConfig, rules: RuleSet | None, debug: bool, keep_graph: bool
         known_rules=known_rule_ids(all_rules.by_id),
         ran_rules=frozenset(r.id for r in ruleset),
     )
-    findings = apply_suppressions(findings, directives, policy)
+    findings = [f for f in apply_suppressions(findings, directives, policy) if _reported(inventory, f)]
     if META_RULE in config.ignore:
         findings = [f for f in findings if f.rule_id != META_RULE]
     notes = list(parsed.notes)
@@ -179,6 +181,12 @@ def _run(config: RunConfig, rules: RuleSet | None, debug: bool, keep_graph: bool
         stats={**parsed.stats, "edges": graph.edge_count(), "unknown_values": sum(count_unknown(r.attrs) for r in graph)},
         graph=graph if keep_graph else None,
     )
+
+
+def _reported(inventory: Inventory, f: Finding) -> bool:
+    """When files are named, a finding is reported if one of them is on its chain: the file
+    it sits in, or a file its evidence cites (the plan its values come from…)."""
+    return inventory.reported(f.span.file) or any(e.span is not None and inventory.reported(e.span.file) for e in f.evidence)
 
 
 def _redacted(f: Finding) -> Finding:

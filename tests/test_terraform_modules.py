@@ -138,6 +138,33 @@ def test_plan_source_option(rules: RuleSet, tmp_path: Path) -> None:
     assert (Path(f.span.file).name, f.span.line) == ("main.tf", 12)
 
 
+def test_named_plan_file_reports_findings_on_its_source_lines(rules: RuleSet, tmp_path: Path) -> None:
+    # a plan named on the command line (as a pre-commit hook or CI step does): its findings
+    # land on the .tf lines of its source, which were not named, and are still reported
+    src = ACL / "fail" / "plan_with_source"
+    shutil.copytree(src, tmp_path / "p")
+    plan = str(tmp_path / "p" / "plan.json")
+    for kwargs in ({}, {"plan_source": str(tmp_path / "p")}):
+        result = run(RunConfig(paths=[plan], select=["aws-s3-bucket-public-acl"], **kwargs), rules)
+        [f] = result.findings
+        assert (Path(f.span.file).name, f.span.line) == ("main.tf", 12)
+        assert any(e.span is not None and e.span.file == plan for e in f.evidence)
+    # ... with the source elsewhere, through --plan-source
+    (tmp_path / "plans").mkdir()
+    shutil.copy(src / "plan.json", tmp_path / "plans" / "plan.json")
+    result = run(RunConfig(paths=[str(tmp_path / "plans" / "plan.json")], plan_source=str(tmp_path / "p"), select=["aws-s3-bucket-public-acl"]), rules)
+    assert [(Path(f.span.file).name, f.span.line) for f in result.findings] == [("main.tf", 12)]
+
+
+def test_suppression_in_a_plan_source_applies_when_only_the_plan_is_named(rules: RuleSet, tmp_path: Path) -> None:
+    shutil.copytree(ACL / "fail" / "plan_with_source", tmp_path / "p")
+    main = tmp_path / "p" / "main.tf"
+    main.write_text(main.read_text().replace("# expect: aws-s3-bucket-public-acl", "# seawall:ignore aws-s3-bucket-public-acl public download mirror"))
+    result = run(RunConfig(paths=[str(tmp_path / "p" / "plan.json")], select=["aws-s3-bucket-public-acl"]), rules)
+    [f] = result.findings
+    assert f.suppression is not None and f.suppression.reason == "public download mirror"
+
+
 def test_plan_supersedes_the_source_beside_it(rules: RuleSet, tmp_path: Path) -> None:
     shutil.copytree(ACL / "fail" / "plan_with_source", tmp_path / "p")
     result = run(RunConfig(paths=[str(tmp_path / "p")]), rules)
