@@ -305,3 +305,37 @@ resource "aws_network_acl_rule" "ssh" {
     [f] = result.findings
     assert f.resource == "module.acl[1].aws_network_acl_rule.ssh"
     assert any("module.acl[1] is called at" in e.message and "each of the 2 elements of local.cidrs" in e.message for e in f.evidence)
+
+
+PUBLIC_POLICY = '{\n  "Version": "2012-10-17",\n  "Statement": [\n    {\n      "Effect": "Allow",\n      "Principal": "*",\n      "Action": "s3:GetObject",\n      "Resource": "arn:aws:s3:::%s/*"\n    }\n  ]\n}\n'
+
+
+def test_file_and_templatefile_beside_the_module_resolve_from_any_working_directory(rules: RuleSet, tmp_path: Path, monkeypatch) -> None:
+    # path.module is relative to the root module's directory, and so are file()'s relative
+    # paths (Terraform's working directory), wherever seawall runs and however deep the module
+    write(
+        tmp_path / "repo",
+        {
+            "infra/main.tf": (
+                'resource "aws_s3_bucket" "data" {\n  bucket = "acme-data"\n}\n'
+                'resource "aws_s3_bucket_policy" "data" {\n  bucket = aws_s3_bucket.data.id\n  policy = file("${path.module}/policy.json")\n}\n'
+                'module "site" {\n  source = "./modules/site"\n}\n'
+            ),
+            "infra/policy.json": PUBLIC_POLICY % "acme-data",
+            "infra/modules/site/main.tf": (
+                'resource "aws_s3_bucket" "site" {\n  bucket = "acme-site"\n}\n'
+                'resource "aws_s3_bucket_policy" "site" {\n  bucket = aws_s3_bucket.site.id\n'
+                '  policy = templatefile("${path.module}/policy.tftpl", { bucket = "acme-site" })\n}\n'
+            ),
+            "infra/modules/site/policy.tftpl": PUBLIC_POLICY % "${bucket}",
+        },
+    )
+    infra = tmp_path / "repo" / "infra"
+    for cwd, target in ((infra, "."), (tmp_path / "repo", "infra"), (tmp_path, "repo/infra"), (tmp_path, "repo"), (infra / "modules", "..")):
+        monkeypatch.chdir(cwd)
+        result = run(RunConfig(paths=[target], select=["aws-s3-bucket-public-policy"]), rules)
+        got = sorted((Path(cwd, f.span.file).resolve().relative_to(infra).as_posix(), f.span.line, f.resource) for f in result.findings)
+        assert got == [
+            ("modules/site/policy.tftpl", 6, "module.site.aws_s3_bucket_policy.site"),
+            ("policy.json", 6, "aws_s3_bucket_policy.data"),
+        ], (cwd, target)

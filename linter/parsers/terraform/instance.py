@@ -336,8 +336,9 @@ class ModuleInstance:
         if name == "module":
             return _Lookup(self.module_output, "module")
         if name == "path":
-            root = self.options.scan_root
-            return {"module": self.config.dir, "root": root, "cwd": "."}
+            # as Terraform gives them: relative to the root module's directory, where it runs
+            # (file() resolves relative paths there too)
+            return {"module": os.path.relpath(self.config.dir, self.root_dir), "root": ".", "cwd": os.path.abspath(self.root_dir)}
         if name == "terraform":
             return {"workspace": "default"}
         if name in ("count", "each", "self"):
@@ -356,9 +357,15 @@ class ModuleInstance:
 
     # ------------------------------------------------------------------ bounded file functions
     def _file_functions(self) -> dict[str, Callable[..., Any]]:
+        def shown_path(p: Any) -> str:
+            """The path a file function names, as the scan shows paths: relative ones are
+            relative to the root module's directory, Terraform's working directory."""
+            path = to_string(p)
+            return path if os.path.isabs(path) else os.path.normpath(os.path.join(self.root_dir, path))
+
         def safe_path(p: Any) -> str:
             path = to_string(p)
-            full = os.path.realpath(path if os.path.isabs(path) else os.path.join(self.config.dir, path))
+            full = os.path.realpath(shown_path(path))
             root = os.path.realpath(self.options.scan_root)
             if not (full == root or full.startswith(root.rstrip(os.sep) + os.sep)):
                 raise FunctionError(f"{path} is outside the scanned tree; not read")
@@ -372,8 +379,7 @@ class ModuleInstance:
                 text = read_source(safe_path(p), self.options.max_bytes)
             except SourceError as exc:
                 raise FunctionError(exc.message) from None
-            shown = to_string(p)
-            shown = shown if os.path.isabs(shown) else os.path.normpath(os.path.join(self.config.dir, shown))
+            shown = shown_path(p)
             decoded = json_with_positions(text, shown) if text.lstrip().startswith(("{", "[")) else None
             return JsonString(text, decoded) if decoded is not None else text
 
@@ -382,8 +388,7 @@ class ModuleInstance:
 
         def f_templatefile(p: Any, variables: Any = None) -> Any:
             text = str(f_file(p))
-            shown = to_string(p)
-            shown = shown if os.path.isabs(shown) else os.path.normpath(os.path.join(self.config.dir, shown))
+            shown = shown_path(p)
             positions: list[tuple[int, int]] = []
             try:
                 parts = s.parse_template_text(text, shown, 1, 1, positions=positions)
