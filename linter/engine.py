@@ -165,7 +165,7 @@ def _run(config: RunConfig, rules: RuleSet | None, debug: bool, keep_graph: bool
         known_rules=known_rule_ids(all_rules.by_id),
         ran_rules=frozenset(r.id for r in ruleset),
     )
-    findings = [f for f in apply_suppressions(findings, directives, policy) if _reported(inventory, f)]
+    findings = [f for f in apply_suppressions(findings, directives, policy) if _reported(inventory, f, graph)]
     if META_RULE in config.ignore:
         findings = [f for f in findings if f.rule_id != META_RULE]
     notes = list(parsed.notes)
@@ -183,10 +183,15 @@ def _run(config: RunConfig, rules: RuleSet | None, debug: bool, keep_graph: bool
     )
 
 
-def _reported(inventory: Inventory, f: Finding) -> bool:
+def _reported(inventory: Inventory, f: Finding, graph: ResourceGraph) -> bool:
     """When files are named, a finding is reported if one of them is on its chain: the file
-    it sits in, or a file its evidence cites (the plan its values come from…)."""
-    return inventory.reported(f.span.file) or any(e.span is not None and inventory.reported(e.span.file) for e in f.evidence)
+    it sits in, a file its evidence cites (the plan its values come from, a module call), or
+    a file its value comes from (a variable's default in variables.tf, a local, a tfvars
+    line, a caller's argument), followed to the end."""
+    if inventory.reported(f.span.file) or any(e.span is not None and inventory.reported(e.span.file) for e in f.evidence):
+        return True
+    holder = graph.by_id.get(f.resource_id)
+    return holder is not None and holder.chain is not None and any(inventory.reported(p) for p in holder.chain(f.path))
 
 
 def _redacted(f: Finding) -> Finding:

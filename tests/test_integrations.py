@@ -75,21 +75,34 @@ def _snapshot_of_this_checkout(dest: Path) -> str:
     return git(dest, "rev-parse", "HEAD")
 
 
-@pytest.mark.skipif(shutil.which("git") is None, reason="git is needed")
-def test_pre_commit_blocks_a_public_bucket_and_passes_after_the_fix(tmp_path: Path) -> None:
-    hooks_repo = tmp_path / "seawall-src"
+@pytest.fixture(scope="module")
+def hooks(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, Path]:
+    """This checkout as a hooks repository, and a pre-commit home shared by the tests of
+    this module (pre-commit installs the hook's environment once)."""
+    base = tmp_path_factory.mktemp("hooks")
+    hooks_repo = base / "seawall-src"
     hooks_repo.mkdir()
-    rev = _snapshot_of_this_checkout(hooks_repo)
+    return hooks_repo, _snapshot_of_this_checkout(hooks_repo), base / "pre-commit-home"
+
+
+def _hooked_project(tmp_path: Path, hooks: tuple[Path, str, Path]) -> tuple[Path, dict[str, str]]:
+    """A git repository with the seawall hook installed; returns it and the environment."""
+    hooks_repo, rev, home = hooks
     project = tmp_path / "project"
     project.mkdir()
     git(project, "init")
     config = {"repos": [{"repo": str(hooks_repo), "rev": rev, "hooks": [{"id": "seawall"}]}]}
     (project / ".pre-commit-config.yaml").write_text(yaml.safe_dump(config))
+    env = {**os.environ, **GIT_ENV, "HOME": str(tmp_path), "PRE_COMMIT_HOME": str(home)}
+    subprocess.run([sys.executable, "-m", "pre_commit", "install"], cwd=project, env=env, check=True, capture_output=True, timeout=120)
+    return project, env
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is needed")
+def test_pre_commit_blocks_a_public_bucket_and_passes_after_the_fix(tmp_path: Path, hooks: tuple[Path, str, Path]) -> None:
+    project, env = _hooked_project(tmp_path, hooks)
     (project / "README.md").write_text("docs\n")
     (project / "package.json").write_text('{"name": "not-infrastructure"}\n')
-    env = {**os.environ, **GIT_ENV, "HOME": str(tmp_path), "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home")}
-    pre_commit = [sys.executable, "-m", "pre_commit"]
-    subprocess.run(pre_commit + ["install"], cwd=project, env=env, check=True, capture_output=True, timeout=120)
     (project / "main.tf").write_text(PUBLIC)
     git(project, "add", ".")
     blocked = subprocess.run(["git", "commit", "-m", "add bucket"], cwd=project, env=env, capture_output=True, text=True, timeout=600)
@@ -101,6 +114,31 @@ def test_pre_commit_blocks_a_public_bucket_and_passes_after_the_fix(tmp_path: Pa
     passed = subprocess.run(["git", "commit", "-m", "add bucket"], cwd=project, env=env, capture_output=True, text=True, timeout=600)
     assert passed.returncode == 0, passed.stdout + passed.stderr
     assert "seawall" in passed.stdout + passed.stderr and "Passed" in passed.stdout + passed.stderr
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is needed")
+def test_pre_commit_blocks_a_regression_made_through_another_file_of_the_module(tmp_path: Path, hooks: tuple[Path, str, Path]) -> None:
+    project, env = _hooked_project(tmp_path, hooks)
+    infra = project / "infra"
+    infra.mkdir()
+    variables = 'variable "bucket_acl" {\n  type    = string\n  default = "%s"\n}\n'
+    (infra / "variables.tf").write_text(variables % "private")
+    (infra / "acl.tf").write_text(
+        'resource "aws_s3_bucket" "b" {\n  bucket = "acme-data"\n}\n\n'
+        'resource "aws_s3_bucket_acl" "b" {\n  bucket = aws_s3_bucket.b.id\n  acl    = var.bucket_acl\n}\n'
+    )
+    git(project, "add", ".")
+    first = subprocess.run(["git", "commit", "-m", "private bucket"], cwd=project, env=env, capture_output=True, text=True, timeout=600)
+    assert first.returncode == 0, first.stdout + first.stderr
+    # the regression: only variables.tf changes and is staged; the public ACL is in acl.tf
+    (infra / "variables.tf").write_text(variables % "public-read")
+    git(project, "add", "infra/variables.tf")
+    assert git(project, "diff", "--cached", "--name-only") == "infra/variables.tf"
+    blocked = subprocess.run(["git", "commit", "-m", "make it public"], cwd=project, env=env, capture_output=True, text=True, timeout=600)
+    output = blocked.stdout + blocked.stderr
+    assert blocked.returncode != 0, output
+    assert "infra/acl.tf:7:3: CRITICAL aws-s3-bucket-public-acl" in output
+    assert "infra/variables.tf:3" in output  # the evidence names the staged line
 
 
 def test_hook_definitions() -> None:

@@ -339,3 +339,52 @@ def test_file_and_templatefile_beside_the_module_resolve_from_any_working_direct
             ("modules/site/policy.tftpl", 6, "module.site.aws_s3_bucket_policy.site"),
             ("policy.json", 6, "aws_s3_bucket_policy.data"),
         ], (cwd, target)
+
+
+def _named(rules: RuleSet, root: Path, *names: str):
+    result = run(RunConfig(paths=[str(root / n) for n in names], select=["aws-s3-bucket-public-acl"]), rules)
+    return sorted((Path(f.span.file).relative_to(root).as_posix(), f.span.line) for f in result.findings)
+
+
+def test_finding_is_reported_when_a_file_on_its_value_chain_is_named(rules: RuleSet, tmp_path: Path) -> None:
+    # the pre-commit case: only variables.tf is staged; the public ACL sits in acl.tf
+    write(
+        tmp_path,
+        {
+            "infra/variables.tf": 'variable "bucket_acl" {\n  type    = string\n  default = "public-read"\n}\n',
+            "infra/acl.tf": 'resource "aws_s3_bucket" "b" {\n  bucket = "acme-data"\n}\nresource "aws_s3_bucket_acl" "b" {\n  bucket = aws_s3_bucket.b.id\n  acl    = var.bucket_acl\n}\n',
+            "infra/other.tf": 'resource "aws_s3_bucket" "logs" {\n  bucket = "acme-logs"\n}\n',
+        },
+    )
+    assert _named(rules, tmp_path, "infra/variables.tf") == [("infra/acl.tf", 6)]
+    assert _named(rules, tmp_path, "infra/other.tf") == []  # a file off the chain does not bring it in
+    # through locals deeper than the evidence shows
+    write(tmp_path, {"infra/locals.tf": "locals {\n  a = local.b\n  b = local.c\n  c = local.d\n  d = var.bucket_acl\n}\n"})
+    (tmp_path / "infra/acl.tf").write_text((tmp_path / "infra/acl.tf").read_text().replace("var.bucket_acl", "local.a"))
+    assert _named(rules, tmp_path, "infra/variables.tf") == [("infra/acl.tf", 6)]
+    assert _named(rules, tmp_path, "infra/locals.tf") == [("infra/acl.tf", 6)]
+
+
+def test_finding_is_reported_when_the_file_deciding_its_count_is_named(rules: RuleSet, tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "variables.tf": 'variable "share" {\n  default = true\n}\n',
+            "main.tf": 'resource "aws_s3_bucket" "b" {\n  bucket = "acme-data"\n}\nresource "aws_s3_bucket_acl" "b" {\n  count  = var.share ? 1 : 0\n  bucket = aws_s3_bucket.b.id\n  acl    = "public-read"\n}\n',
+        },
+    )
+    assert _named(rules, tmp_path, "variables.tf") == [("main.tf", 7)]
+
+
+def test_finding_in_a_module_is_reported_when_the_callers_file_is_named(rules: RuleSet, tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "envs/prod/main.tf": 'module "site" {\n  source = "../../modules/site"\n  acl    = local.acl\n}\n',
+            "envs/prod/locals.tf": 'locals {\n  acl = var.site_acl\n}\nvariable "site_acl" {}\n',
+            "envs/prod/terraform.tfvars": 'site_acl = "public-read"\n',
+            "modules/site/main.tf": 'variable "acl" {}\nresource "aws_s3_bucket" "site" {\n  bucket = "acme-site"\n}\nresource "aws_s3_bucket_acl" "site" {\n  bucket = aws_s3_bucket.site.id\n  acl    = var.acl\n}\n',
+        },
+    )
+    for named in ("envs/prod/main.tf", "envs/prod/locals.tf", "envs/prod/terraform.tfvars"):
+        assert _named(rules, tmp_path, named) == [("modules/site/main.tf", 7)], named

@@ -134,6 +134,7 @@ def _collect(module: ModuleInstance, out: ParseOutput) -> None:
                 refs=refs,
                 call_chain=module.call_chain + ((inst.possible,) if inst.possible is not None else ()),
                 origins=inst.origins_for,
+                chain=inst.chain_files,
                 meta=meta,
             )
         )

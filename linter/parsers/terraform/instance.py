@@ -77,6 +77,8 @@ class ModuleInstance:
         self.root_dir = config.dir  # the root module's directory (where .terraform/ would be)
         self.module_key: tuple[str, ...] = ()  # call names from the root: ("storage", "inner")
         self.dir_chain: tuple[str, ...] = (config.dir,)  # module directories from the root
+        # count/for_each of the module calls that made this instance (in their callers)
+        self.expansion_exprs: tuple[tuple[ModuleInstance, s.Expr], ...] = ()
         functions = dict(FUNCTIONS)
         functions.update(self._file_functions())
         self.budget = Budget()
@@ -495,20 +497,64 @@ def _is_count_index(expr: s.Expr) -> bool:
     return isinstance(expr, s.GetAttr) and expr.name == "index" and isinstance(expr.obj, s.Variable) and expr.obj.name == "count"
 
 
-def count_selections(body: s.Body) -> list[tuple[str, s.Expr]]:
-    """``(attribute, X)`` for every ``X[count.index]`` and ``element(X, count.index)`` in a
-    resource or module call body, in source order: the lists whose elements its instances
-    are built from. ``attribute`` is the top-level attribute (or block) holding it."""
+def body_expressions(body: s.Body) -> list[tuple[str, s.Expr]]:
+    """``(name, expression)`` for every attribute of a body and of its nested blocks, where
+    ``name`` is the top-level attribute or block type (a dynamic block's label) holding it."""
     exprs: list[tuple[str, s.Expr]] = []
     bodies: list[tuple[str | None, s.Body]] = [(None, body)]
     while bodies:
         top, b = bodies.pop()
         for name, attr in b.attributes.items():
-            if top is not None or name not in META_ARGUMENTS:
-                exprs.append((top or name, attr.expr))
+            exprs.append((top or name, attr.expr))
         for block in b.blocks:
             label = block.labels[0] if block.type == "dynamic" and block.labels else block.type
             bodies.append((top or label, block.body))
+    return exprs
+
+
+def origin_files(start: list[tuple[ModuleInstance, s.Expr]]) -> set[str]:
+    """Every file the values of these expressions come from, followed to the end (unlike the
+    evidence, which shows the first few): where each variable was set (a default, a tfvars
+    line, a caller's argument, and where the caller's values come from), the locals used,
+    and the policy documents rendered. This is how a finding is reported when only one of
+    those files is named (a pre-commit hook that sees only variables.tf)."""
+    out: set[str] = set()
+    seen: set[tuple[int, str, str]] = set()
+    stack = list(start)
+    while stack:
+        module, expr = stack.pop()
+        for trav, _node in walk_traversals(expr):
+            if len(trav) < 2 or not isinstance(trav[1], str):
+                continue
+            head, name = trav[0], trav[1]
+            if head == "data" and len(trav) >= 3 and isinstance(trav[2], str):
+                name = f"{name}.{trav[2]}"
+            key = (id(module), str(head), name)
+            if key in seen:
+                continue
+            seen.add(key)
+            if head == "var":
+                given = module.var_value(name)
+                if given is not None and given.origin is not None and given.origin.span is not None:
+                    out.add(given.origin.span.file)
+                if given is not None and given.caller is not None and given.expr is not None:
+                    stack.append((given.caller, given.expr))
+            elif head == "local" and name in module.config.locals:
+                attr = module.config.locals[name]
+                out.add(attr.span.file)
+                stack.append((module, attr.expr))
+            elif head == "data" and name.split(".")[0] in _RENDERED_TYPES and name in module.config.data:
+                block = module.config.data[name]
+                out.add(block.span.file)
+                stack.extend((module, e) for _, e in body_expressions(block.body))
+    return out
+
+
+def count_selections(body: s.Body) -> list[tuple[str, s.Expr]]:
+    """``(attribute, X)`` for every ``X[count.index]`` and ``element(X, count.index)`` in a
+    resource or module call body, in source order: the lists whose elements its instances
+    are built from. ``attribute`` is the top-level attribute (or block) holding it."""
+    exprs = [(top, e) for top, e in body_expressions(body) if top not in META_ARGUMENTS]
     found: list[tuple[str, s.Expr]] = []
     while exprs:
         top, node = exprs.pop()
@@ -674,6 +720,17 @@ class Instance:
             return []
         return self.module.describe_origins(expr)
 
+    def chain_files(self, path: tuple[Any, ...]) -> set[str]:
+        """The files that decide the value at ``path`` (the whole top-level attribute or
+        blocks it is in) and whether this instance exists (count/for_each, here and on the
+        module calls above)."""
+        body = self.block.body
+        exprs = [(self.module, body.attributes[m].expr) for m in ("count", "for_each") if m in body.attributes]
+        exprs.extend(self.module.expansion_exprs)
+        if path and isinstance(path[0], str):
+            exprs.extend((self.module, e) for top, e in body_expressions(body) if top == path[0])
+        return origin_files(exprs)
+
 
 def _expr_at(body: s.Body, path: tuple[Any, ...]) -> s.Expr | None:
     """The expression written for an attribute path (static blocks only)."""
@@ -741,6 +798,7 @@ _RENDERED = {
     ("aws_iam_policy_document", "minified_json"): "render_policy_document",
     ("google_iam_policy", "policy_data"): "render_google_iam_policy",
 }
+_RENDERED_TYPES = frozenset(rtype for rtype, _ in _RENDERED)
 
 
 class _ResourceValue(Namespace):

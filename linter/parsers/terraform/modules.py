@@ -198,6 +198,7 @@ class ModuleCall:
             child.root_dir = parent.root_dir
             child.module_key = parent.module_key + (self.name,)
             child.dir_chain = parent.dir_chain + (norm,)
+            child.expansion_exprs = parent.expansion_exprs + tuple((parent, attrs[m].expr) for m in ("count", "for_each") if m in attrs)
             self.children.append((key, child))
             self.loader.calls_instantiated += 1
             self.loader._attach(child)
