@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import os
+import re
 from dataclasses import replace
 
 from linter.baseline import apply_baseline
@@ -200,22 +201,42 @@ def _redacted(f: Finding) -> Finding:
     return replace(f, message=redact(f.message), evidence=evidence)
 
 
-def _dedupe(findings: list[Finding]) -> list[Finding]:
-    """One finding per rule, place, resource and message.
+_MODULE_PATH = re.compile(r"^(?:module\.[^.\[]+(?:\[[^\]]*\])?\.)+")
 
-    Findings of templates evaluated once per undecidable condition case are merged: one that
-    holds in every case is unconditional; otherwise its evidence names the cases."""
+
+def _in_module(f: Finding) -> tuple[str, str, str]:
+    """A finding's resource, message and subject without the module path of its resource:
+    the same finding reached through different module calls (or the module judged on its
+    own) has the same place and the same words."""
+    m = _MODULE_PATH.match(f.resource)
+    if m is None:
+        return f.resource, f.message, f.subject
+    prefix = m.group(0)
+    return f.resource[len(prefix):], f.message.replace(prefix, ""), f.subject.replace(prefix, "")
+
+
+def _dedupe(findings: list[Finding]) -> list[Finding]:
+    """One finding per rule, place, resource (without its module path) and message.
+
+    The same finding reached several ways (module calls from several callers, the module
+    judged with its own defaults) is reported once: the most severe, most deeply called one,
+    with the evidence of every way, each other way named. Findings of templates evaluated
+    once per undecidable condition case are merged: one that holds in every case is
+    unconditional; otherwise its evidence names the cases."""
     groups: dict[tuple[object, ...], list[Finding]] = {}
-    for f in sorted(findings, key=lambda f: (f.sort_key(), f.message)):
-        groups.setdefault((f.rule_id, f.span, f.resource, f.message), []).append(f)
+    for f in sorted(findings, key=lambda f: (-f.severity, -f.resource.count("module."), f.sort_key(), f.message)):
+        groups.setdefault((f.rule_id, f.span, *_in_module(f)), []).append(f)
     out = []
     for group in groups.values():
         first = group[0]
         cases = sorted({c for f in group for c in f.conditions})
         if not cases:
-            # the same finding reached through several module calls: keep every call site
-            evidence = tuple(dict.fromkeys(e for f in group for e in f.evidence))
-            out.append(replace(first, evidence=evidence) if len(group) > 1 else first)
+            evidence: list[Evidence] = list(first.evidence)
+            for f in group[1:]:
+                if f.resource != first.resource:
+                    evidence.append(Evidence(f"also reached as {f.resource}", f.resource_span))
+                evidence.extend(f.evidence)
+            out.append(replace(first, evidence=tuple(dict.fromkeys(evidence))) if len(group) > 1 else first)
             continue
         if len(cases) >= first.condition_cases:
             out.append(replace(first, conditions=()))

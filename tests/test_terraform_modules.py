@@ -388,3 +388,40 @@ def test_finding_in_a_module_is_reported_when_the_callers_file_is_named(rules: R
     )
     for named in ("envs/prod/main.tf", "envs/prod/locals.tf", "envs/prod/terraform.tfvars"):
         assert _named(rules, tmp_path, named) == [("modules/site/main.tf", 7)], named
+
+
+LIBRARY = {
+    "main.tf": 'resource "aws_s3_bucket" "this" {\n  bucket = var.bucket\n}\n\nresource "aws_s3_bucket_acl" "this" {\n  bucket = aws_s3_bucket.this.id\n  acl    = var.acl\n}\n',
+    "variables.tf": 'variable "bucket" {\n  type = string\n}\n\nvariable "acl" {\n  type    = string\n  default = "public-read"\n}\n',
+    "examples/private/main.tf": 'module "bucket" {\n  source = "../../"\n  bucket = "acme-private"\n  acl    = "private"\n}\n',
+}
+
+
+def test_published_module_is_judged_with_its_own_defaults(rules: RuleSet, tmp_path: Path) -> None:
+    # a module library whose only example overrides the public default: what its users get
+    # by default is still public, and is reported on the module's line
+    write(tmp_path, LIBRARY)
+    result = run(RunConfig(paths=[str(tmp_path)], select=["aws-s3-bucket-public-acl"]), rules)
+    [f] = result.findings
+    assert (Path(f.span.file).name, f.span.line, f.resource) == ("main.tf", 7, "aws_s3_bucket_acl.this")
+    assert any("judged on its own" in e.message and "with its variables' defaults" in e.message for e in f.evidence)
+    assert any(e.span is not None and e.span.file.endswith("variables.tf") and e.span.line == 7 for e in f.evidence)
+
+
+def test_module_finding_reached_by_a_caller_and_by_its_defaults_is_reported_once(rules: RuleSet, tmp_path: Path) -> None:
+    write(tmp_path, {**LIBRARY, "examples/complete/main.tf": 'module "s3" {\n  source = "../../"\n  bucket = "acme-complete"\n}\n'})
+    result = run(RunConfig(paths=[str(tmp_path)], select=["aws-s3-bucket-public-acl"]), rules)
+    [f] = result.findings
+    assert f.resource == "module.s3.aws_s3_bucket_acl.this"  # the deepest way names the call
+    messages = [e.message for e in f.evidence]
+    assert any(m.startswith("module.s3 is called at") for m in messages)
+    assert "also reached as aws_s3_bucket_acl.this" in messages
+    assert any("judged on its own" in m for m in messages)
+
+
+def test_module_without_defaults_is_not_guessed_on_its_own(rules: RuleSet, tmp_path: Path) -> None:
+    # a required variable has no value on its own: only the caller's argument decides
+    files = dict(LIBRARY)
+    files["variables.tf"] = 'variable "bucket" {\n  type = string\n}\n\nvariable "acl" {\n  type = string\n}\n'
+    write(tmp_path, files)
+    assert not run(RunConfig(paths=[str(tmp_path)], select=["aws-s3-bucket-public-acl"]), rules).findings

@@ -90,8 +90,10 @@ class ModuleLoader:
         return None, source
 
     # -- instantiation
-    def instantiate(self, config: ModuleConfig, root_dir: str, inputs: dict[str, Any]) -> ModuleInstance:
-        root = ModuleInstance(config, root_dir, "", inputs, (), self.options)
+    def instantiate(self, config: ModuleConfig, root_dir: str, inputs: dict[str, Any], context: tuple[Evidence, ...] = ()) -> ModuleInstance:
+        """A root module; ``context`` starts the call chain of its resources (evidence of how
+        it is analysed)."""
+        root = ModuleInstance(config, root_dir, "", inputs, context, self.options)
         root.root_dir = root_dir
         root.module_key = ()
         root.dir_chain = (config.dir,)
