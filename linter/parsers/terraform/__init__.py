@@ -17,8 +17,8 @@ from linter.internal import internal_error
 from linter.model import Evidence, InputError, Note, Span
 from linter.parsers.base import ParseOutput
 from linter.parsers.hcl.evaluate import EvalError, Evaluator
-from linter.parsers.hcl.syntax import Template, Variable
-from linter.parsers.terraform.config import parse_file
+from linter.parsers.hcl.syntax import Variable
+from linter.parsers.terraform.config import literal_string, parse_file
 from linter.parsers.terraform.instance import ModuleInstance, Options, VarValue
 from linter.parsers.terraform.modules import ModuleLoader, is_local_source
 from linter.sources import SourceError, overridden_in, override_text, read_source, source_problem
@@ -81,9 +81,9 @@ def module_callers(directories: list[str], loader: ModuleLoader) -> dict[str, li
     for d in directories:
         for block in loader.config(d).module_calls.values():
             attr = block.body.attributes.get("source")
-            src = attr.expr if attr is not None else None
-            if isinstance(src, Template) and len(src.parts) == 1 and isinstance(src.parts[0], str) and is_local_source(src.parts[0]):
-                target = os.path.normpath(os.path.join(d, src.parts[0]))
+            src = literal_string(attr.expr) if attr is not None else None
+            if src is not None and is_local_source(src):
+                target = os.path.normpath(os.path.join(d, src))
                 if target in scanned and target != d and d not in callers.get(target, []):
                     callers.setdefault(target, []).append(d)
     return callers
@@ -110,6 +110,9 @@ def _collect(module: ModuleInstance, out: ParseOutput) -> None:
             meta["key"] = inst.key
         if inst.unknown_expansion is not None:
             meta["unknown_expansion"] = inst.unknown_expansion.reason or "not known"
+        inherited = module.default_tags(inst.provider_ref())
+        if inherited is not None:
+            meta["default_tags_from"], meta["default_tags"] = inherited
         out.resources.append(
             Resource(
                 id=inst.id,

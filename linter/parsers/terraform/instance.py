@@ -20,7 +20,7 @@ from linter.model import Evidence, Note, Span
 from linter.parsers.hcl import syntax as s
 from linter.parsers.hcl.evaluate import Budget, EvalError, Evaluator, Namespace, sub_expressions, traversal, walk_traversals
 from linter.parsers.hcl.functions import FUNCTIONS, FunctionError, to_bool, to_number, to_string
-from linter.parsers.terraform.config import ModuleConfig
+from linter.parsers.terraform.config import ModuleConfig, literal_string
 from linter.values import MAX_NODES, JsonString, PDict, PList, Unknown, display, expanded_size, mark_via_variable
 
 MAX_INSTANCES = 1_000  # count / for_each expansions beyond this are analysed as one unknown instance
@@ -79,6 +79,10 @@ class ModuleInstance:
         self.dir_chain: tuple[str, ...] = (config.dir,)  # module directories from the root
         # count/for_each of the module calls that made this instance (in their callers)
         self.expansion_exprs: tuple[tuple[ModuleInstance, s.Expr], ...] = ()
+        # the calling module, and the call's ``providers`` map (child name -> caller's name)
+        self.parent: ModuleInstance | None = None
+        self.provider_map: dict[str, str] = {}
+        self._default_tags: dict[str, tuple[str, PDict] | None] = {}
         functions = dict(FUNCTIONS)
         functions.update(self._file_functions())
         self.budget = Budget()
@@ -327,6 +331,37 @@ class ModuleInstance:
                 out.extend(expansion)
         return out
 
+    # ------------------------------------------------------------------ providers
+    def default_tags(self, ref: str) -> tuple[str, PDict] | None:
+        """The ``default_tags`` of provider ``ref`` ("aws", "aws.west") as this module sees
+        it, with the provider's name: its own provider block, else the caller's provider it
+        is given in ``providers = {...}``, else (a default provider) the caller's, as
+        Terraform passes default providers down implicitly."""
+        if ref not in self._default_tags:
+            self._default_tags[ref] = None  # a cycle of calls finds nothing
+            self._default_tags[ref] = self._find_default_tags(ref)
+        return self._default_tags[ref]
+
+    def _find_default_tags(self, ref: str) -> tuple[str, PDict] | None:
+        block = self.config.providers.get(ref)
+        if block is not None:
+            found = next(block.body.blocks_of("default_tags"), None)
+            attr = found.body.attributes.get("tags") if found is not None else None
+            if attr is None:
+                return None
+            value, _ = self.record(lambda: self.evaluator.eval(attr.expr))
+            if not isinstance(value, dict):
+                return None
+            tags = value if isinstance(value, PDict) and value.spans else PDict(value, span=attr.span)
+            if tags.span is None:
+                tags.span = attr.span
+            return f"provider {ref} ({block.header.file}:{block.header.line})", tags
+        if self.parent is None:
+            return None
+        if ref in self.provider_map:
+            return self.parent.default_tags(self.provider_map[ref])
+        return self.parent.default_tags(ref) if "." not in ref else None
+
     # ------------------------------------------------------------------ names
     def _resolve_root(self, name: str, node: s.Variable) -> Any:
         if name == "var":
@@ -495,6 +530,19 @@ def _is_count_index(expr: s.Expr) -> bool:
     while isinstance(expr, s.Paren):
         expr = expr.expr
     return isinstance(expr, s.GetAttr) and expr.name == "index" and isinstance(expr.obj, s.Variable) and expr.obj.name == "count"
+
+
+def provider_reference(expr: s.Expr) -> str | None:
+    """``aws.west`` written as a reference (or as a string, in a ``providers`` map key)."""
+    text = literal_string(expr)
+    if text is not None:
+        return text
+    if isinstance(expr, s.Literal) and isinstance(expr.value, str):
+        return expr.value
+    parts = traversal(expr)
+    if parts and all(isinstance(p, str) for p in parts[:2]):
+        return ".".join(str(p) for p in parts[:2])
+    return None
 
 
 def body_expressions(body: s.Body) -> list[tuple[str, s.Expr]]:
@@ -719,6 +767,13 @@ class Instance:
         if expr is None:
             return []
         return self.module.describe_origins(expr)
+
+    def provider_ref(self) -> str:
+        """The provider configuration this resource uses: ``provider = aws.west`` or the
+        default provider of its type's prefix (``aws`` for ``aws_s3_bucket``)."""
+        attr = self.block.body.attributes.get("provider")
+        ref = provider_reference(attr.expr) if attr is not None else None
+        return ref or self.type.split("_", 1)[0]
 
     def chain_files(self, path: tuple[Any, ...]) -> set[str]:
         """The files that decide the value at ``path`` (the whole top-level attribute or

@@ -24,7 +24,7 @@ from linter.parsers.hcl import syntax as s
 from linter.parsers.hcl.evaluate import EvalError, Namespace
 from linter.parsers.hcl.functions import FunctionError, to_number
 from linter.parsers.terraform.config import ModuleConfig, load_module_dir
-from linter.parsers.terraform.instance import MAX_INSTANCES, ModuleInstance, Options, VarValue, _for_each_pairs
+from linter.parsers.terraform.instance import MAX_INSTANCES, ModuleInstance, Options, VarValue, _for_each_pairs, provider_reference
 from linter.values import Unknown, display
 
 MAX_DEPTH = 16
@@ -201,10 +201,24 @@ class ModuleCall:
             child.module_key = parent.module_key + (self.name,)
             child.dir_chain = parent.dir_chain + (norm,)
             child.expansion_exprs = parent.expansion_exprs + tuple((parent, attrs[m].expr) for m in ("count", "for_each") if m in attrs)
+            child.parent = parent
+            child.provider_map = self._provider_map()
             self.children.append((key, child))
             self.loader.calls_instantiated += 1
             self.loader._attach(child)
         self.analysed = True
+
+    def _provider_map(self) -> dict[str, str]:
+        """``providers = { aws = aws.west }``: the child's provider name -> the caller's."""
+        attr = self.block.body.attributes.get("providers")
+        out: dict[str, str] = {}
+        if attr is not None and isinstance(attr.expr, s.ObjectExpr):
+            for item in attr.expr.items:
+                key = item.literal_key or provider_reference(item.key)
+                value = provider_reference(item.value)
+                if key and value:
+                    out[key] = value
+        return out
 
     def _lazy_input(self, arg: str, attr: s.Attribute, env: dict[str, Any]) -> Callable[[], VarValue]:
         parent = self.parent
