@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import os
+import re
 from dataclasses import replace
 
 from linter.baseline import apply_baseline
@@ -188,8 +189,10 @@ def _run(config: RunConfig, rules: RuleSet | None, debug: bool, keep_graph: bool
         from linter.parsers.kubernetes.kustomize import merge_overlay_findings
 
         findings = merge_overlay_findings(findings, graph.by_id)
-    findings = apply_intent(_dedupe([f for f in findings if inventory.reported(f.span.file)]), graph)
-    directives = [d for d in collect_directives(parsed.comments, graph) if inventory.reported(d.span.file)]
+    # suppressions are decided for every finding before choosing what to report: a finding
+    # reported through a named file (a plan, a variables file) may sit in a file not named
+    findings = apply_intent(_dedupe(findings), graph)
+    directives = collect_directives(parsed.comments, graph)
     policy = SuppressionPolicy(
         require_reason=config.require_reason,
         unsuppressible=frozenset(config.unsuppressible),
@@ -197,7 +200,7 @@ def _run(config: RunConfig, rules: RuleSet | None, debug: bool, keep_graph: bool
         known_rules=known_rule_ids(all_rules.by_id),
         ran_rules=frozenset(r.id for r in ruleset),
     )
-    findings = apply_suppressions(findings, directives, policy)
+    findings = [f for f in apply_suppressions(findings, directives, policy) if _reported(inventory, f, graph)]
     if META_RULE in config.ignore:
         findings = [f for f in findings if f.rule_id != META_RULE]
     notes = list(parsed.notes)
@@ -229,28 +232,59 @@ def allow_unchecked(errors: list[InputError], globs: list[str]) -> tuple[list[In
     return kept, notes
 
 
+def _reported(inventory: Inventory, f: Finding, graph: ResourceGraph) -> bool:
+    """When files are named, a finding is reported if one of them is on its chain: the file
+    it sits in, a file its evidence cites (the plan its values come from, a module call), or
+    a file its value comes from (a variable's default in variables.tf, a local, a tfvars
+    line, a caller's argument), followed to the end."""
+    if inventory.reported(f.span.file) or any(e.span is not None and inventory.reported(e.span.file) for e in f.evidence):
+        return True
+    holder = graph.by_id.get(f.resource_id)
+    return holder is not None and holder.chain is not None and any(inventory.reported(p) for p in holder.chain(f.path))
+
+
 def _redacted(f: Finding) -> Finding:
     """No output shows a value that looks like a secret (see linter/redact.py)."""
     evidence = tuple(replace(e, message=redact(e.message)) for e in f.evidence)
     return replace(f, message=redact(f.message), evidence=evidence)
 
 
-def _dedupe(findings: list[Finding]) -> list[Finding]:
-    """One finding per rule, place, resource and message.
+_MODULE_PATH = re.compile(r"^(?:module\.[^.\[]+(?:\[[^\]]*\])?\.)+")
 
-    Findings of templates evaluated once per undecidable condition case are merged: one that
-    holds in every case is unconditional; otherwise its evidence names the cases."""
+
+def _in_module(f: Finding) -> tuple[str, str, str]:
+    """A finding's resource, message and subject without the module path of its resource:
+    the same finding reached through different module calls (or the module judged on its
+    own) has the same place and the same words."""
+    m = _MODULE_PATH.match(f.resource)
+    if m is None:
+        return f.resource, f.message, f.subject
+    prefix = m.group(0)
+    return f.resource[len(prefix):], f.message.replace(prefix, ""), f.subject.replace(prefix, "")
+
+
+def _dedupe(findings: list[Finding]) -> list[Finding]:
+    """One finding per rule, place, resource (without its module path) and message.
+
+    The same finding reached several ways (module calls from several callers, the module
+    judged with its own defaults) is reported once: the most severe, most deeply called one,
+    with the evidence of every way, each other way named. Findings of templates evaluated
+    once per undecidable condition case are merged: one that holds in every case is
+    unconditional; otherwise its evidence names the cases."""
     groups: dict[tuple[object, ...], list[Finding]] = {}
-    for f in sorted(findings, key=lambda f: (f.sort_key(), f.message)):
-        groups.setdefault((f.rule_id, f.span, f.resource, f.message), []).append(f)
+    for f in sorted(findings, key=lambda f: (-f.severity, -f.resource.count("module."), f.sort_key(), f.message)):
+        groups.setdefault((f.rule_id, f.span, *_in_module(f)), []).append(f)
     out = []
     for group in groups.values():
         first = group[0]
         cases = sorted({c for f in group for c in f.conditions})
         if not cases:
-            # the same finding reached through several module calls: keep every call site
-            evidence = tuple(dict.fromkeys(e for f in group for e in f.evidence))
-            out.append(replace(first, evidence=evidence) if len(group) > 1 else first)
+            evidence: list[Evidence] = list(first.evidence)
+            for f in group[1:]:
+                if f.resource != first.resource:
+                    evidence.append(Evidence(f"also reached as {f.resource}", f.resource_span))
+                evidence.extend(f.evidence)
+            out.append(replace(first, evidence=tuple(dict.fromkeys(evidence))) if len(group) > 1 else first)
             continue
         if len(cases) >= first.condition_cases:
             out.append(replace(first, conditions=()))

@@ -48,6 +48,9 @@ class Resource:
     call_chain: tuple[Evidence, ...] = ()
     # where the values of an attribute path came from (variables, tfvars, parameters)
     origins: Callable[[Path], list[Evidence]] | None = None
+    # every file that decides the value at a path (origins followed to the end, count and
+    # for_each): a finding is reported when one of them is named
+    chain: Callable[[Path], set[str]] | None = None
     meta: dict[str, Any] = field(default_factory=dict)
     # the undecided-condition case this resource was built in (CloudFormation), if any
     case: Case | None = None

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from linter.graph import Resource
 from linter.model import Evidence
-from linter.tags import resource_tags
+from linter.tags import default_tags, resource_tags
 
 DEFAULT_KEYS = (
     "data_classification",
@@ -60,10 +60,14 @@ class SensitivityPolicy:
         object.__setattr__(self, "_values", frozenset(v.lower() for v in self.values))
 
     def sensitive(self, res: Resource) -> Evidence | None:
-        """Evidence that ``res`` holds sensitive data, or None."""
-        for key, (value, span) in sorted(resource_tags(res).items()):
+        """Evidence that ``res`` holds sensitive data, or None. Its own tags and the default
+        tags of its provider both count (the latter apply to every resource of the provider)."""
+        own = resource_tags(res)
+        source, inherited = default_tags(res)
+        for key, (value, span) in sorted({**inherited, **own}.items()):
             if key.lower() in self._keys and str(value).strip().lower() in self._values:
+                how = "" if key in own else f" (a default tag of {source})"
                 return Evidence(
-                    f"severity raised one level: {res.address} is tagged {key} = {value}, so it holds sensitive data", span
+                    f"severity raised one level: {res.address} is tagged {key} = {value}{how}, so it holds sensitive data", span
                 )
         return None

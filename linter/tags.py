@@ -43,3 +43,25 @@ def resource_tags(res: Resource) -> dict[str, tuple[Any, Span]]:
             for k, v in table.items():
                 out[str(k)] = (v, locate(res, (section, k)))
     return out
+
+
+def default_tags(res: Resource) -> tuple[str, dict[str, tuple[Any, Span]]]:
+    """The tags a Terraform resource gets from its provider's ``default_tags`` (the provider
+    it uses: ``provider = aws.west``, or the one its module is given or inherits), with a
+    description of where they come from. In a plan, ``tags_all`` holds them already."""
+    if res.format != "terraform":
+        return "", {}
+    out: dict[str, tuple[Any, Span]] = {}
+    inherited = res.meta.get("default_tags")
+    if isinstance(inherited, dict):
+        spans = getattr(inherited, "spans", {})
+        fallback = getattr(inherited, "span", None) or res.span
+        for k, v in inherited.items():
+            out[str(k)] = (v, spans.get(k) or fallback)
+        return str(res.meta.get("default_tags_from", "its provider")), out
+    applied = res.attrs.get("tags_all")
+    if isinstance(applied, dict):
+        for k, v in applied.items():
+            out[str(k)] = (v, locate(res, ("tags_all", k)))
+        return "the provider (tags_all in the plan)", out
+    return "", {}

@@ -93,3 +93,75 @@ def test_declared_in_kubernetes_and_cloudformation(rules: RuleSet, tmp_path: Pat
     )
     [f] = scan_one(tmp_path, rules, "t.yaml", cfn).findings
     assert f.suppression is not None and f.suppression.reason == "static website"
+
+
+
+PUBLIC_DB = 'resource "aws_db_instance" "%s" {\n  engine              = "mysql"\n  publicly_accessible = true\n%s}\n'
+
+
+def _provider(alias: str, tags: str) -> str:
+    alias_line = f'  alias  = "{alias}"\n' if alias else ""
+    default_tags = f"  default_tags {{\n    tags = {{\n      {tags}\n    }}\n  }}\n" if tags else ""
+    return f'provider "aws" {{\n{alias_line}  region = "eu-west-1"\n{default_tags}}}\n'
+
+
+def _scan_project(tmp_path: Path, rules: RuleSet, files: dict[str, str]) -> dict[str, Severity]:
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    result = run(RunConfig(paths=[str(tmp_path)], select=["aws-rds-publicly-accessible"]), rules)
+    return {f.resource: f.severity for f in result.findings}
+
+
+def test_provider_default_tags_decide_sensitivity(rules: RuleSet, tmp_path: Path) -> None:
+    # default_tags apply to every resource of the provider configuration it uses: the one
+    # named with `provider = aws.x`, the one a module is given in `providers`, else the default
+    files = {
+        "providers.tf": _provider("", 'team = "data"') + _provider("pii", 'data_classification = "confidential"'),
+        "main.tf": (
+            PUBLIC_DB % ("plain", "")
+            + PUBLIC_DB % ("customers", "  provider            = aws.pii\n")
+            + 'module "given" {\n  source = "./given"\n  providers = {\n    aws = aws.pii\n  }\n}\n'
+        ),
+        "given/main.tf": PUBLIC_DB % ("d", ""),
+    }
+    assert _scan_project(tmp_path / "a", rules, files) == {
+        "aws_db_instance.plain": Severity.HIGH,  # team = "data" says nothing about the data
+        "aws_db_instance.customers": Severity.CRITICAL,
+        "module.given.aws_db_instance.d": Severity.CRITICAL,  # its `aws` is the caller's aws.pii
+    }
+    files = {
+        "providers.tf": _provider("", 'pii = "true"') + _provider("public", ""),
+        "main.tf": (
+            PUBLIC_DB % ("plain", "")
+            + PUBLIC_DB % ("declassified", '  tags = {\n    pii = "false"\n  }\n')
+            + 'module "inherits" {\n  source = "./inherits"\n}\n'
+            + 'module "given" {\n  source = "./given"\n  providers = {\n    aws = aws.public\n  }\n}\n'
+        ),
+        "inherits/main.tf": PUBLIC_DB % ("d", ""),
+        "given/main.tf": PUBLIC_DB % ("d", ""),
+    }
+    assert _scan_project(tmp_path / "b", rules, files) == {
+        "aws_db_instance.plain": Severity.CRITICAL,
+        "aws_db_instance.declassified": Severity.HIGH,  # its own tag overrides the default
+        "module.inherits.aws_db_instance.d": Severity.CRITICAL,  # the default provider is passed down
+        "module.given.aws_db_instance.d": Severity.HIGH,  # given aws.public, which has no default tags
+    }
+    result = run(RunConfig(paths=[str(tmp_path / "b" / "main.tf")], select=["aws-rds-publicly-accessible"]), rules)
+    plain = next(f for f in result.findings if f.resource == "aws_db_instance.plain")
+    [why] = [e for e in plain.evidence if "severity raised" in e.message]
+    assert "is tagged pii = true (a default tag of provider aws (" in why.message
+    assert why.span is not None and why.span.file.endswith("providers.tf") and why.span.line == 5
+
+
+def test_plan_tags_all_carry_the_provider_default_tags(rules: RuleSet, tmp_path: Path) -> None:
+    values = {"engine": "mysql", "publicly_accessible": True, "tags": {"team": "data"}, "tags_all": {"team": "data", "pii": "true"}}
+    plan = {
+        "format_version": "1.2",
+        "terraform_version": "1.9.0",
+        "planned_values": {"root_module": {"resources": [{"address": "aws_db_instance.d", "mode": "managed", "type": "aws_db_instance", "name": "d", "values": values}]}},
+    }
+    (tmp_path / "plan.json").write_text(json.dumps(plan, indent=2))
+    [f] = run(RunConfig(paths=[str(tmp_path / "plan.json")], select=["aws-rds-publicly-accessible"]), rules).findings
+    assert f.severity is Severity.CRITICAL
+    assert any("pii = true (a default tag of the provider (tags_all in the plan))" in e.message for e in f.evidence)

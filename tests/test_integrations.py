@@ -151,6 +151,33 @@ def test_pre_commit_blocks_a_public_bucket_and_passes_after_the_fix(tmp_path: Pa
     assert "seawall" in passed.stdout + passed.stderr and "Passed" in passed.stdout + passed.stderr
 
 
+def test_pre_commit_blocks_a_regression_made_through_another_file_of_the_module(tmp_path: Path, pre_commit: dict[str, str]) -> None:
+    """Issue 13 item 7: only variables.tf is staged; the public ACL it makes is in acl.tf."""
+    project = tmp_path / "project"
+    env = _pre_commit_project(project, pre_commit)
+    subprocess.run(PRE_COMMIT + ["install"], cwd=project, env=env, check=True, capture_output=True, timeout=120)
+    infra = project / "infra"
+    infra.mkdir()
+    variables = 'variable "bucket_acl" {\n  type    = string\n  default = "%s"\n}\n'
+    (infra / "variables.tf").write_text(variables % "private")
+    (infra / "acl.tf").write_text(
+        'resource "aws_s3_bucket" "b" {\n  bucket = "acme-data"\n}\n\n'
+        'resource "aws_s3_bucket_acl" "b" {\n  bucket = aws_s3_bucket.b.id\n  acl    = var.bucket_acl\n}\n'
+    )
+    git(project, "add", ".")
+    first = subprocess.run(["git", "commit", "-m", "private bucket"], cwd=project, env=env, capture_output=True, text=True, timeout=600)
+    assert first.returncode == 0, first.stdout + first.stderr
+    (infra / "variables.tf").write_text(variables % "public-read")
+    git(project, "add", "infra/variables.tf")
+    assert git(project, "diff", "--cached", "--name-only") == "infra/variables.tf"
+    blocked = subprocess.run(["git", "commit", "-m", "make it public"], cwd=project, env=env, capture_output=True, text=True, timeout=600)
+    output = blocked.stdout + blocked.stderr
+    assert blocked.returncode != 0, output
+    # public through the variable's default: a 'default' verdict, one step below critical
+    assert "infra/acl.tf:7:3: HIGH aws-s3-bucket-public-acl" in output
+    assert "infra/variables.tf:3" in output  # the evidence names the staged line
+
+
 CFN_YAML = "AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  Data:\n    Type: AWS::S3::Bucket\n    Properties:\n      AccessControl: PublicRead\n"
 CFN_JSON = json.dumps({"AWSTemplateFormatVersion": "2010-09-09", "Resources": {"Data": {"Type": "AWS::S3::Bucket", "Properties": {"AccessControl": "PublicRead"}}}}, indent=2) + "\n"
 SERVICE = "apiVersion: v1\nkind: Service\nmetadata:\n  name: db\nspec:\n  type: LoadBalancer\n  ports:\n    - port: 5432\n"

@@ -660,6 +660,35 @@ def walk_traversals(expr: Any) -> list[tuple[list[str | int], s.Expr]]:
     return out
 
 
+def sub_expressions(node: Any) -> list[s.Expr]:
+    """Every expression directly inside ``node`` (template parts and index keys included),
+    for walks over the syntax that need to see each node with its parent."""
+    if isinstance(node, (s.GetAttr, s.Splat)):
+        out = [node.obj]
+        if isinstance(node, s.Splat):
+            out.extend(arg for kind, arg in node.ops if kind == "index")
+        return out
+    if isinstance(node, s.Index):
+        return [node.obj, node.key]
+    if isinstance(node, s.ForExpr):
+        return [x for x in (node.collection, node.key_expr, node.value_expr, node.cond) if x is not None]
+    if isinstance(node, s.Template):
+        found: list[s.Expr] = []
+        parts: list[s.TemplatePart] = list(node.parts)
+        while parts:
+            part = parts.pop()
+            if isinstance(part, s.Interp):
+                found.append(part.expr)
+            elif isinstance(part, s.IfDirective):
+                found.append(part.cond)
+                parts.extend(part.then + part.otherwise)
+            elif isinstance(part, s.ForDirective):
+                found.append(part.collection)
+                parts.extend(part.body)
+        return found
+    return _children(node)
+
+
 def _children(node: Any) -> list[Any]:
     if isinstance(node, s.TupleExpr):
         return list(node.items)

@@ -17,8 +17,8 @@ from linter.internal import internal_error
 from linter.model import Evidence, InputError, Note, Span
 from linter.parsers.base import ParseOutput
 from linter.parsers.hcl.evaluate import EvalError, Evaluator
-from linter.parsers.hcl.syntax import Template, Variable
-from linter.parsers.terraform.config import parse_file
+from linter.parsers.hcl.syntax import Variable
+from linter.parsers.terraform.config import literal_string, parse_file
 from linter.parsers.terraform.instance import ModuleInstance, Options, VarValue
 from linter.parsers.terraform.modules import ModuleLoader, is_local_source
 from linter.sources import SourceError, overridden_in, override_text, read_source, source_problem
@@ -38,13 +38,21 @@ def load_terraform(
     directories = [os.path.normpath(d) for d in directories]
     for directory in directories:
         loader.config(directory)
-    for directory in root_modules(directories, loader):
+    callers = module_callers(directories, loader)
+    # every directory is a root: a module others call is also judged with its own defaults,
+    # which are what a caller outside this repository gets (findings reached both ways are
+    # merged by the engine)
+    for directory in directories:
         config = loader.config(directory)
         if not config.files:
             continue
         inputs: dict[str, Any] = dict(_root_inputs(directory, var_files, max_bytes, out))
+        context: tuple[Evidence, ...] = ()
+        if directory in callers:
+            called_from = ", ".join(callers[directory])
+            context = (Evidence(f"{directory} is a module (called from {called_from}) judged on its own: with its variables' defaults, as a caller that does not set them gets it"),)
         try:
-            loader.instantiate(config, directory, inputs)
+            loader.instantiate(config, directory, inputs, context)
         except Exception as exc:
             out.errors.append(internal_error(directory, exc, "instantiating this module"))
     for config in loader.configs.values():
@@ -66,39 +74,19 @@ def load_terraform(
     return out
 
 
-def root_modules(directories: list[str], loader: ModuleLoader) -> list[str]:
-    """The directories to analyse as root modules.
-
-    A directory that another scanned directory calls as a local module is analysed through
-    that call (with the caller's arguments and the call site in its findings), not again
-    on its own with default values. Directories that only call each other are roots.
-    """
+def module_callers(directories: list[str], loader: ModuleLoader) -> dict[str, list[str]]:
+    """Scanned directory -> the scanned directories that call it as a local module."""
     scanned = set(directories)
-    callees: dict[str, set[str]] = {}
-    called: set[str] = set()
+    callers: dict[str, list[str]] = {}
     for d in directories:
-        targets = set()
         for block in loader.config(d).module_calls.values():
             attr = block.body.attributes.get("source")
-            src = attr.expr if attr is not None else None
-            if isinstance(src, Template) and len(src.parts) == 1 and isinstance(src.parts[0], str) and is_local_source(src.parts[0]):
-                target = os.path.normpath(os.path.join(d, src.parts[0]))
-                if target in scanned and target != d:
-                    targets.add(target)
-        callees[d] = targets
-        called |= targets
-    roots = [d for d in directories if d not in called]
-    reached: set[str] = set()
-    stack = list(roots)
-    while stack:
-        d = stack.pop()
-        if d in reached:
-            continue
-        reached.add(d)
-        stack.extend(callees.get(d, ()))
-    # directories only reachable through a cycle of calls are analysed on their own
-    roots.extend(d for d in directories if d not in reached and d not in roots)
-    return roots
+            src = literal_string(attr.expr) if attr is not None else None
+            if src is not None and is_local_source(src):
+                target = os.path.normpath(os.path.join(d, src))
+                if target in scanned and target != d and d not in callers.get(target, []):
+                    callers.setdefault(target, []).append(d)
+    return callers
 
 
 def _collect(module: ModuleInstance, out: ParseOutput) -> None:
@@ -122,6 +110,9 @@ def _collect(module: ModuleInstance, out: ParseOutput) -> None:
             meta["key"] = inst.key
         if inst.unknown_expansion is not None:
             meta["unknown_expansion"] = inst.unknown_expansion.reason or "not known"
+        inherited = module.default_tags(inst.provider_ref())
+        if inherited is not None:
+            meta["default_tags_from"], meta["default_tags"] = inherited
         out.resources.append(
             Resource(
                 id=inst.id,
@@ -132,8 +123,9 @@ def _collect(module: ModuleInstance, out: ParseOutput) -> None:
                 span=inst.block.header,
                 block_span=inst.block.span,
                 refs=refs,
-                call_chain=module.call_chain,
+                call_chain=module.call_chain + ((inst.possible,) if inst.possible is not None else ()),
                 origins=inst.origins_for,
+                chain=inst.chain_files,
                 meta=meta,
             )
         )

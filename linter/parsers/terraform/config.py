@@ -9,7 +9,7 @@ from typing import Any
 from linter.cache import current
 from linter.internal import internal_error
 from linter.model import InputError, Note
-from linter.parsers.hcl.syntax import Attribute, Block, HclFile, HclSyntaxError, parse_hcl
+from linter.parsers.hcl.syntax import Attribute, Block, HclFile, HclSyntaxError, Template, parse_hcl
 from linter.sources import SourceError, overridden_in, override_text, read_source, source_problem
 
 
@@ -23,6 +23,7 @@ class ModuleConfig:
     data: dict[str, Block] = field(default_factory=dict)  # "type.name"
     module_calls: dict[str, Block] = field(default_factory=dict)
     outputs: dict[str, Block] = field(default_factory=dict)
+    providers: dict[str, Block] = field(default_factory=dict)  # "aws", or "aws.west" for an alias
     resource_types: set[str] = field(default_factory=set)
     errors: list[InputError] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
@@ -146,6 +147,17 @@ def _index(config: ModuleConfig, hcl: HclFile) -> None:
             _add(config, config.module_calls, labels[0], block)
         elif kind == "output" and len(labels) == 1:
             _add(config, config.outputs, labels[0], block)
+        elif kind == "provider" and len(labels) == 1:
+            alias = block.body.attributes.get("alias")
+            alias_name = literal_string(alias.expr) if alias is not None else None
+            _add(config, config.providers, f"{labels[0]}.{alias_name}" if alias_name else labels[0], block)
+
+
+def literal_string(expr: Any) -> str | None:
+    """The text of a quoted string with no interpolation, else None."""
+    if isinstance(expr, Template) and len(expr.parts) == 1 and isinstance(expr.parts[0], str):
+        return expr.parts[0]
+    return None
 
 
 def _add(config: ModuleConfig, table: dict[str, Block], key: str, block: Block) -> None:

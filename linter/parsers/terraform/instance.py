@@ -13,13 +13,14 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from linter.model import Evidence, Note, Span
 from linter.parsers.hcl import syntax as s
-from linter.parsers.hcl.evaluate import Budget, EvalError, Evaluator, Namespace, walk_traversals
-from linter.parsers.hcl.functions import FUNCTIONS, FunctionError, to_number, to_string
-from linter.parsers.terraform.config import ModuleConfig
+from linter.parsers.hcl.evaluate import Budget, EvalError, Evaluator, Namespace, sub_expressions, traversal, walk_traversals
+from linter.parsers.hcl.functions import FUNCTIONS, FunctionError, to_bool, to_number, to_string
+from linter.parsers.terraform.config import ModuleConfig, literal_string
 from linter.values import MAX_NODES, JsonString, PDict, PList, Unknown, display, expanded_size, mark_via_variable
 
 MAX_INSTANCES = 1_000  # count / for_each expansions beyond this are analysed as one unknown instance
@@ -76,6 +77,12 @@ class ModuleInstance:
         self.root_dir = config.dir  # the root module's directory (where .terraform/ would be)
         self.module_key: tuple[str, ...] = ()  # call names from the root: ("storage", "inner")
         self.dir_chain: tuple[str, ...] = (config.dir,)  # module directories from the root
+        # count/for_each of the module calls that made this instance (in their callers)
+        self.expansion_exprs: tuple[tuple[ModuleInstance, s.Expr], ...] = ()
+        # the calling module, and the call's ``providers`` map (child name -> caller's name)
+        self.parent: ModuleInstance | None = None
+        self.provider_map: dict[str, str] = {}
+        self._default_tags: dict[str, tuple[str, PDict] | None] = {}
         functions = dict(FUNCTIONS)
         functions.update(self._file_functions())
         self.budget = Budget()
@@ -202,7 +209,15 @@ class ModuleInstance:
         if "count" in attrs:
             count, _ = self.record(lambda: self.evaluator.eval(attrs["count"].expr))
             if isinstance(count, Unknown):
-                return [Instance(self, mode, rtype, name, block, base, None, {"count": {"index": Unknown("count.index is not known")}}, unknown_expansion=count)]
+                possible = self.possible_count(block, count, self.prefix + base)
+                if possible is None:
+                    return [Instance(self, mode, rtype, name, block, base, None, {"count": {"index": Unknown("count.index is not known")}}, unknown_expansion=count)]
+                n, why = possible
+                return [
+                    Instance(self, mode, rtype, name, block, f"{base}[{i}]", i, {"count": {"index": i}},
+                             possible=Evidence(f"{self.prefix}{base}[{i}] is a possible instance: {why}", attrs["count"].span))
+                    for i in range(n)
+                ]
             try:
                 n = int(to_number(count))
             except FunctionError:
@@ -227,6 +242,64 @@ class ModuleInstance:
                 for k, v in pairs
             ]
         return [Instance(self, mode, rtype, name, block, base, None, {})]
+
+    def possible_count(self, block: s.Block, count: Unknown, label: str) -> tuple[int, str] | None:
+        """When ``count`` is not known: how many instances to analyse, and the sentence that
+        says why; None when nothing is known (analysed once with ``count.index`` unknown).
+
+        The count expression bounds it when every branch of its unknown conditions is known
+        (``var.create ? length(local.rules) : 0`` is at most the length of ``local.rules``);
+        otherwise every element of a known list that ``count.index`` selects from is a
+        possible instance. When those lists are not known either (a data source), the
+        attributes built from them cannot be checked, and a note says so."""
+        expr = block.body.attributes["count"].expr
+        reason = f"count is not known ({count.reason or 'no reason given'})"
+        known: dict[str, int] = {}
+        unknown: dict[str, list[str]] = {}
+        for attr, coll in count_selections(block.body):
+            value, _ = self.record(partial(self.evaluator.eval, coll))
+            text = _expr_text(coll)
+            if isinstance(value, (list, tuple)):
+                known[text] = max(known.get(text, 0), len(value))
+            elif isinstance(value, Unknown) and not isinstance(value, EvalError):
+                unknown.setdefault(text, []).append(attr)
+        bound, _ = self.record(lambda: self._count_bound(expr, 0))
+        n = bound if bound is not None else max(known.values(), default=0)
+        if 0 < n <= MAX_INSTANCES:
+            if n == 1:
+                return n, f"{reason}; analysed as if its one possible instance were created"
+            if known:
+                return n, f"{reason}; each of the {n} elements of {' and '.join(known)} is analysed as a possible instance"
+            return n, f"{reason}; it is at most {n}, and each possible instance is analysed"
+        if bound is None and unknown:
+            attrs = sorted({a for names in unknown.values() for a in names})
+            lists = " and ".join(unknown)
+            self.options.notes.append(
+                Note(block.header.file, block.header.line, f"{label}: {reason}, nor is {lists}: {', '.join(attrs)} could not be checked")
+            )
+        return None
+
+    def _count_bound(self, expr: s.Expr, depth: int) -> int | None:
+        """The largest value a count expression can take, when every branch of its unknown
+        conditions is known; else None."""
+        while isinstance(expr, s.Paren):
+            expr = expr.expr
+        if isinstance(expr, s.Conditional) and depth < 8:
+            cond = self.evaluator.eval(expr.cond)
+            if isinstance(cond, Unknown):
+                yes, no = self._count_bound(expr.yes, depth + 1), self._count_bound(expr.no, depth + 1)
+                return None if yes is None or no is None else max(yes, no)
+            try:
+                return self._count_bound(expr.yes if to_bool(cond) else expr.no, depth + 1)
+            except FunctionError:
+                return None
+        value = self.evaluator.eval(expr)
+        if isinstance(value, Unknown):
+            return None
+        try:
+            return int(to_number(value))
+        except FunctionError:
+            return None
 
     def reference_value(self, mode: str, key: str) -> Any:
         """What ``aws_s3_bucket.b`` (or ``data.x.y``) evaluates to in an expression."""
@@ -258,6 +331,37 @@ class ModuleInstance:
                 out.extend(expansion)
         return out
 
+    # ------------------------------------------------------------------ providers
+    def default_tags(self, ref: str) -> tuple[str, PDict] | None:
+        """The ``default_tags`` of provider ``ref`` ("aws", "aws.west") as this module sees
+        it, with the provider's name: its own provider block, else the caller's provider it
+        is given in ``providers = {...}``, else (a default provider) the caller's, as
+        Terraform passes default providers down implicitly."""
+        if ref not in self._default_tags:
+            self._default_tags[ref] = None  # a cycle of calls finds nothing
+            self._default_tags[ref] = self._find_default_tags(ref)
+        return self._default_tags[ref]
+
+    def _find_default_tags(self, ref: str) -> tuple[str, PDict] | None:
+        block = self.config.providers.get(ref)
+        if block is not None:
+            found = next(block.body.blocks_of("default_tags"), None)
+            attr = found.body.attributes.get("tags") if found is not None else None
+            if attr is None:
+                return None
+            value, _ = self.record(lambda: self.evaluator.eval(attr.expr))
+            if not isinstance(value, dict):
+                return None
+            tags = value if isinstance(value, PDict) and value.spans else PDict(value, span=attr.span)
+            if tags.span is None:
+                tags.span = attr.span
+            return f"provider {ref} ({block.header.file}:{block.header.line})", tags
+        if self.parent is None:
+            return None
+        if ref in self.provider_map:
+            return self.parent.default_tags(self.provider_map[ref])
+        return self.parent.default_tags(ref) if "." not in ref else None
+
     # ------------------------------------------------------------------ names
     def _resolve_root(self, name: str, node: s.Variable) -> Any:
         if name == "var":
@@ -269,8 +373,9 @@ class ModuleInstance:
         if name == "module":
             return _Lookup(self.module_output, "module")
         if name == "path":
-            root = self.options.scan_root
-            return {"module": self.config.dir, "root": root, "cwd": "."}
+            # as Terraform gives them: relative to the root module's directory, where it runs
+            # (file() resolves relative paths there too)
+            return {"module": os.path.relpath(self.config.dir, self.root_dir), "root": ".", "cwd": os.path.abspath(self.root_dir)}
         if name == "terraform":
             return {"workspace": "default"}
         if name in ("count", "each", "self"):
@@ -289,9 +394,15 @@ class ModuleInstance:
 
     # ------------------------------------------------------------------ bounded file functions
     def _file_functions(self) -> dict[str, Callable[..., Any]]:
+        def shown_path(p: Any) -> str:
+            """The path a file function names, as the scan shows paths: relative ones are
+            relative to the root module's directory, Terraform's working directory."""
+            path = to_string(p)
+            return path if os.path.isabs(path) else os.path.normpath(os.path.join(self.root_dir, path))
+
         def safe_path(p: Any) -> str:
             path = to_string(p)
-            full = os.path.realpath(path if os.path.isabs(path) else os.path.join(self.config.dir, path))
+            full = os.path.realpath(shown_path(path))
             root = os.path.realpath(self.options.scan_root)
             if not (full == root or full.startswith(root.rstrip(os.sep) + os.sep)):
                 raise FunctionError(f"{path} is outside the scanned tree; not read")
@@ -305,8 +416,7 @@ class ModuleInstance:
                 text = read_source(safe_path(p), self.options.max_bytes)
             except SourceError as exc:
                 raise FunctionError(exc.message) from None
-            shown = to_string(p)
-            shown = shown if os.path.isabs(shown) else os.path.normpath(os.path.join(self.config.dir, shown))
+            shown = shown_path(p)
             decoded = json_with_positions(text, shown) if text.lstrip().startswith(("{", "[")) else None
             return JsonString(text, decoded) if decoded is not None else text
 
@@ -315,8 +425,7 @@ class ModuleInstance:
 
         def f_templatefile(p: Any, variables: Any = None) -> Any:
             text = str(f_file(p))
-            shown = to_string(p)
-            shown = shown if os.path.isabs(shown) else os.path.normpath(os.path.join(self.config.dir, shown))
+            shown = shown_path(p)
             positions: list[tuple[int, int]] = []
             try:
                 parts = s.parse_template_text(text, shown, 1, 1, positions=positions)
@@ -417,6 +526,102 @@ def _no_references(name: str, node: s.Variable) -> Any:
     return EvalError(f"{name} cannot be used here")
 
 
+def _is_count_index(expr: s.Expr) -> bool:
+    while isinstance(expr, s.Paren):
+        expr = expr.expr
+    return isinstance(expr, s.GetAttr) and expr.name == "index" and isinstance(expr.obj, s.Variable) and expr.obj.name == "count"
+
+
+def provider_reference(expr: s.Expr) -> str | None:
+    """``aws.west`` written as a reference (or as a string, in a ``providers`` map key)."""
+    text = literal_string(expr)
+    if text is not None:
+        return text
+    if isinstance(expr, s.Literal) and isinstance(expr.value, str):
+        return expr.value
+    parts = traversal(expr)
+    if parts and all(isinstance(p, str) for p in parts[:2]):
+        return ".".join(str(p) for p in parts[:2])
+    return None
+
+
+def body_expressions(body: s.Body) -> list[tuple[str, s.Expr]]:
+    """``(name, expression)`` for every attribute of a body and of its nested blocks, where
+    ``name`` is the top-level attribute or block type (a dynamic block's label) holding it."""
+    exprs: list[tuple[str, s.Expr]] = []
+    bodies: list[tuple[str | None, s.Body]] = [(None, body)]
+    while bodies:
+        top, b = bodies.pop()
+        for name, attr in b.attributes.items():
+            exprs.append((top or name, attr.expr))
+        for block in b.blocks:
+            label = block.labels[0] if block.type == "dynamic" and block.labels else block.type
+            bodies.append((top or label, block.body))
+    return exprs
+
+
+def origin_files(start: list[tuple[ModuleInstance, s.Expr]]) -> set[str]:
+    """Every file the values of these expressions come from, followed to the end (unlike the
+    evidence, which shows the first few): where each variable was set (a default, a tfvars
+    line, a caller's argument, and where the caller's values come from), the locals used,
+    and the policy documents rendered. This is how a finding is reported when only one of
+    those files is named (a pre-commit hook that sees only variables.tf)."""
+    out: set[str] = set()
+    seen: set[tuple[int, str, str]] = set()
+    stack = list(start)
+    while stack:
+        module, expr = stack.pop()
+        for trav, _node in walk_traversals(expr):
+            if len(trav) < 2 or not isinstance(trav[1], str):
+                continue
+            head, name = trav[0], trav[1]
+            if head == "data" and len(trav) >= 3 and isinstance(trav[2], str):
+                name = f"{name}.{trav[2]}"
+            key = (id(module), str(head), name)
+            if key in seen:
+                continue
+            seen.add(key)
+            if head == "var":
+                given = module.var_value(name)
+                if given is not None and given.origin is not None and given.origin.span is not None:
+                    out.add(given.origin.span.file)
+                if given is not None and given.caller is not None and given.expr is not None:
+                    stack.append((given.caller, given.expr))
+            elif head == "local" and name in module.config.locals:
+                attr = module.config.locals[name]
+                out.add(attr.span.file)
+                stack.append((module, attr.expr))
+            elif head == "data" and name.split(".")[0] in _RENDERED_TYPES and name in module.config.data:
+                block = module.config.data[name]
+                out.add(block.span.file)
+                stack.extend((module, e) for _, e in body_expressions(block.body))
+    return out
+
+
+def count_selections(body: s.Body) -> list[tuple[str, s.Expr]]:
+    """``(attribute, X)`` for every ``X[count.index]`` and ``element(X, count.index)`` in a
+    resource or module call body, in source order: the lists whose elements its instances
+    are built from. ``attribute`` is the top-level attribute (or block) holding it."""
+    exprs = [(top, e) for top, e in body_expressions(body) if top not in META_ARGUMENTS]
+    found: list[tuple[str, s.Expr]] = []
+    while exprs:
+        top, node = exprs.pop()
+        if isinstance(node, s.Index) and _is_count_index(node.key):
+            found.append((top, node.obj))
+        elif isinstance(node, s.Call) and node.name == "element" and len(node.args) == 2 and _is_count_index(node.args[1]):
+            found.append((top, node.args[0]))
+        exprs.extend((top, child) for child in sub_expressions(node))
+    return sorted(found, key=lambda pair: (pair[1].span.file, pair[1].span.line, pair[1].span.column))
+
+
+def _expr_text(expr: s.Expr) -> str:
+    """``local.rules`` for a static traversal; a description otherwise."""
+    parts = traversal(expr)
+    if not parts or any(p == "*" for p in parts):
+        return "the list that count.index selects from"
+    return "".join(f"[{p}]" if isinstance(p, int) else (p if i == 0 else f".{p}") for i, p in enumerate(parts))
+
+
 def _for_each_pairs(coll: Any) -> list[tuple[str, Any]] | None:
     if isinstance(coll, Unknown):
         return None
@@ -447,6 +652,7 @@ class Instance:
         key: Any,
         env: dict[str, Any],
         unknown_expansion: Unknown | None = None,
+        possible: Evidence | None = None,
     ) -> None:
         self.module = module
         self.mode = mode
@@ -458,6 +664,8 @@ class Instance:
         self.key = key
         self.env = env
         self.unknown_expansion = unknown_expansion
+        # one of the instances of a count that is not known, analysed as if created (and why)
+        self.possible = possible
         self.id = module.resource_id(address)
         self._attrs: PDict | None = None
         self._refs: dict[str, frozenset[str]] = {}
@@ -560,6 +768,24 @@ class Instance:
             return []
         return self.module.describe_origins(expr)
 
+    def provider_ref(self) -> str:
+        """The provider configuration this resource uses: ``provider = aws.west`` or the
+        default provider of its type's prefix (``aws`` for ``aws_s3_bucket``)."""
+        attr = self.block.body.attributes.get("provider")
+        ref = provider_reference(attr.expr) if attr is not None else None
+        return ref or self.type.split("_", 1)[0]
+
+    def chain_files(self, path: tuple[Any, ...]) -> set[str]:
+        """The files that decide the value at ``path`` (the whole top-level attribute or
+        blocks it is in) and whether this instance exists (count/for_each, here and on the
+        module calls above)."""
+        body = self.block.body
+        exprs = [(self.module, body.attributes[m].expr) for m in ("count", "for_each") if m in body.attributes]
+        exprs.extend(self.module.expansion_exprs)
+        if path and isinstance(path[0], str):
+            exprs.extend((self.module, e) for top, e in body_expressions(body) if top == path[0])
+        return origin_files(exprs)
+
 
 def _expr_at(body: s.Body, path: tuple[Any, ...]) -> s.Expr | None:
     """The expression written for an attribute path (static blocks only)."""
@@ -627,6 +853,7 @@ _RENDERED = {
     ("aws_iam_policy_document", "minified_json"): "render_policy_document",
     ("google_iam_policy", "policy_data"): "render_google_iam_policy",
 }
+_RENDERED_TYPES = frozenset(rtype for rtype, _ in _RENDERED)
 
 
 class _ResourceValue(Namespace):

@@ -24,7 +24,7 @@ from linter.parsers.hcl import syntax as s
 from linter.parsers.hcl.evaluate import EvalError, Namespace
 from linter.parsers.hcl.functions import FunctionError, to_number
 from linter.parsers.terraform.config import ModuleConfig, load_module_dir
-from linter.parsers.terraform.instance import MAX_INSTANCES, ModuleInstance, Options, VarValue, _for_each_pairs
+from linter.parsers.terraform.instance import MAX_INSTANCES, ModuleInstance, Options, VarValue, _for_each_pairs, provider_reference
 from linter.values import Unknown, display
 
 MAX_DEPTH = 16
@@ -90,8 +90,10 @@ class ModuleLoader:
         return None, source
 
     # -- instantiation
-    def instantiate(self, config: ModuleConfig, root_dir: str, inputs: dict[str, Any]) -> ModuleInstance:
-        root = ModuleInstance(config, root_dir, "", inputs, (), self.options)
+    def instantiate(self, config: ModuleConfig, root_dir: str, inputs: dict[str, Any], context: tuple[Evidence, ...] = ()) -> ModuleInstance:
+        """A root module; ``context`` starts the call chain of its resources (evidence of how
+        it is analysed)."""
+        root = ModuleInstance(config, root_dir, "", inputs, context, self.options)
         root.root_dir = root_dir
         root.module_key = ()
         root.dir_chain = (config.dir,)
@@ -115,6 +117,7 @@ class ModuleCall:
         self.children: list[tuple[Any, ModuleInstance]] = []  # (key, instance)
         self.keyed: str = ""  # "", "count" or "for_each"
         self.unknown: Unknown | None = None
+        self.possible = ""  # why the instances of a count that is not known are analysed
         self.analysed = False
 
     def _note(self, message: str) -> None:
@@ -154,6 +157,9 @@ class ModuleCall:
                 n = None if isinstance(count, Unknown) else int(to_number(count))
             except FunctionError:
                 n = None
+            possible = parent.possible_count(block, count, f"{parent.prefix}module.{self.name}") if isinstance(count, Unknown) else None
+            if possible is not None:
+                n, self.possible = possible
             if n is None or n > MAX_INSTANCES:
                 self.unknown = count if isinstance(count, Unknown) else Unknown("count not usable")
                 keys.append((None, {"count": {"index": Unknown("count.index is not known")}}, ""))
@@ -174,6 +180,8 @@ class ModuleCall:
         for key, env, suffix in keys:
             address = f"module.{self.name}{suffix}"
             note = f" (its instances are not known: {self.unknown.reason})" if self.unknown is not None else ""
+            if self.possible:
+                note = f" (a possible instance: {self.possible})"
             call_ev = Evidence(f"{parent.prefix}{address} is called at {where}{note}", block.header)
             inputs = {
                 arg: self._lazy_input(arg, attr, env)
@@ -192,10 +200,25 @@ class ModuleCall:
             child.root_dir = parent.root_dir
             child.module_key = parent.module_key + (self.name,)
             child.dir_chain = parent.dir_chain + (norm,)
+            child.expansion_exprs = parent.expansion_exprs + tuple((parent, attrs[m].expr) for m in ("count", "for_each") if m in attrs)
+            child.parent = parent
+            child.provider_map = self._provider_map()
             self.children.append((key, child))
             self.loader.calls_instantiated += 1
             self.loader._attach(child)
         self.analysed = True
+
+    def _provider_map(self) -> dict[str, str]:
+        """``providers = { aws = aws.west }``: the child's provider name -> the caller's."""
+        attr = self.block.body.attributes.get("providers")
+        out: dict[str, str] = {}
+        if attr is not None and isinstance(attr.expr, s.ObjectExpr):
+            for item in attr.expr.items:
+                key = item.literal_key or provider_reference(item.key)
+                value = provider_reference(item.value)
+                if key and value:
+                    out[key] = value
+        return out
 
     def _lazy_input(self, arg: str, attr: s.Attribute, env: dict[str, Any]) -> Callable[[], VarValue]:
         parent = self.parent
