@@ -122,6 +122,7 @@ GUARD = {
 }
 SUBJECT_PROPS: dict[str, Any] = {
     "link": {**SETTINGS, "description": "the setting(s) of the judged resource that point at what it exposes (types: `related.subject`), by reference or by name; first that links wins. Omit when the judged resource is itself what is exposed"},
+    "by_name": {"type": "boolean", "description": "match a literal link value against the subject's name (default true); false when the link holds a generated ID that no name can equal"},
     "subject_name": {"type": "string", "minLength": 1, "description": "the subject's setting holding the name a literal link value (a name, an ID, an ARN) is matched against (default `name`)"},
     "exposes": {"enum": ["subject", "holder"], "description": "what the finding says is exposed (its subject, whose data classification grades it): the subject (default), or the judged resource itself when the subject only decides whether it is (an object in a bucket)"},
     "named": {"type": "string", "minLength": 1, "description": "a setting of the judged resource whose value the message names (`{named}`: an object's key)"},
@@ -379,11 +380,9 @@ def circumstances(ctx: Context, holder: Resource, subject: Resource | None, grad
             if where is not None:
                 evidence.extend(_said(guard.get("evidence"), where, path))
             continue
-        if "otherwise" in guard:
-            if guard["otherwise"] and (reached or subject is not None):
-                first = reached[0] if reached else subject
-                assert first is not None
-                evidence.append(Evidence(_format(guard["otherwise"], {"resource": first.address}), first.span))
+        if reached and "otherwise" in guard:
+            if guard["otherwise"]:
+                evidence.append(Evidence(_format(guard["otherwise"], {"resource": reached[0].address}), reached[0].span))
             continue
         shown = [e for res in reached for e in _describe(res, spec, sets=guard.get("shows", SETS))][:4]
         if shown:
@@ -409,7 +408,7 @@ def subjects(ctx: Context, holder: Resource) -> list[Resource | None]:
         return [holder]
     types = ctx.related("subject")
     for setting in links:
-        found = ctx.graph.linked(holder, setting, types, name_setting=ctx.params.get("subject_name", "name"))
+        found = ctx.graph.linked(holder, setting, types, by_name=ctx.params.get("by_name", True), name_setting=ctx.params.get("subject_name", "name"))
         if found:
             return list(found)
     return [None]
@@ -451,7 +450,7 @@ GRADE = {
         "others": {"const": True, "description": "this grade takes a statement that allows any action outside every other grade's `actions` (`lambda:*`, `NotAction`)"},
         "when": {**CONDITION, "description": "the grade applies only when this holds on the judged resource"},
         "severity": {**SEVERITY, "description": "the finding's severity (default: the rule's)"},
-        "what": {"type": "string", "description": "what anyone may do, for the message's `{what}` (`{actions}`: the statement's actions, `{granted}`: this grade's actions it allows)"},
+        "what": {"type": "string", "description": "what anyone may do, for the message's `{what}` (`{actions}`: the statement's actions, `{granted}`: this grade's actions it allows, `{allowed}`: every graded action it allows)"},
     },
     "oneOf": [{"required": ["actions"]}, {"required": ["others"]}],
 }
@@ -498,6 +497,12 @@ def _grade(ctx: Context, holder: Resource, grant: PublicGrant) -> tuple[dict[str
     return None
 
 
+def _allowed(ctx: Context, grant: PublicGrant) -> list[str]:
+    """Every action the grades list that the statement allows."""
+    listed = list(dict.fromkeys(a for g in ctx.params.get("grades") or [] for a in g.get("actions", ())))
+    return granted(grant, listed) or grant.actions
+
+
 def _sensitive(ctx: Context) -> list[str] | None:
     grades = ctx.params.get("grades")
     if not grades or any(g.get("others") or "actions" not in g for g in grades):
@@ -536,7 +541,7 @@ def public_policy(ctx: Context, res: Resource) -> Iterator[Hit]:
     lists) and reported on its principal, once per subject, after the requirements and
     guards. Message facts: `{subject}`, `{holder}`, `{principal}`, `{actions}` (what the
     statement allows, as written), `{granted}` (the deciding grade's actions it allows),
-    `{what}` (the grade's text)."""
+    `{allowed}` (every action of the grades it allows), `{what}` (the grade's text)."""
     params = ctx.params
     base: Path = ()
     if "permission" in params:
@@ -556,7 +561,7 @@ def public_policy(ctx: Context, res: Resource) -> Iterator[Hit]:
             continue
         grade, matched = decided
         severity = Severity.parse(grade["severity"]) if grade.get("severity") else None
-        facts = {"principal": grant.reason, "actions": describe_actions(grant.actions), "granted": describe_actions(matched)}
+        facts = {"principal": grant.reason, "actions": describe_actions(grant.actions), "granted": describe_actions(matched), "allowed": describe_actions(_allowed(ctx, grant))}
         facts["what"] = _format(grade.get("what", "{actions}"), facts)
         for subject in subjects(ctx, res):
             hit = _hit(ctx, res, subject, base + grant.path, grant.principal, grade.get("name"), severity, facts, list(extra))
