@@ -47,7 +47,7 @@ from linter.graph import Resource
 from linter.locate import locate, value_at
 from linter.model import Evidence, Path, Severity
 from linter.policy import PublicGrant, covered, describe_actions, granted, principal_is_public, public_grants, written_actions
-from linter.values import Unknown, display, truth
+from linter.values import JsonString, Unknown, display, truth
 
 # --------------------------------------------------------------------------- params schema
 
@@ -415,8 +415,16 @@ def subjects(ctx: Context, holder: Resource) -> list[Resource | None]:
 
 
 def _subject_text(ctx: Context, holder: Resource, subject: Resource | None) -> str:
+    """``<label> <address>``; for a subject not in the scanned code, the name its link
+    writes (``Lambda function partner-webhook``) or ``the <label> of <holder>``."""
     label = ctx.params.get("label", "resource")
-    return f"{label} {subject.address}" if subject is not None else f"the {label} of {holder.address}"
+    if subject is not None:
+        return f"{label} {subject.address}"
+    for setting in _settings(ctx.params.get("link")):
+        value = holder.setting(setting)
+        if isinstance(value, str) and not isinstance(value, JsonString) and value.strip():
+            return f"{label} {value.strip()}"
+    return f"the {label} of {holder.address}"
 
 
 def _hit(ctx: Context, holder: Resource, subject: Resource | None, path: Path, value: Any, grade: str | None, severity: Severity | None, facts: dict[str, str], evidence: list[Evidence]) -> Hit | None:
@@ -596,7 +604,7 @@ VALUE_PARAMS = _schema(
                     "path": {**SETTINGS, "description": "a path as the format writes it (`[*]` for every element); a list: alternative spellings (renamed settings), the first written decides"},
                     "item": {"type": "string", "minLength": 1, "description": "inside each node at `path`, where the value is (`grantee[0].uri`)"},
                     "detail": {"type": "string", "minLength": 1, "description": "inside each node at `path`, a value the description names (`{detail}`, e.g. the permission granted)"},
-                    "default": {"type": ["string", "boolean", "number"], "description": "the value when none of the paths is written (a provider default)"},
+                    "default": {"type": ["string", "boolean", "number"], "description": "the value when none of the paths is written (a provider default; `{value}` then says so)"},
                     "default_evidence": {"type": "string", "description": "said when the default decided"},
                     "says": {"type": "string", "description": "how the grant is described, for `{grant}` (`{setting}`, `{value}`, `{means}`, `{detail}`)"},
                     "public": {"type": "array", "minItems": 1, "items": PUBLIC, "description": "the values that grant public access"},
@@ -648,6 +656,8 @@ def public_value(ctx: Context, res: Resource) -> Iterator[Hit]:
             if match is None:
                 continue
             shown = str(value).lower() if isinstance(value, bool) else str(value)
+            if defaulted:
+                shown += " by default (not set)"
             fields = {"setting": _shown(path), "value": shown, "means": match["means"], "detail": str(detail) if detail is not None else "access"}
             facts = {"setting": fields["setting"], "means": fields["means"], "detail": fields["detail"], "grant": _format(spec.get("says", "{setting} = {value}"), fields)}
             extra = [Evidence(spec["default_evidence"])] if defaulted and spec.get("default_evidence") else []
