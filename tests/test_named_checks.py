@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import FIXTURES, ROOT
 
 from linter.config import RunConfig
 from linter.engine import run
@@ -81,3 +82,25 @@ def test_s3_rules_link_buckets_in_linear_time(rules: RuleSet, tmp_path: Path, mo
     assert large[0] <= 4.5 * small[0], f"lookups grow faster than the buckets: {small[0]} for 25, {large[0]} for 100"
     print(f"lookups {small[0]} -> {large[0]}, resources examined {small[1]} -> {large[1]}")
     assert large[1] <= 4.5 * small[1], f"resources examined grow faster than the buckets: {small[1]} for 25, {large[1]} for 100"
+
+
+def test_aws_policy_family_rule_from_a_user_rule_folder(tmp_path: Path) -> None:
+    """A rule for an AWS resource policy seawall ships no rule for, written as YAML alone in
+    a user's rule folder, fires through the public-policy check: the built-in
+    aws-s3-multi-region-access-point-public-policy, as a team would write it."""
+    import yaml
+
+    builtin = yaml.safe_load((ROOT / "rules" / "aws-s3-multi-region-access-point-public-policy.yaml").read_text())
+    rule = {**builtin, "id": "acme-mrap-public-policy"}
+    folder = tmp_path / "rules"
+    folder.mkdir()
+    (folder / "acme-mrap-public-policy.yaml").write_text(yaml.safe_dump(rule, sort_keys=False))
+    case = FIXTURES / "aws-s3-multi-region-access-point-public-policy"
+    for kind, name, line in (("fail", "buckets_delegate.tf", 55), ("fail", "cfn_buckets_elsewhere.yaml", 24), ("pass", "buckets_do_not_delegate.tf", None)):
+        project = tmp_path / kind / name
+        project.mkdir(parents=True)
+        (project / name).write_text((case / kind / name).read_text())
+        result = run(RunConfig(paths=[str(project)], rule_dirs=[str(folder)], select=["acme-mrap-public-policy"], cache=False))
+        assert not result.errors
+        got = [(f.rule_id, f.span.line, str(f.severity)) for f in result.findings]
+        assert got == ([("acme-mrap-public-policy", line, "critical")] if line else []), (name, got)
