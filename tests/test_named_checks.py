@@ -104,3 +104,30 @@ def test_aws_policy_family_rule_from_a_user_rule_folder(tmp_path: Path) -> None:
         assert not result.errors
         got = [(f.rule_id, f.span.line, str(f.severity)) for f in result.findings]
         assert got == ([("acme-mrap-public-policy", line, "critical")] if line else []), (name, got)
+
+
+def test_grant_check_params_are_checked_when_the_rule_loads() -> None:
+    """A mistake in a grant rule's params (a guard's severity, a condition inside a guard)
+    is an error naming the rule file and the field, before anything is scanned."""
+    from linter.ruleset import RuleError, parse_rule
+
+    def rule(params: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "id": "acme-queue-public",
+            "title": "Queue policy lets anyone in",
+            "severity": "high",
+            "description": "A queue policy statement lets every principal send or read messages.",
+            "remediation": "Name the principals that use the queue.",
+            "references": ["https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/"],
+            "check": "public-policy",
+            "params": params,
+            "match": {"terraform": {"type": "aws_sqs_queue"}},
+        }
+
+    with pytest.raises(RuleError, match=r"acme-queue-public\.yaml: params\.guards\[0\]\.severity: .*'urgent'"):
+        parse_rule(rule({"policy": "policy", "guards": [{"when": {"path": "fifo_queue", "equals": True}, "severity": "urgent"}]}), "/x/acme-queue-public.yaml", builtin=False)
+    with pytest.raises(RuleError, match=r"params\.guards\[0\]\.when: .*'equal' was unexpected"):
+        parse_rule(rule({"policy": "policy", "guards": [{"when": {"path": "fifo_queue", "equal": True}}]}), "/x/acme-queue-public.yaml", builtin=False)
+    with pytest.raises(RuleError, match=r"params.*'policy'"):
+        parse_rule(rule({"grades": [{"actions": ["sqs:SendMessage"]}]}), "/x/acme-queue-public.yaml", builtin=False)
+    assert parse_rule(rule({"policy": "policy"}), "/x/acme-queue-public.yaml", builtin=False).check == "public-policy"

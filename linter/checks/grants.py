@@ -346,51 +346,60 @@ def circumstances(ctx: Context, holder: Resource, subject: Resource | None, grad
         if how.get("evidence"):
             evidence.append(Evidence(how["evidence"]))
     for req in params.get("requires") or []:
-        reached, blind = reach(ctx, req.get("at"), holder, subject)
-        if not reached:
-            if blind and missing:
-                continue  # the subject's settings are not known: `missing` says what to do
+        said = _required(ctx, req, holder, subject, missing)
+        if said is None:
             return None
-        holds, where, path, _ = _first_true(_condition(req["when"]), reached)
-        if holds is not True or where is None:
-            return None
-        evidence.extend(_said(req["evidence"], where, path) if req.get("evidence") else _describe_at(where, path or ()))
+        evidence.extend(said)
     for guard in params.get("guards") or []:
         if guard.get("only") and grade not in guard["only"]:
             continue
-        reached, blind = reach(ctx, guard.get("at"), holder, subject)
-        spec = guard.get("when", guard.get("unless"))
-        cond = _condition(spec)
-        holds, where, path, unknown = _first_true(cond, reached)
-        if "unless" in guard:
-            # holds when something is reached and none of it satisfies the condition
-            holds = False if holds is True else (None if holds is None else bool(reached))
-            where, path = (reached[0] if reached else None), None
-        if holds is None:
-            if guard.get("unknown_stops"):
-                return None
-            for res in unknown[:2]:
-                evidence.extend(_describe(res, spec, unknown_only=True) or [Evidence(f"what {res.address} sets here is not known", res.span)])
-            continue
-        if holds:
-            if not guard.get("severity"):
-                return None  # the control stops it
-            lowered = Severity.parse(guard["severity"])
-            severity = lowered if severity is None or lowered < severity else severity
-            if where is not None:
-                evidence.extend(_said(guard.get("evidence"), where, path))
-            continue
-        if reached and "otherwise" in guard:
-            if guard["otherwise"]:
-                evidence.append(Evidence(_format(guard["otherwise"], {"resource": reached[0].address}), reached[0].span))
-            continue
-        shown = [e for res in reached for e in _describe(res, spec, sets=guard.get("shows", SETS))][:4]
-        if shown:
-            evidence.extend(shown)
-        elif guard.get("unreached") and not blind:
-            evidence.append(Evidence(guard["unreached"]))
+        stops, lowered, said = _guarded(ctx, guard, holder, subject)
+        if stops:
+            return None
+        if lowered is not None and (severity is None or lowered < severity):
+            severity = lowered
+        evidence.extend(said)
     evidence.extend(Evidence(text) for text in _texts(params.get("evidence")))
     return Verdict(severity, list(dict.fromkeys(evidence)))
+
+
+def _required(ctx: Context, req: dict[str, Any], holder: Resource, subject: Resource | None, missing: bool) -> list[Evidence] | None:
+    """The evidence that a requirement holds; None when it does not (or is not known)."""
+    reached, blind = reach(ctx, req.get("at"), holder, subject)
+    if not reached:
+        # the subject's settings are not known: `missing` says what to do
+        return [] if blind and missing else None
+    holds, where, path, _ = _first_true(_condition(req["when"]), reached)
+    if holds is not True or where is None:
+        return None
+    return _said(req["evidence"], where, path) if req.get("evidence") else _describe_at(where, path or ())
+
+
+def _guarded(ctx: Context, guard: dict[str, Any], holder: Resource, subject: Resource | None) -> tuple[bool, Severity | None, list[Evidence]]:
+    """(the guard stops the finding, the severity it lowers it to, what to say)."""
+    reached, blind = reach(ctx, guard.get("at"), holder, subject)
+    spec = guard.get("when", guard.get("unless"))
+    holds, where, path, unknown = _first_true(_condition(spec), reached)
+    if "unless" in guard:
+        # holds when something is reached and none of it satisfies the condition
+        holds = False if holds is True else (None if holds is None else bool(reached))
+        where, path = (reached[0] if reached else None), None
+    if holds is None:
+        if guard.get("unknown_stops"):
+            return True, None, []
+        said = [e for res in unknown[:2] for e in _describe(res, spec, unknown_only=True) or [Evidence(f"what {res.address} sets here is not known", res.span)]]
+        return False, None, said
+    if holds:
+        if not guard.get("severity"):
+            return True, None, []  # the control stops it
+        return False, Severity.parse(guard["severity"]), (_said(guard.get("evidence"), where, path) if where is not None else [])
+    if reached and "otherwise" in guard:
+        text = guard["otherwise"]
+        return False, None, ([Evidence(_format(text, {"resource": reached[0].address}), reached[0].span)] if text else [])
+    shown = [e for res in reached for e in _describe(res, spec, sets=guard.get("shows", SETS))][:4]
+    if not shown and guard.get("unreached") and not blind:
+        shown = [Evidence(guard["unreached"])]
+    return False, None, shown
 
 
 def _describe_at(res: Resource, path: Path) -> list[Evidence]:
