@@ -313,11 +313,11 @@ def _leaf(parts: tuple[Any, ...], op: str, arg: Any, where: str) -> Fn:
 
 def _make_test(op: str, arg: Any, where: str) -> Callable[[Any], tuple[Truth, Path]]:
     if op == "equals":
-        return lambda v: (None, ()) if isinstance(v, Unknown) else (_loose_equal(v, arg), ())
+        return lambda v: (None, ()) if isinstance(v, Unknown) else (loose_equal(v, arg), ())
     if op == "in":
         if not isinstance(arg, list):
             raise ConditionError(f"{where}.in: must be a list")
-        return lambda v: (None, ()) if isinstance(v, Unknown) else (any(_loose_equal(v, a) for a in arg), ())
+        return lambda v: (None, ()) if isinstance(v, Unknown) else (any(loose_equal(v, a) for a in arg), ())
     if op == "matches":
         from linter.saferegex import RegexError, compile_pattern, safe_search
 
@@ -346,7 +346,7 @@ def _make_test(op: str, arg: Any, where: str) -> Callable[[Any], tuple[Truth, Pa
                 return (isinstance(arg, str) and arg in v), ()
             if isinstance(v, list):
                 for i, item in enumerate(v):
-                    if _loose_equal(item, arg):
+                    if loose_equal(item, arg):
                         return True, (i,)
                 return (None if any(isinstance(i, Unknown) for i in v) else False), ()
             if isinstance(v, dict):
@@ -415,12 +415,10 @@ def _make_test(op: str, arg: Any, where: str) -> Callable[[Any], tuple[Truth, Pa
 
         return covers_port
     if op == "public_policy":
-        if arg is not True and not (isinstance(arg, list) and arg and all(isinstance(a, str) for a in arg)):
-            raise ConditionError(f"{where}.public_policy: must be true or a list of actions (globs allowed)")
-        actions = frozenset(arg) if isinstance(arg, list) else None
+        actions, not_limiting = _public_policy_arg(arg, where)
 
         def public_policy(v: Any) -> tuple[Truth, Path]:
-            from linter.checks.aws_policy import public_grants
+            from linter.policy import public_grants, undecided
             from linter.values import decode_json_value
 
             if isinstance(v, Unknown):
@@ -428,16 +426,29 @@ def _make_test(op: str, arg: Any, where: str) -> Callable[[Any], tuple[Truth, Pa
             document = decode_json_value(v)
             if isinstance(document, Unknown):
                 return None, ()
-            grants = public_grants(document, actions)
+            grants = public_grants(document, actions, not_limiting)
             if grants:
                 return True, grants[0].path
-            return False, ()
+            return (None if undecided(document) else False), ()
 
         return public_policy
     raise ConditionError(f"{where}: unknown operator {op}")  # pragma: no cover
 
 
-def _loose_equal(value: Any, expected: Any) -> bool:
+def _public_policy_arg(arg: Any, where: str) -> tuple[frozenset[str] | None, tuple[str, ...]]:
+    """``true``, a list of actions, or ``{actions: [...], not_limiting: [condition keys]}``."""
+    if isinstance(arg, dict):
+        actions, keys = arg.get("actions", True), arg.get("not_limiting", [])
+        if set(arg) - {"actions", "not_limiting"} or not (isinstance(keys, list) and all(isinstance(k, str) for k in keys)):
+            raise ConditionError(f"{where}.public_policy: a mapping takes actions and not_limiting (a list of condition keys)")
+    else:
+        actions, keys = arg, []
+    if actions is not True and not (isinstance(actions, list) and actions and all(isinstance(a, str) for a in actions)):
+        raise ConditionError(f"{where}.public_policy: must be true or a list of actions (globs allowed)")
+    return (frozenset(actions) if isinstance(actions, list) else None), tuple(keys)
+
+
+def loose_equal(value: Any, expected: Any) -> bool:
     """Equality for rules: strings compare case-insensitively against strings, bools as bools,
     and ``"true"`` equals ``true`` (Terraform and YAML write both)."""
     if isinstance(expected, bool):

@@ -230,3 +230,20 @@ def test_a_path_steps_into_a_json_document_written_as_text() -> None:
     assert compile_condition({"path": "Policy[*].AllowFromPublic", "equals": True}).evaluate(res) == (True, [("Policy", 0, "AllowFromPublic")])
     assert compile_condition({"path": "Note[0]", "exists": True}).evaluate(res) == (False, [])
     assert compile_condition({"path": "Plain.x", "exists": True}).evaluate(res) == (False, [])
+
+
+def test_public_policy_keys_that_do_not_limit_and_undecided_principals() -> None:
+    delegating = {"Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "s3:GetObject", "Condition": {"StringEquals": {"s3:DataAccessPointAccount": "111122223333"}}}]}
+    unknown = {"Statement": [{"Effect": "Allow", "Principal": {"AWS": Unknown("var.who")}, "Action": "s3:GetObject"}]}
+    named = {"Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "s3:GetObject"}]}
+    root = {"delegating": delegating, "unknown": unknown, "named": named}
+    # the delegation key limits who in general, not when the question is who reaches the bucket through access points
+    assert compile_condition({"path": "delegating", "public_policy": True}).evaluate(root)[0] is False
+    spec = {"actions": ["s3:GetObject"], "not_limiting": ["s3:DataAccessPointAccount"]}
+    assert compile_condition({"path": "delegating", "public_policy": spec}).evaluate(root)[0] is True
+    # a principal that is not known leaves the question open (it mattered under `not`)
+    assert compile_condition({"path": "unknown", "public_policy": True}).evaluate(root)[0] is None
+    assert compile_condition({"not": {"path": "unknown", "public_policy": True}}).evaluate(root)[0] is None
+    assert compile_condition({"path": "named", "public_policy": True}).evaluate(root)[0] is False
+    with pytest.raises(ConditionError, match="not_limiting"):
+        compile_condition({"path": "named", "public_policy": {"actions": ["s3:*"], "keys": []}})
