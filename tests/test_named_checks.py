@@ -159,3 +159,32 @@ def test_firewall_rules_of_a_server_are_linked_once(tmp_path: Path) -> None:
 
 def test_on_off_words() -> None:
     assert [on_off(v) for v in (True, "Enabled", " disabled ", "TRUE", "off", "AllowAll", None, 1)] == [True, True, False, True, False, None, None, None]
+
+
+def test_reach_links_each_instance_subnet_and_group_once(tmp_path: Path) -> None:
+    """internet-reach judges every instance through indexes built once per rule: the name
+    lookups grow with the number of instances, subnets and groups, not with their product."""
+
+    def lookups(n: int) -> int:
+        project = tmp_path / f"p{n}"
+        project.mkdir()
+        parts = ['resource "aws_vpc" "main" {\n  cidr_block = "10.0.0.0/16"\n}\n', 'resource "aws_internet_gateway" "gw" {\n  vpc_id = aws_vpc.main.id\n}\n']
+        parts.append('resource "aws_route_table" "public" {\n  vpc_id = aws_vpc.main.id\n  route {\n    cidr_block = "0.0.0.0/0"\n    gateway_id = aws_internet_gateway.gw.id\n  }\n}\n')
+        for i in range(n):
+            parts.append(f'resource "aws_subnet" "s{i}" {{\n  vpc_id = aws_vpc.main.id\n  map_public_ip_on_launch = true\n}}\n')
+            parts.append(f'resource "aws_route_table_association" "a{i}" {{\n  subnet_id = aws_subnet.s{i}.id\n  route_table_id = aws_route_table.public.id\n}}\n')
+            parts.append(f'resource "aws_security_group" "g{i}" {{\n  name = "g{i}"\n  vpc_id = aws_vpc.main.id\n}}\n')
+            parts.append(
+                f'resource "aws_security_group_rule" "r{i}" {{\n  type = "ingress"\n  security_group_id = "g{i}"\n  protocol = "tcp"\n'
+                f'  from_port = 22\n  to_port = 22\n  cidr_blocks = ["0.0.0.0/0"]\n}}\n'
+            )
+            parts.append(f'resource "aws_instance" "i{i}" {{\n  subnet_id = aws_subnet.s{i}.id\n  security_groups = ["g{i}"]\n}}\n')
+        (project / "main.tf").write_text("".join(parts))
+        result = run(RunConfig(paths=[str(project)], select=["aws-instance-public-ip-open-ports"]), keep_graph=True)
+        assert not result.errors
+        assert len(result.findings) == n, [f.message for f in result.findings][:3]
+        assert result.graph is not None
+        return result.graph.lookups
+
+    small, large = lookups(10), lookups(40)
+    assert large <= 4 * small + 8, (small, large)
