@@ -188,3 +188,70 @@ def test_reach_links_each_instance_subnet_and_group_once(tmp_path: Path) -> None
 
     small, large = lookups(10), lookups(40)
     assert large <= 4 * small + 8, (small, large)
+
+
+LIGHTSAIL_RULE = """\
+id: acme-lightsail-admin-open
+title: Our Lightsail firewalls must not open administration ports
+severity: high
+description: Our own copy of the Lightsail public ports rule, written in a user rule folder as YAML only.
+remediation: Admit the office range only, or use the lightsail-connect alias.
+references: [https://docs.aws.amazon.com/lightsail/latest/userguide/understanding-firewall-and-port-mappings-in-amazon-lightsail.html]
+message: "{resource} opens {reached} to everyone ({why})"
+check: internet-reach
+params:
+  what: Lightsail instance
+  grades: {critical: high, high: none, medium: none}
+  address: {always: a Lightsail instance always has a public IP address}
+  own: {entries: port_info, sources: [cidrs, ipv6_cidrs], protocol: protocol, ports: {from: from_port, to: to_port}}
+match:
+  terraform:
+    type: aws_lightsail_instance_public_ports
+"""
+
+SUBNET_RULE = """\
+id: acme-public-subnet
+title: Our subnets must not hand out public addresses
+severity: medium
+description: Our own rule for subnets that map public IPs and route the internet, as YAML only.
+remediation: Turn map_public_ip_on_launch off.
+references: [https://docs.aws.amazon.com/vpc/latest/userguide/vpc-ip-addressing.html]
+check: public-subnet
+match:
+  terraform:
+    type: aws_subnet
+    related:
+      network: [aws_vpc]
+      association: [aws_route_table_association]
+      route_table: [aws_route_table]
+      route: [aws_route]
+      gateway: [aws_internet_gateway]
+"""
+
+
+def test_reach_checks_from_a_user_rule_folder(tmp_path: Path) -> None:
+    """internet-reach and public-subnet, used by rules in a user folder: the built-in
+    Lightsail rule's fixture gives the same lines for the ports the user's grades keep, at
+    the user's severity and with the user's message; the subnet rule finds the public
+    subnet of the instance rule's fixture."""
+    folder = tmp_path / "rules"
+    folder.mkdir()
+    (folder / "acme-lightsail-admin-open.yaml").write_text(LIGHTSAIL_RULE)
+    (folder / "acme-public-subnet.yaml").write_text(SUBNET_RULE)
+    rules = load_rules([str(folder)], builtin=False)
+    assert {r.id: r.check for r in rules} == {"acme-lightsail-admin-open": "internet-reach", "acme-public-subnet": "public-subnet"}
+    assert all(not r.builtin and r.companion is None for r in rules)
+
+    ports = FIXTURES / "aws-lightsail-instance-public-ports" / "fail" / "open_ports.tf"
+    result = run(RunConfig(paths=[str(ports)], rule_dirs=[str(folder)], select=["acme-lightsail-admin-open"]))
+    assert not result.errors
+    assert [(f.span.line, str(f.severity), f.message) for f in result.findings] == [
+        (23, "high", "aws_lightsail_instance_public_ports.blog opens port 22 to everyone (remote administration 22 (SSH))"),
+        (30, "high", "aws_lightsail_instance_public_ports.blog opens port 3306 to everyone (database/admin API 3306 (MySQL))"),
+    ]
+
+    subnet = FIXTURES / "aws-instance-public-ip-open-ports" / "fail" / "ssh_cidr_from_tfvars"
+    result = run(RunConfig(paths=[str(subnet)], rule_dirs=[str(folder)], select=["acme-public-subnet"]))
+    assert not result.errors
+    assert [(f.resource, f.span.line, str(f.severity)) for f in result.findings] == [("aws_subnet.public", 17, "medium")]
+    assert any("aws_internet_gateway.main" in e.message for e in result.findings[0].evidence)

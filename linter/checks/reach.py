@@ -1033,7 +1033,7 @@ def internet_reach(ctx: Context, res: Resource) -> Iterator[Hit]:
         facts.update(
             what=params["what"],
             reached=reached.text or ports,
-            why=reached.grade.why,
+            why=reached.grade.why if reached.grade.why != ports else "whatever listens there answers every address",
             address=how,
             filter=through,
             ports=[(r.lo if r.lo is not None else 0, r.hi if r.hi is not None else 65535) for r in reached.ranges],
