@@ -255,3 +255,91 @@ def test_reach_checks_from_a_user_rule_folder(tmp_path: Path) -> None:
     assert not result.errors
     assert [(f.resource, f.span.line, str(f.severity)) for f in result.findings] == [("aws_subnet.public", 17, "medium")]
     assert any("aws_internet_gateway.main" in e.message for e in result.findings[0].evidence)
+
+
+GROUP_USERS = """\
+resource "aws_vpc" "main" {
+  cidr_block = "10.0.0.0/16"
+}
+
+resource "aws_internet_gateway" "gw" {
+  vpc_id = aws_vpc.main.id
+}
+
+resource "aws_subnet" "public" {
+  vpc_id                  = aws_vpc.main.id
+  map_public_ip_on_launch = true
+}
+
+resource "aws_route_table" "public" {
+  vpc_id = aws_vpc.main.id
+  route {
+    cidr_block = "0.0.0.0/0"
+    gateway_id = aws_internet_gateway.gw.id
+  }
+}
+
+resource "aws_route_table_association" "public" {
+  subnet_id      = aws_subnet.public.id
+  route_table_id = aws_route_table.public.id
+}
+
+resource "aws_subnet" "private" {
+  vpc_id = aws_vpc.main.id
+}
+
+resource "aws_security_group" "ssh" {
+  vpc_id = aws_vpc.main.id
+  ingress {
+    from_port   = 22
+    to_port     = 22
+    protocol    = "tcp"
+    cidr_blocks = ["0.0.0.0/0"]
+  }
+}
+
+resource "aws_default_security_group" "default" {
+  vpc_id = aws_vpc.main.id
+}
+
+resource "aws_instance" "web" {
+  subnet_id              = aws_subnet.public.id
+  vpc_security_group_ids = [aws_security_group.ssh.id]
+}
+
+resource "aws_instance" "worker" {
+  subnet_id              = aws_subnet.private.id
+  vpc_security_group_ids = [aws_security_group.ssh.id]
+}
+
+resource "aws_instance" "batch" {
+  subnet_id = aws_subnet.private.id
+}
+"""
+
+
+def test_reach_model_says_what_a_group_exposes(tmp_path: Path) -> None:
+    """The questions issue 15 asks the model from another check: which resources use a
+    group (by name, or as the default group of their configuration), and which of them
+    have a public address."""
+    from linter.checks import Context
+    from linter.checks.reach import attached_to, public_address
+    from linter.ruleset import load_rules as load
+
+    (tmp_path / "main.tf").write_text(GROUP_USERS)
+    result = run(RunConfig(paths=[str(tmp_path)], select=["aws-instance-public-ip-open-ports"]), keep_graph=True)
+    assert not result.errors and result.graph is not None
+    assert [f.resource for f in result.findings] == ["aws_instance.web"]
+    graph = result.graph
+    rule = load().get("aws-instance-public-ip-open-ports")
+    assert rule is not None
+    clause = next(c for c in rule.clauses if c.format == "terraform")
+    ctx = Context(graph, rule, clause, clause.params)
+    ssh = next(r for r in graph if r.address == "aws_security_group.ssh")
+    default = next(r for r in graph if r.address == "aws_default_security_group.default")
+    users = attached_to(ctx, ssh)
+    assert sorted(u.address for u in users) == ["aws_instance.web", "aws_instance.worker"]
+    assert {u.address: public_address(ctx, u).public for u in users} == {"aws_instance.web": True, "aws_instance.worker": False}
+    assert [u.address for u in attached_to(ctx, default)] == ["aws_instance.batch"]
+    [finding] = result.findings
+    assert "aws_subnet.public sets map_public_ip_on_launch = true" in " ".join(e.message for e in finding.evidence)

@@ -303,7 +303,7 @@ class Route:
         return Evidence(f"{where} sends {self.destination} to {gw}{via}", locate(self.holder, self.path))
 
 
-@dataclass
+@dataclass(eq=False)
 class Opening:
     """Entries of a filter that admit the whole internet, with what they belong to."""
 
@@ -650,13 +650,24 @@ class Reach:
         by_root: dict[str, list[Resource]] = self.ctx.memo(("reach-default-groups", role), lambda: _by_root(self.graph.of_type(*self.role(role))))
         return by_root.get(holder.root, [])
 
-    def attached_to(self, group: Resource) -> list[Resource]:
-        """The resources that name ``group`` through the `groups.settings` params (of the
-        types of this clause): what a security group open to the world actually exposes."""
-        spec = _params(self.ctx, "groups")
+    def attached_to(self, group: Resource, types: Iterable[str] | None = None, spec: dict[str, Any] | None = None) -> list[Resource]:
+        """The resources of ``types`` (the clause's by default) that use ``group``: they name
+        it through ``spec["settings"]`` (the `groups` params by default), or, when it is a
+        default group (role of ``spec["unnamed"]["default"]``), they name no group and are in
+        its configuration. What a security group open to the world actually exposes."""
+        spec = spec if spec is not None else _params(self.ctx, "groups")
+        wanted = tuple(types) if types is not None else self.ctx.clause.types
         users: list[Resource] = []
         for name in spec.get("settings", ()):
-            users.extend(u for u in self.graph.linked_from(group, self.ctx.clause.types, name) if u not in users)
+            users.extend(u for u in self.graph.linked_from(group, wanted, name) if u not in users)
+        unnamed = spec.get("unnamed")
+        if isinstance(unnamed, dict) and group.type in self.role(unnamed["default"]):
+
+            def build() -> dict[str, list[Resource]]:
+                return _by_root(u for u in self.graph.of_type(*wanted) if not self.groups_of(u, spec)[1])
+
+            by_root: dict[str, list[Resource]] = self.ctx.memo(("reach-unnamed-users", wanted, repr(spec)), build)
+            users.extend(u for u in by_root.get(group.root, []) if u not in users)
         return users
 
     # ------------------------------------------------------------------ firewall rules that target a resource
@@ -695,20 +706,24 @@ class Reach:
                 keys |= found
         return keys
 
-    def firewall_openings(self, spec: dict[str, Any]) -> list[tuple[Opening, set[str]]]:
-        """Firewall rules that admit the whole internet, each with its network's keys (once)."""
+    def firewall_openings(self, spec: dict[str, Any]) -> dict[str, list[Opening]]:
+        """Entries of firewall rules that admit the whole internet, by the ids and names of
+        the rule's network (built once: a resource looks up its own networks' keys)."""
 
-        def build() -> list[tuple[Opening, set[str]]]:
-            out: list[tuple[Opening, set[str]]] = []
+        def build() -> dict[str, list[Opening]]:
+            index: dict[str, list[Opening]] = {}
             params = spec["entries"]
             for rule in self.graph.of_type(*self.role(spec["role"])):
+                path = rule.setting_path(spec["network"])
+                keys = self._network_keys(rule, value_at(rule.attrs, path), path)
                 for entry in entries_of(self.ctx, rule, params):
                     if entry.allow is True and entry.world is True and entry.protocols:
-                        path = rule.setting_path(spec["network"])
-                        out.append((Opening("firewall rule", rule, entry), self._network_keys(rule, value_at(rule.attrs, path), path)))
-            return out
+                        opening = Opening("firewall rule", rule, entry)
+                        for key in keys:
+                            index.setdefault(key, []).append(opening)
+            return index
 
-        found: list[tuple[Opening, set[str]]] = self.ctx.memo(("reach-firewalls",), build)
+        found: dict[str, list[Opening]] = self.ctx.memo(("reach-firewalls",), build)
         return found
 
     def targets(self, rule: Resource, res: Resource, spec: dict[str, Any]) -> Truth:
@@ -752,9 +767,12 @@ def public_address(ctx: Context, res: Resource, spec: dict[str, Any] | None = No
     return reach(ctx).public_address(res, spec)
 
 
-def attached_to(ctx: Context, group: Resource) -> list[Resource]:
-    """The resources of the clause's types that use ``group`` through `groups.settings`."""
-    return reach(ctx).attached_to(group)
+def attached_to(ctx: Context, group: Resource, types: Iterable[str] | None = None, spec: dict[str, Any] | None = None) -> list[Resource]:
+    """The resources of ``types`` (the clause's by default) that use ``group``, read with a
+    ``groups`` params object (the clause's own by default): see :meth:`Reach.attached_to`.
+    With :func:`public_address` of each, a group open to the world that only resources
+    without a public address use is not an exposure today."""
+    return reach(ctx).attached_to(group, types, spec)
 
 
 # --------------------------------------------------------------------------- the checks
@@ -885,8 +903,9 @@ def filter_of(model: Reach, res: Resource, holder: Resource) -> Filter | None:
         networks = model.interface_networks(res, spec)
         if networks is None:
             return None
-        openings = [o for o, keys in model.firewall_openings(spec) if o.owner.root == res.root and keys & networks and model.targets(o.owner, res, spec) is True]
-        return Filter(openings=openings)
+        index = model.firewall_openings(spec)
+        candidates = list(dict.fromkeys(o for key in sorted(networks) for o in index.get(key, ())))
+        return Filter(openings=[o for o in candidates if model.targets(o.owner, res, spec) is True])
     if "own" in params:
         return Filter(openings=[Opening("rule", res, e) for e in entries_of(model.ctx, res, params["own"]) if e.allow is True and e.world is True and e.protocols])
     if "opens" in params:
@@ -900,7 +919,7 @@ def filter_of(model: Reach, res: Resource, holder: Resource) -> Filter | None:
     return _unfiltered(holder, "has no firewall of its own")
 
 
-def reached_by(model: Reach, res: Resource, holder: Resource, filt: Filter) -> list[Reached]:
+def reached_by(model: Reach, res: Resource, filt: Filter) -> list[Reached]:
     """What the internet reaches: each published port (when the rule names them), each
     opening of the resource's own (its own rules, a port the service opens), else the
     resource as a whole."""
@@ -999,7 +1018,7 @@ def internet_reach(ctx: Context, res: Resource) -> Iterator[Hit]:
     filt = filter_of(model, res, holder)
     if filt is None:
         return
-    for reached in reached_by(model, res, holder, filt):
+    for reached in reached_by(model, res, filt):
         severity: Severity | None = reached.severity
         facts: dict[str, Any] = {}
         evidence = list(address.evidence) + reached.evidence
@@ -1020,12 +1039,11 @@ def internet_reach(ctx: Context, res: Resource) -> Iterator[Hit]:
         ports = ", ".join(dict.fromkeys(r.describe() for r in reached.ranges))
         first = reached.openings[0] if reached.openings else None
         through = f"{first.what} {first.owner.address} admits {', '.join(first.entry.sources)}" if first is not None else "nothing filters its traffic"
+        why = reached.grade.why if reached.grade.why != ports else "whatever listens there answers every address"
         if reached.text:
-            why = reached.grade.why if reached.grade.why != ports else "a port open to every address"
             message = f"{params['what']} {holder.address} publishes {reached.text} to the internet: {why}"
         else:
-            why = reached.grade.why if reached.grade.why != ports else ""
-            message = f"{params['what']} {res.address} is reachable from the whole internet on {ports}{': ' + why if why else ''}; {how} and {through}"
+            message = f"{params['what']} {res.address} is reachable from the whole internet on {ports}: {why}; {how} and {through}"
         if reached.holder is not None and reached.path is not None:
             at, path, value = reached.holder, reached.path, reached.value
         else:
@@ -1033,10 +1051,13 @@ def internet_reach(ctx: Context, res: Resource) -> Iterator[Hit]:
         facts.update(
             what=params["what"],
             reached=reached.text or ports,
-            why=reached.grade.why if reached.grade.why != ports else "whatever listens there answers every address",
+            why=why,
             address=how,
             filter=through,
             ports=[(r.lo if r.lo is not None else 0, r.hi if r.hi is not None else 65535) for r in reached.ranges],
+            # where each opening that lets the internet in is written (resource id, path):
+            # the same place a security group or firewall finding is shown, to merge them
+            openings=[(o.entry.holder.id, o.entry.source_path) for o in reached.openings if o.what],
         )
         yield Hit(
             at,
