@@ -105,7 +105,7 @@ def rule_hits(graph: ResourceGraph, rule: Rule, errors: list[InputError]) -> Ite
         try:
             hits = list(_judge(graph, rule, clause, res, check))
             for hit in hits:
-                hit.severity = rule_severity(graph, rule, hit) if rule.severity_by else hit.severity
+                hit.severity = rule_severity(graph, rule, hit, clause) if rule.severity_by else hit.severity
             yield from hits
         except Exception as exc:
             errors.append(internal_error(res.file, exc, f"rule {rule.id} judging {res.address} (every other resource is still judged)", res.span.line))
@@ -138,13 +138,18 @@ def _condition_hits(res: Resource, witnesses: list[Path], env: Env) -> Iterator[
     """One hit per witness; resources a connection condition found are named in the
     evidence and as ``{related}`` in the message."""
     related = list(dict.fromkeys(other for other, _ in env.found))
-    evidence = [Evidence(f"{other.address} {how} {res.address}" if how == "refers to it" else f"{res.address} refers to {other.address}", other.span) for other, how in dict.fromkeys(env.found)]
+    evidence = related_evidence(res, env)
     facts = {"related": ", ".join(r.address for r in related[:3]) + (f" and {len(related) - 3} more" if len(related) > 3 else "")} if related else {}
     seen: set[Path] = set()
     for path in witnesses or [()]:
         if path not in seen:
             seen.add(path)
             yield Hit(res, path, value=value_at(res.attrs, path), evidence=list(evidence[:4]), facts=dict(facts))
+
+
+def related_evidence(res: Resource, env: Env) -> list[Evidence]:
+    """The resources a connection condition found, each as a step of the explanation."""
+    return [Evidence(f"{other.address} refers to {res.address}" if how == "refers to it" else f"{res.address} refers to {other.address}", other.span) for other, how in dict.fromkeys(env.found)]
 
 
 # --------------------------------------------------------------------------- hit -> finding
@@ -195,13 +200,17 @@ def explain(hit: Hit) -> list[Evidence]:
     return list(dict.fromkeys(evidence))  # the same step twice says nothing more
 
 
-def rule_severity(graph: ResourceGraph, rule: Rule, hit: Hit) -> Severity | None:
+def rule_severity(graph: ResourceGraph, rule: Rule, hit: Hit, clause: Clause | None = None) -> Severity | None:
     """The severity the rule's ``severity_by`` gives a hit the check did not grade: the first
-    entry whose condition holds for the resource holding the setting."""
+    entry whose condition holds for the resource holding the setting (with the roles of the
+    clause that judged it). The resources its connections found join the evidence: they are
+    why the finding has that severity."""
     if hit.severity is not None:
         return hit.severity
     for condition, severity in rule.severity_by:
-        if condition.evaluate(hit.at.attrs, (), Env(graph, hit.at))[0] is True:
+        env = Env(graph, hit.at, clause.related if clause is not None else {})
+        if condition.evaluate(hit.at.attrs, (), env)[0] is True:
+            hit.evidence.extend(e for e in related_evidence(hit.at, env) if e not in hit.evidence)
             return severity
     return None
 

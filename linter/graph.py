@@ -228,9 +228,20 @@ class ResourceGraph:
         exact instance (``aws_subnet.public[1].id``, ``!Ref Subnet``), else the setting's
         reference edges. With ``by_name``, a literal value is matched against the
         ``name_setting`` of resources of ``types`` in the same configuration (the value
-        itself, or the last segment of an ID or ARN)."""
+        itself, or the last segment of an ID or ARN). ``[*]`` in ``setting`` stands for
+        every element of a list (``network_interfaces[*].subnet_id``)."""
+        if "[*]" in setting:
+            from linter.settings import setting_values
+
+            out: list[Resource] = []
+            for path, _ in setting_values(res, setting):
+                out.extend(r for r in self.linked_at(res, path, types, by_name, name_setting) if r not in out)
+            return out
+        return self.linked_at(res, res.setting_path(setting), types, by_name, name_setting)
+
+    def linked_at(self, res: Resource, path: Path, types: Iterable[str], by_name: bool = True, name_setting: str = "name") -> list[Resource]:
+        """:meth:`linked` for the value at one concrete ``path`` of ``res``."""
         wanted = tuple(types)
-        path = res.setting_path(setting)
         from linter.locate import value_at
 
         value = value_at(res.attrs, path)

@@ -331,6 +331,9 @@ def load_rules(extra_dirs: Iterable[str] = (), builtin: bool = True) -> RuleSet:
 
     cache = current()
     known: dict[str, tuple[int, int, Any]] = cache.get_blob("rules") or {}
+    # only the rule files of this run are kept: folders used once (a test's, a user's
+    # temporary rules) must not grow the blob every later run reads
+    kept: dict[str, tuple[int, int, Any]] = {}
     changed = False
     seen: dict[str, str] = {}
     for path, is_builtin in sources:
@@ -341,16 +344,17 @@ def load_rules(extra_dirs: Iterable[str] = (), builtin: bool = True) -> RuleSet:
         entry = known.get(path)
         if entry is not None and entry[0] == st.st_mtime_ns and entry[1] == st.st_size:
             rule = parse_rule(entry[2], path, is_builtin, validated=True)
+            kept[path] = entry
         else:
             data = read_rule_data(path)
             rule = parse_rule(data, path, is_builtin)
-            known[path] = (st.st_mtime_ns, st.st_size, data)
+            kept[path] = (st.st_mtime_ns, st.st_size, data)
             changed = True
         for name in (rule.id, *rule.aliases):
             if name in seen:
                 raise RuleError(path, "id", f"the id {name!r} is already used by {seen[name]}")
             seen[name] = path
         rules.append(rule)
-    if changed:
-        cache.put_blob("rules", known)
+    if changed or len(kept) != len(known):
+        cache.put_blob("rules", kept)
     return RuleSet(rules)

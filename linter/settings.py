@@ -42,7 +42,17 @@ def pascal(name: str) -> str:
 
 @functools.lru_cache(maxsize=4096)
 def _path(fmt: str, rtype: str, name: str) -> Path:
-    from linter.conditions import WILDCARD, parse_path
+    from linter.conditions import WILDCARD
+
+    parts = _parts(fmt, rtype, name)
+    if any(p is WILDCARD for p in parts):
+        raise ValueError(f"a setting name cannot hold a wildcard: {name!r}")
+    return parts
+
+
+@functools.lru_cache(maxsize=4096)
+def _parts(fmt: str, rtype: str, name: str) -> tuple[Any, ...]:
+    from linter.conditions import parse_path
 
     if fmt == "cloudformation":
         spelled = aliases().get(rtype, {}).get(name)
@@ -53,10 +63,24 @@ def _path(fmt: str, rtype: str, name: str) -> Path:
         parts = ("Properties",) + parts
     else:
         parts = parse_path(name)
-    if any(p is WILDCARD for p in parts):
-        raise ValueError(f"a setting name cannot hold a wildcard: {name!r}")
     return tuple(parts)
 
 
 def setting_path(res: Resource, name: str) -> Path:
     return _path(res.format, res.type, name)
+
+
+def setting_values(res: Resource, name: str) -> list[tuple[Path, Any]]:
+    """Every (path, value) the setting ``name`` holds in ``res``, whatever the format; ``[*]``
+    in the name stands for every element of a list (``network_interfaces[*].subnet_id``).
+    A list or block that is not known gives its own path with the Unknown value."""
+    from linter.conditions import resolve
+
+    if "[*]" not in name:
+        from linter.locate import value_at
+
+        path = setting_path(res, name)
+        value = value_at(res.attrs, path)
+        return [] if value is None else [(path, value)]
+    found, _ = resolve(res.attrs, _parts(res.format, res.type, name))
+    return [(path, value) for path, value in found if value is not None]

@@ -223,6 +223,62 @@ def test_connection_condition_severity_by_and_message_from_a_user_rule(tmp_path)
     # the same rule where the pod is not on the host network: nothing
     (project / "app.yaml").write_text(K8S.replace("hostNetwork: true", "hostNetwork: false"))
     assert run(RunConfig(paths=[str(project)], rule_dirs=[str(rules)], select=["user-service-reaches-host-network"])).findings == []
+ROLE_RULE = """id: user-pool-guest-role
+title: An identity pool hands its guests a role
+severity: medium
+description: Guests of the pool receive credentials when a roles attachment names a guest role.
+remediation: Detach the unauthenticated role.
+references: [https://docs.aws.amazon.com/cognito/latest/developerguide/iam-roles.html]
+severity_by:
+  - when: {related: {direction: in, role: attachment, via: identity_pool_id, where: {path: roles.unauthenticated, exists: true}}}
+    severity: high
+match:
+  terraform:
+    type: aws_cognito_identity_pool
+    related: {attachment: [aws_cognito_identity_pool_roles_attachment]}
+    when: {path: allow_unauthenticated_identities, equals: true}
+"""
+
+POOLS = """resource "aws_cognito_identity_pool" "guests" {
+  identity_pool_name               = "guests"
+  allow_unauthenticated_identities = true
+}
+
+resource "aws_cognito_identity_pool_roles_attachment" "guests" {
+  identity_pool_id = aws_cognito_identity_pool.guests.id
+  roles = {
+    unauthenticated = "arn:aws:iam::111122223333:role/guest"
+  }
+}
+
+resource "aws_cognito_identity_pool" "members" {
+  identity_pool_name               = "members"
+  allow_unauthenticated_identities = true
+}
+"""
+
+
+def test_severity_by_uses_the_clause_roles_and_names_what_it_found(tmp_path) -> None:
+    """A severity_by connection may name a role of the clause (types stay in match), and the
+    resource it found is in the evidence: it is why the finding has that severity."""
+    from linter.config import RunConfig
+    from linter.engine import run
+
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "user-pool-guest-role.yaml").write_text(ROLE_RULE)
+    project = tmp_path / "tf"
+    project.mkdir()
+    (project / "main.tf").write_text(POOLS)
+    result = run(RunConfig(paths=[str(project)], rule_dirs=[str(rules)], select=["user-pool-guest-role"]))
+    assert not result.errors, result.errors
+    got = {f.resource: (str(f.severity), [e.message for e in f.evidence]) for f in result.findings}
+    assert got == {
+        "aws_cognito_identity_pool.guests": ("high", ["aws_cognito_identity_pool_roles_attachment.guests refers to aws_cognito_identity_pool.guests"]),
+        "aws_cognito_identity_pool.members": ("medium", []),
+    }
+
+
 def test_a_path_steps_into_a_json_document_written_as_text() -> None:
     """A CloudFormation policy written as a JSON string is read like a structure (it was a
     dead end before: no path could reach inside it)."""
