@@ -6,10 +6,10 @@ from collections.abc import Iterator
 
 from linter.checks import Hit
 from linter.checks.kubernetes import INTERNAL_LB_ANNOTATIONS, annotation_matches, object_annotations, service_ports, workload_evidence
-from linter.checks.network import DATABASE_PORTS, REMOTE_ADMIN_PORTS
 from linter.graph import ResourceGraph
 from linter.internet import world_networks
 from linter.model import Evidence, Severity
+from linter.ports import DATABASE_PORTS, REMOTE_ADMIN_PORTS
 from linter.ruleset import Rule
 
 SOURCE_RANGES_ANNOTATION = "service.beta.kubernetes.io/load-balancer-source-ranges"

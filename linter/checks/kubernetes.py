@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from linter.checks.network import DATABASE_PORTS, REMOTE_ADMIN_PORTS
 from linter.graph import Resource, ResourceGraph
 from linter.model import Evidence
 from linter.parsers.kubernetes import WORKLOAD, containers, pod_templates
+from linter.ports import DATABASE_PORTS, REMOTE_ADMIN_PORTS
 
 # annotations that make a LoadBalancer Service internal, per cloud
 INTERNAL_LB_ANNOTATIONS = {

@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from linter.checks import Context, named_check
-from linter.checks.aws_policy import public_grants
 from linter.evaluation import Hit
 from linter.graph import Resource
 from linter.locate import locate, value_at
 from linter.model import Evidence, Path, Severity
+from linter.policy import public_grants
 from linter.saferegex import RegexError, safe_search
 from linter.sensitivity import SensitivityPolicy
 from linter.settings import setting_values

@@ -16,11 +16,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from linter.checks import Context, named_check
-from linter.checks.aws_policy import action_matches, statements
 from linter.evaluation import Hit
 from linter.graph import Resource, ref_ids
 from linter.locate import value_at
 from linter.model import Evidence, Path
+from linter.policy import action_matches, statements
 from linter.values import Unknown, decode_json_value
 
 Truth = bool | None
