@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from linter.model import Severity
+from linter.outputs import FORMATS
 from linter.terminal import COLOR_CHOICES
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -157,7 +158,7 @@ def _build(ctx: click.Context, params: dict[str, Any]) -> tuple[Any, Any]:
     return config, rules
 
 
-_FORMAT_NAMES = ["text", "json", "sarif", "junit", "github", "gitlab", "markdown"]
+_FORMAT_NAMES = list(FORMATS)  # one list: the reporters registered in linter/outputs
 
 
 def _output_files(values: tuple[str, ...]) -> list[tuple[str, str]]:

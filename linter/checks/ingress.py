@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from linter.checks import Context, named_check
+from linter.checks import CONDITION, Context, named_check
 from linter.conditions import Condition, compile_condition, parse_path
 from linter.evaluation import Hit
 from linter.graph import Resource
@@ -42,7 +42,7 @@ PARAMS: dict[str, Any] = {
     "properties": {
         "what": {"type": "string", "description": 'What the group is called in messages ("security group", "network ACL").'},
         "entries": {**_PATHS, "description": "Path of the list of entries in the resource (a group's inline rules); omitted: the resource itself is one entry."},
-        "only": {"type": "object", "description": "A condition each entry must meet to count, in the rule condition vocabulary, relative to the entry (direction, rule type, not disabled). Deny entries must meet it too to shadow an allow."},
+        "only": {**CONDITION, "description": "A condition each entry must meet to count, in the rule condition vocabulary, relative to the entry (direction, rule type, not disabled). Deny entries must meet it too to shadow an allow."},
         "sources": {"type": "array", "items": _PATHS, "minItems": 1, "description": "Entry settings holding source addresses (lists, single values or comma-separated strings); the first that covers the internet is reported."},
         "missing_sources": {
             "type": "object",
