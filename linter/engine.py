@@ -72,7 +72,7 @@ def parse_inputs(config: RunConfig) -> tuple[ParseOutput, Inventory]:
         from linter.parsers.terraform import load_terraform
 
         for root, dirs in by_root.items():
-            out.extend(load_terraform(dirs, config.var_files, config.max_bytes, root, config.overrides or None))
+            out.extend(load_terraform(dirs, config.var_files, config.max_bytes, root, config.overrides or None, config.contract_dirs))
             bar.advance()
         for plan in plans:
             out.extend(_load_plan(plan, plan_sources[plan], config))
@@ -147,7 +147,7 @@ def _load_plan(plan: str, source_dir: str | None, config: RunConfig) -> ParseOut
     source = None
     if source_dir:
         # the source gives locations only: its own findings would repeat the plan's
-        mapped = load_terraform([source_dir], config.var_files, config.max_bytes, source_dir, config.overrides or None)
+        mapped = load_terraform([source_dir], config.var_files, config.max_bytes, source_dir, config.overrides or None, config.contract_dirs)
         out.errors.extend(mapped.errors)
         out.comments.update(mapped.comments)
         out.files.extend(mapped.files)
