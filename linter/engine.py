@@ -101,6 +101,10 @@ def parse_inputs(config: RunConfig) -> tuple[ParseOutput, Inventory]:
         from linter.parsers.kubernetes import load_kubernetes
 
         out.extend(load_kubernetes(manifests, config.max_bytes, config.overrides or None))
+    if by_root or plans:
+        from linter.parsers.terraform.azapi import resolve_azapi
+
+        out.resources = resolve_azapi(out.resources)
     for doc, kind in kinds.items():
         if kind == "helm" and not _inside(doc, chart_dirs):  # a chart has one note, on its Chart.yaml
             out.notes.append(Note(doc, 1, "Helm chart template (Go template syntax): not scanned; render it first, e.g. `helm template chart | seawall scan - --stdin-filename chart.yaml`"))
