@@ -117,7 +117,7 @@ def _add_file(path: str, root: str, inv: Inventory) -> None:
         directory = os.path.dirname(path) or "."
         if path.endswith(".tf") or any(n.endswith(".tf") for n in _listdir(directory)):
             inv.terraform_dirs.setdefault(directory, root)
-    elif path.endswith(DOCUMENT_SUFFIXES) or os.path.basename(path) == "Kustomization":
+    elif path.endswith(DOCUMENT_SUFFIXES + (".tfstate",)) or os.path.basename(path) == "Kustomization":
         inv.documents.append(path)
 
 
@@ -168,12 +168,13 @@ _K8S_KIND = re.compile(r"^(?:- )?\s*kind\s*:", re.M)
 
 def classify_document(path: str, head: str | None = None) -> str | None:
     """What a YAML/JSON file holds, from its name and first bytes: "terraform-plan",
+    "terraform-state" (a state file, or ``terraform show -json`` of a state),
     "cloudformation", "kubernetes", "kustomize" (a kustomization, rendered with its
     resources), "helm-chart" (a chart's Chart.yaml), "helm" (a chart template, which needs
     rendering first), or None when it is not an input seawall reads (most YAML and JSON in
     a repository is not). A file that cannot be read raises SourceError: nobody can tell that
     it is not infrastructure."""
-    from linter.parsers.terraform.plan import looks_like_plan
+    from linter.parsers.terraform.plan import looks_like_plan, looks_like_shown_state
     from linter.sources import read_head
 
     name = os.path.basename(path)
@@ -186,6 +187,11 @@ def classify_document(path: str, head: str | None = None) -> str | None:
     if not text.strip():
         return None
     is_json = text.lstrip().startswith(("{", "["))
+    if path.endswith(".tfstate"):
+        # not skipped when it is not one: a state that cannot be read is an input error
+        return "terraform-state"
+    if is_json and looks_like_shown_state(text):
+        return "terraform-state"
     if is_json and looks_like_plan(text):
         return "terraform-plan"
     if "AWSTemplateFormatVersion" in text or "AWS::Serverless-2016-10-31" in text:
