@@ -1,7 +1,8 @@
 """Paths -> the inputs to parse: Terraform module directories and candidate documents.
 
 Cheap and import-light: it only looks at names. Directories that are hidden or belong to
-tools (``.git``, ``.terraform``, ``node_modules``…) are skipped, and symbolic links to
+tools (``.git``, ``.terraform``, ``node_modules``…) are skipped (except ``.serverless``,
+the Serverless Framework's generated CloudFormation; ``cdk.out`` is not hidden), and symbolic links to
 directories are not followed, so a link loop cannot trap the walk.
 """
 
@@ -15,6 +16,9 @@ from dataclasses import dataclass, field
 from linter.model import InputError, Note
 
 SKIP_DIRS = frozenset({"node_modules", "__pycache__", "venv", "vendor"})
+# hidden directories that hold infrastructure code: the Serverless Framework's generated
+# CloudFormation (.serverless/cloudformation-template-*.json)
+SCANNED_HIDDEN_DIRS = frozenset({".serverless"})
 DOCUMENT_SUFFIXES = (".yaml", ".yml", ".json", ".template")
 
 
@@ -133,7 +137,7 @@ def _walk(top: str, inv: Inventory) -> None:
         keep = []
         for d in sorted(dirnames):
             full = os.path.join(dirpath, d)
-            if d.startswith(".") or d in SKIP_DIRS or inv.excluded(_norm(full)):
+            if (d.startswith(".") and d not in SCANNED_HIDDEN_DIRS) or d in SKIP_DIRS or inv.excluded(_norm(full)):
                 continue
             if os.path.islink(full):
                 inv.notes.append(Note(_norm(full), 1, "symbolic link to a directory; not followed"))
@@ -182,6 +186,8 @@ def classify_document(path: str, head: str | None = None) -> str | None:
         return "kustomize"
     if name == "Chart.yaml":
         return "helm-chart"
+    if name == "serverless-state.json":
+        return None  # the Serverless Framework's copy of .serverless/cloudformation-template-update-stack.json
 
     text = read_head(path) if head is None else head
     if not text.strip():
