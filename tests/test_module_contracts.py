@@ -23,6 +23,9 @@ SG = 'source = "terraform-aws-modules/security-group/aws"'
 VPC = 'source = "terraform-aws-modules/vpc/aws"'
 RDS = 'source = "terraform-aws-modules/rds/aws"'
 AURORA = 'source = "terraform-aws-modules/rds-aurora/aws"'
+EKS = 'source = "terraform-aws-modules/eks/aws"'
+SQL = 'source = "GoogleCloudPlatform/sql-db/google//modules/postgresql"'
+MYSQL = 'source = "git::https://github.com/terraform-google-modules/terraform-google-sql-db.git//modules/mysql?ref=v26.1.0"'
 
 # (call head, the public argument (one line), the rule, a gate that turns the module's
 # resources off); the argument is written on line 4 of main.tf
@@ -35,6 +38,9 @@ CASES = [
     (RDS, "publicly_accessible = true", "aws-rds-publicly-accessible", "create_db_instance = false"),
     (AURORA, "publicly_accessible = true", "aws-rds-publicly-accessible", "create = false"),
     (AURORA, 'security_group_rules = { office = { cidr_blocks = ["0.0.0.0/0"] } }', "aws-security-group-public-ingress", "create_security_group = false"),
+    (EKS, "endpoint_public_access = true", "aws-eks-endpoint-public", "create = false"),
+    (SQL, 'ip_configuration = { authorized_networks = [{ name = "all", value = "0.0.0.0/0" }] }', "gcp-sql-instance-open-authorized-network", ""),
+    (MYSQL, 'ip_configuration = { authorized_networks = [{ name = "all", value = "0.0.0.0/0" }] }', "gcp-sql-instance-open-authorized-network", ""),
 ]
 # arguments every call of that module needs to become something with the public setting
 CONTEXT = {
@@ -42,6 +48,8 @@ CONTEXT = {
     VPC: ['public_subnets = ["10.0.1.0/24"]'],
     RDS: ['engine = "postgres"'],
     AURORA: ['engine = "aurora-postgresql"', "instances = { one = {} }"],
+    SQL: ['project_id = "p"', 'database_version = "POSTGRES_16"'],
+    MYSQL: ['project_id = "p"', 'database_version = "MYSQL_8_0"'],
 }
 
 
@@ -61,19 +69,26 @@ def test_public_argument_reported_at_its_line(scan, head: str, argument: str, ru
     assert not result.errors
     assert found(result) == [(rule, "main.tf", 4)]
     [f] = result.findings
-    assert any("built-in contract" in e.message and "terraform-aws-modules/" in e.message for e in f.evidence)
+    assert any("built-in contract" in e.message for e in f.evidence)
 
 
-@pytest.mark.parametrize(("head", "argument", "rule", "gate"), CASES, ids=[f"{c[0].split('/')[1]}:{c[1].split()[0]}" for c in CASES])
+GATED = [c for c in CASES if c[3]]  # the sql-db submodules create their instance unconditionally
+
+
+@pytest.mark.parametrize(("head", "argument", "rule", "gate"), GATED, ids=[f"{c[0].split('/')[1]}:{c[1].split()[0]}" for c in GATED])
 def test_gate_off_is_clean(scan, head: str, argument: str, rule: str, gate: str) -> None:
     result = scan({"main.tf": call(head, argument, gate, *CONTEXT.get(head, []))}, select=[rule])
     assert not result.errors
     assert found(result) == []
 
 
-@pytest.mark.parametrize("head", [S3, SG, VPC, RDS, AURORA])
+PRIVATE_SQL = 'ip_configuration = { ipv4_enabled = false, private_network = "projects/p/global/networks/n" }'
+SAFE = {SQL: [PRIVATE_SQL], MYSQL: [PRIVATE_SQL]}
+
+
+@pytest.mark.parametrize("head", [S3, SG, VPC, RDS, AURORA, EKS, SQL, MYSQL])
 def test_safe_call_is_clean_and_not_a_note(scan, head: str) -> None:
-    result = scan({"main.tf": call(head, *CONTEXT.get(head, []))})
+    result = scan({"main.tf": call(head, *CONTEXT.get(head, []), *SAFE.get(head, []))})
     assert not result.errors
     assert found(result) == []
     assert not [n for n in result.notes if "remote module" in n.message]
@@ -87,6 +102,9 @@ def test_version_ranges_choose_the_contract(scan) -> None:
     assert any("not set in module.m: the default of" in e.message for e in old.findings[0].evidence)
     new = scan({"main.tf": call(S3, version="~> 4.0")}, select=["aws-s3-public-access-not-blocked"])
     assert found(new) == []
+    # eks before 21.0 named its inputs cluster_*
+    old_eks = scan({"main.tf": call(EKS, "cluster_endpoint_public_access = true", version="20.8.4")}, select=["aws-eks-endpoint-public"])
+    assert found(old_eks) == [("aws-eks-endpoint-public", "main.tf", 4)]
     # rds-aurora 7.x opened allowed_cidr_blocks; 8.x has security_group_rules instead
     seven = scan({"main.tf": call(AURORA, 'allowed_cidr_blocks = ["0.0.0.0/0"]', 'engine = "aurora-mysql"', version="7.7.1")}, select=["aws-security-group-public-ingress"])
     assert found(seven) == [("aws-security-group-public-ingress", "main.tf", 4)]
@@ -126,7 +144,15 @@ def test_builtin_contracts_are_valid_and_describe_their_modules() -> None:
     contracts = load_contracts()
     assert not contracts.errors
     modules = {c.module for c in contracts.contracts}
-    assert {"terraform-aws-modules/s3-bucket/aws", "terraform-aws-modules/security-group/aws", "terraform-aws-modules/vpc/aws", "terraform-aws-modules/rds/aws", "terraform-aws-modules/rds-aurora/aws"} <= modules
+    assert {
+        "terraform-aws-modules/s3-bucket/aws",
+        "terraform-aws-modules/security-group/aws",
+        "terraform-aws-modules/vpc/aws",
+        "terraform-aws-modules/rds/aws",
+        "terraform-aws-modules/rds-aurora/aws",
+        "terraform-aws-modules/eks/aws",
+        "GoogleCloudPlatform/sql-db/google",
+    } <= modules
 
 
 def test_sources_and_constraints() -> None:
@@ -195,6 +221,11 @@ MODULES = {
     ),
     "terraform-aws-modules/vpc/aws": ("terraform-aws-modules+terraform-aws-vpc", ['public_subnets = ["10.0.1.0/24"]', "map_public_ip_on_launch = true", 'default_security_group_ingress = [{ cidr_blocks = "0.0.0.0/0", from_port = 22, to_port = 22, protocol = "tcp" }]']),
     "terraform-aws-modules/rds/aws": ("terraform-aws-modules+terraform-aws-rds", ['engine = "postgres"', "publicly_accessible = true"]),
+    "terraform-aws-modules/eks/aws": ("terraform-aws-modules+terraform-aws-eks", ["endpoint_public_access = true", 'subnet_ids = ["subnet-1"]', 'vpc_id = "vpc-1"']),
+    "GoogleCloudPlatform/sql-db/google//modules/postgresql": (
+        "terraform-google-modules+terraform-google-sql-db/modules/postgresql",
+        ['project_id = "p"', 'database_version = "POSTGRES_16"', 'ip_configuration = { authorized_networks = [{ name = "all", value = "0.0.0.0/0" }] }'],
+    ),
 }
 
 
