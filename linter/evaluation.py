@@ -233,8 +233,8 @@ def verdict_of(rule: Rule, hit: Hit, evidence: list[Evidence]) -> tuple[str, str
     told = hit.facts.get("verdict")
     if told in VERDICTS:
         return str(told), str(hit.facts.get("verdict_reason", ""))
-    if rule.verdict == "posture":
-        return "posture", "nothing is reachable through this setting today, but one change makes it so"
+    if rule.verdict in VERDICTS:
+        return rule.verdict, rule.verdict_reason or "nothing is reachable through this setting today, but one change makes it so"
     expansion = hit.at.meta.get("unknown_expansion")
     if expansion:
         return "conditional", f"holds for the instances of {hit.at.address} that exist: how many is not known ({expansion})"
