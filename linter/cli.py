@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from linter.model import Severity
+from linter.outputs import FORMATS
 from linter.terminal import COLOR_CHOICES
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -157,7 +158,7 @@ def _build(ctx: click.Context, params: dict[str, Any]) -> tuple[Any, Any]:
     return config, rules
 
 
-_FORMAT_NAMES = ["text", "json", "sarif", "junit", "github", "gitlab", "markdown"]
+_FORMAT_NAMES = list(FORMATS)  # one list: the reporters registered in linter/outputs
 
 
 def _output_files(values: tuple[str, ...]) -> list[tuple[str, str]]:
@@ -380,7 +381,7 @@ def provider_names(rules: Any) -> dict[str, str]:
 
 @main.group(invoke_without_command=True)
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
-@click.option("--provider", metavar="PROVIDER", help="Only rules for this provider: its name or the prefix of its rule ids (aws, azure, google or gcp, kubernetes or k8s).")
+@click.option("--provider", metavar="PROVIDER", help="Only rules for this provider: its name or the prefix of its rule ids (aws, azure, google or gcp, kubernetes or k8s, alicloud, oci, digitalocean, openstack, github).")
 @click.pass_context
 def rules(ctx: click.Context, fmt: str, provider: str | None) -> None:
     """List the rules: id, severity, formats and title."""

@@ -1,6 +1,7 @@
 """Documentation generated from the code: the README's rule table, its exposure diagram,
-the terminal capture in ``docs/images/terminal.svg``, and the reference of named checks in
-``docs/writing-rules.md`` (from each check's docstring and params schema).
+the terminal capture in ``docs/images/terminal.svg``, the reference of named checks in
+``docs/writing-rules.md`` (from each check's docstring and params schema), and the peer map
+``docs/coverage.md`` (from ``linter/coverage.yaml``, see linter/coverage.py).
 
 ``python -m linter.docs`` regenerates them all.
 """
@@ -15,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from linter import coverage
 from linter.evaluation import SEVERITY_TABLE
 from linter.ruleset import RuleSet
 
@@ -126,10 +128,11 @@ def main() -> None:
     readme.write_text(update_readme(readme.read_text(), rules, example_diagram(root)))
     guide = root / WRITING_RULES
     guide.write_text(update_writing_rules(guide.read_text(), rules))
+    (root / coverage.DOC).write_text(coverage.page(rules))
     picture = root / TERMINAL_SVG
     picture.parent.mkdir(parents=True, exist_ok=True)
     picture.write_text(terminal_svg(root))
-    print(f"updated {readme.name}, {WRITING_RULES} and {TERMINAL_SVG}")
+    print(f"updated {readme.name}, {WRITING_RULES}, {coverage.DOC} and {TERMINAL_SVG}")
 
 
 if __name__ == "__main__":

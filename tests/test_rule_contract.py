@@ -147,3 +147,17 @@ def test_bad_params_name_the_rule_file_and_field(tmp_path: Path) -> None:
         parse_rule(data, "/x/test-rule-example.yaml", builtin=False)
     with pytest.raises(RuleError, match="unknown check 'no-such-check'"):
         parse_rule(_rule_data(check="no-such-check"), "/x/test-rule-example.yaml", builtin=False)
+
+
+def test_conditions_inside_params_are_compiled_at_load() -> None:
+    """A condition in params (ingress `only`, grant guards) is checked like `when`: a bad one
+    is an error naming the rule file and field when the rule is loaded, not at run time."""
+    params = {"what": "group", "sources": ["cidr_blocks"], "ports": {"from": "a", "to": "b"}, "only": {"path": "type", "equals": "ingress", "in": ["x"]}}
+    data = _rule_data(check="internet-ingress", params=params)
+    data["match"] = {"terraform": {"type": "aws_security_group"}}
+    with pytest.raises(RuleError) as exc:
+        parse_rule(data, "/x/test-rule-example.yaml", builtin=False)
+    assert "test-rule-example.yaml: params.only" in str(exc.value) and "exactly one operator" in str(exc.value)
+    params["only"] = {"path": "name", "matches": "(unclosed"}
+    with pytest.raises(RuleError, match=r"params\.only"):
+        parse_rule(data, "/x/test-rule-example.yaml", builtin=False)

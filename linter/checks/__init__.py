@@ -59,8 +59,8 @@ class Context:
         return self.clause.related.get(role, ())
 
     def memo(self, key: Any, compute: Callable[[], Any]) -> Any:
-        """Per graph and rule: ``compute()`` once for ``key``."""
-        return self.graph.memo((self.rule.id, self.clause.format, key), compute)
+        """Per graph, rule and clause: ``compute()`` once for ``key``."""
+        return self.graph.memo((self.rule.id, id(self.clause), key), compute)
 
 
 CheckFn = Callable[[Context, "Resource"], Iterable[Hit]]
@@ -78,6 +78,21 @@ class NamedCheck:
 
 _REGISTRY: dict[str, NamedCheck] = {}
 
+# A param that holds a condition in the rule vocabulary: ``{"x": CONDITION}``. It is validated
+# when the rule is loaded like a rule's ``when`` (shape by the schema, then compiled, so a
+# bad operator or regular expression is an error naming the rule file and field).
+CONDITION: dict[str, Any] = {"$ref": "#/$defs/condition"}
+
+
+@functools.lru_cache(maxsize=1)
+def condition_defs() -> dict[str, Any]:
+    """The rule files' condition schema (linter/rule-schema.json), marked to be compiled."""
+    import json
+    import os
+
+    with open(os.path.join(os.path.dirname(os.path.dirname(__file__)), "rule-schema.json"), encoding="utf-8") as fh:
+        return {"condition": {**json.load(fh)["$defs"]["condition"], "x-condition": True}}
+
 
 def named_check(name: str, params: dict[str, Any]) -> Callable[[CheckFn], CheckFn]:
     """Register ``fn`` as the named check ``name`` with the params schema ``params``."""
@@ -90,6 +105,7 @@ def named_check(name: str, params: dict[str, Any]) -> Callable[[CheckFn], CheckF
         if name in _REGISTRY and _REGISTRY[name].run is not fn:
             raise ValueError(f"named check {name} is registered twice")
         schema = {"type": "object", "additionalProperties": False, **params}
+        schema["$defs"] = {**schema.get("$defs", {}), **condition_defs()}
         _REGISTRY[name] = NamedCheck(name, fn, schema, " ".join(summary.split()), rest.strip(), fn.__module__)
         return fn
 
@@ -108,6 +124,19 @@ def get(name: str) -> NamedCheck | None:
     return registry().get(name)
 
 
+def _compiles(validator: Any, marked: Any, instance: Any, schema: Any) -> Any:
+    """The ``x-condition`` keyword: the value compiles as a condition."""
+    import jsonschema
+
+    from linter.conditions import ConditionError, compile_condition
+
+    if marked and isinstance(instance, dict):
+        try:
+            compile_condition(instance, "condition")
+        except ConditionError as exc:
+            yield jsonschema.ValidationError(str(exc))
+
+
 @functools.lru_cache(maxsize=256)
 def params_validator(name: str) -> Any:
     import jsonschema
@@ -115,7 +144,8 @@ def params_validator(name: str) -> Any:
     check = get(name)
     if check is None:
         raise KeyError(name)
-    return jsonschema.Draft202012Validator(check.params)
+    cls = jsonschema.validators.extend(jsonschema.Draft202012Validator, {"x-condition": _compiles})
+    return cls(check.params)
 
 
 __all__ = ["Context", "Hit", "NamedCheck", "get", "named_check", "params_validator", "registry"]

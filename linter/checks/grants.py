@@ -36,12 +36,11 @@ from __future__ import annotations
 import fnmatch
 import functools
 import json
-import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from linter.checks import Context, named_check
+from linter.checks import CONDITION, Context, named_check
 from linter.conditions import WILDCARD, Condition, compile_condition, parse_path, resolve
 from linter.evaluation import Hit, render
 from linter.graph import Resource
@@ -52,15 +51,6 @@ from linter.values import Unknown, display
 # --------------------------------------------------------------------------- params schemas
 
 
-@functools.lru_cache(maxsize=1)
-def _condition_defs() -> dict[str, Any]:
-    """The rule vocabulary's condition schema, so guard and ``unless`` conditions are
-    validated when the rule is loaded, like ``when``."""
-    with open(os.path.join(os.path.dirname(os.path.dirname(__file__)), "rule-schema.json"), encoding="utf-8") as fh:
-        return {"condition": json.load(fh)["$defs"]["condition"]}
-
-
-CONDITION = {"$ref": "#/$defs/condition"}
 TEMPLATE = {"type": "string", "minLength": 1}
 SETTING = {"type": "string", "minLength": 1}
 PATH = {"type": "string", "minLength": 1}
@@ -118,7 +108,6 @@ GUARDS = {
 }
 
 PUBLIC_GRANT = {
-    "$defs": _condition_defs(),
     "required": ["grants"],
     "properties": {
         "public": {
@@ -189,7 +178,6 @@ PUBLIC_GRANT = {
 }
 
 GRANT_GUARDS_OFF = {
-    "$defs": _condition_defs(),
     "required": ["guards"],
     "properties": {
         "guards": GUARDS,

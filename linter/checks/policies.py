@@ -34,13 +34,12 @@ judging N resources costs N lookups, never N x M.
 
 from __future__ import annotations
 
-import functools
 import json
-import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from linter.checks import CONDITION as SHARED_CONDITION
 from linter.checks import Context, Hit, named_check
 from linter.conditions import Condition, compile_condition, loose_equal, parse_path, resolve
 from linter.graph import Resource
@@ -52,17 +51,10 @@ from linter.values import JsonString, Unknown, display, truth
 # --------------------------------------------------------------------------- params schema
 
 
-@functools.lru_cache(maxsize=1)
-def _condition_schema() -> dict[str, Any]:
-    """The rule files' condition vocabulary (linter/rule-schema.json), for params holding conditions."""
-    with open(os.path.join(os.path.dirname(os.path.dirname(__file__)), "rule-schema.json"), encoding="utf-8") as fh:
-        return dict(json.load(fh)["$defs"]["condition"])
-
-
 SEVERITY = {"enum": ["critical", "high", "medium", "low"]}
 SETTINGS = {"oneOf": [{"type": "string", "minLength": 1}, {"type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1}}]}
 TEXTS = {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
-CONDITION = {"$ref": "#/$defs/condition", "description": "a condition as in a rule's `when` (paths as the format writes them: `Properties.X` in CloudFormation)"}
+CONDITION = {**SHARED_CONDITION, "description": "a condition as in a rule's `when` (paths as the format writes them: `Properties.X` in CloudFormation)"}
 
 STEP = {
     "oneOf": [
@@ -144,7 +136,7 @@ SUBJECT_PROPS: dict[str, Any] = {
 
 
 def _schema(properties: dict[str, Any], required: Iterable[str] = ()) -> dict[str, Any]:
-    return {"properties": {**SUBJECT_PROPS, **properties}, "required": list(required), "$defs": {"condition": _condition_schema()}}
+    return {"properties": {**SUBJECT_PROPS, **properties}, "required": list(required)}
 
 
 # --------------------------------------------------------------------------- conditions and places

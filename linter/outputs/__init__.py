@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from linter.model import ScanResult
-from linter.ruleset import RuleSet
+if TYPE_CHECKING:  # the command line reads FORMATS before anything is scanned
+    from linter.model import ScanResult
+    from linter.ruleset import RuleSet
 
 FORMATS = {
     "text": "linter.outputs.text",
