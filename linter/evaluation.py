@@ -307,4 +307,5 @@ def to_finding(rule: Rule, hit: Hit, sensitivity: SensitivityPolicy | None = Non
         ports=tuple(hit.facts.get("ports", ())),
         verdict=verdict,
         verdict_reason=why,
+        openings=tuple((str(i), tuple(p)) for i, p in hit.facts.get("openings", ())),
     )
