@@ -17,7 +17,7 @@ from linter.cache import current as current_cache
 from linter.cache import use as use_cache
 from linter.config import RunConfig
 from linter.discover import Inventory, classify_document, discover, path_matches
-from linter.evaluation import evaluate_rules
+from linter.evaluation import SEVERITY_TABLE, evaluate_rules
 from linter.graph import ResourceGraph
 from linter.internal import set_debug
 from linter.model import Evidence, Finding, InputError, Note, Path, ScanResult
@@ -312,5 +312,7 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
         when = "only when " + "; or when ".join(cases)
         note = Evidence(when + " (a condition the template leaves undecided)")
         verdict = first.verdict if first.verdict == "posture" else "conditional"
-        out.append(replace(first, conditions=tuple(cases), evidence=first.evidence + (note,), verdict=verdict, verdict_reason=f"public {when}" if verdict == "conditional" else first.verdict_reason))
+        # an exposure as written that holds in some cases only is one step down (the table)
+        severity = SEVERITY_TABLE["conditional"][first.severity] if first.verdict == "exposed" else first.severity
+        out.append(replace(first, severity=severity, conditions=tuple(cases), evidence=first.evidence + (note,), verdict=verdict, verdict_reason=f"public {when}" if verdict == "conditional" else first.verdict_reason))
     return out

@@ -238,6 +238,8 @@ def verdict_of(rule: Rule, hit: Hit, evidence: list[Evidence]) -> tuple[str, str
     expansion = hit.at.meta.get("unknown_expansion")
     if expansion:
         return "conditional", f"holds for the instances of {hit.at.address} that exist: how many is not known ({expansion})"
+    if hit.at.meta.get("possible_instance"):
+        return "conditional", f"holds only if it is created: {hit.at.meta['possible_instance']}"
     defaults = [e for e in evidence if e.origin == "default"]
     if defaults:
         first = defaults[0]
