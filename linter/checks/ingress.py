@@ -96,7 +96,7 @@ PARAMS: dict[str, Any] = {
             "type": "object",
             "additionalProperties": False,
             "required": ["users"],
-            "description": "Judge the group by what uses it (linter/checks/reach.py `placement_verdict`): nothing in the scanned code uses it (or its group is not there) is `conditional`; every resource using it is of a `users` role and known to have no public address is `posture`; otherwise the verdict is the engine's.",
+            "description": "Judge the group by what uses it (linter/checks/reach.py `placement_verdict`): nothing in the scanned code uses it (or its group is not there) is `conditional`; every resource using it is of a `users` role and known to have no public address, or is a load balancer (`front`), is `posture`; otherwise the verdict is the engine's.",
             "properties": {
                 "users": {
                     "type": "array",
@@ -108,6 +108,7 @@ PARAMS: dict[str, Any] = {
                         "properties": {
                             "role": {**_PATHS, "description": "a role of `match.<format>.related`: resources that use groups"},
                             "address": {"type": "object", "description": "how they get a public address, as internet-reach's `address` params (`{}`: never)"},
+                            "front": {"type": "boolean", "description": "they are load balancers: only their listeners answer, whatever the group admits"},
                         },
                     },
                 },

@@ -780,7 +780,8 @@ def placement_verdict(ctx: Context, group: Resource | None) -> tuple[str, str, l
     internet-ingress check's ``placement`` params: ``conditional`` when its group is not in
     the scanned code or nothing there uses it (it exposes whatever is attached where it is
     deployed); ``posture`` when every resource using it is of a ``users`` role and known to
-    have no public address (a private subnet, the flag off, a service that never has one);
+    have no public address (a private subnet, the flag off, a service that never has one) or
+    is a load balancer (``front``: only its listeners answer);
     None otherwise (the engine decides from where the values come)."""
     spec = ctx.params["placement"]
     if group is None:
@@ -791,16 +792,23 @@ def placement_verdict(ctx: Context, group: Resource | None) -> tuple[str, str, l
         return "conditional", f"nothing in the scanned code uses {group.address}: it exposes whatever it is attached to where it is deployed", []
     model_ctx = replace(ctx, params={"groups": {"settings": spec.get("groups", []), "network": spec.get("network", "")}})
     evidence: list[Evidence] = []
+    fronts = False
     for user in users:
         how = next((u for u in spec["users"] if user.type in ctx.related(u["role"])), None)
         if how is None:
             return None
+        if how.get("front"):
+            fronts = True
+            evidence.append(Evidence(f"{user.address} uses it: a load balancer answers only on its listeners, whatever the group admits", user.span))
+            continue
         address = public_address(model_ctx, user, how["address"])
         if address.public is not False:
             return None
         why = f": {address.evidence[0].message}" if address.evidence else ""
         evidence.append(Evidence(f"{user.address} uses it and has no public address{why}", user.span))
     listed = ", ".join(u.address for u in users[:3]) + (f" and {len(users) - 3} more" if len(users) > 3 else "")
+    if fronts:
+        return "posture", f"only load balancers and resources with no public address use {group.address} ({listed}): the internet reaches only the load balancers' listeners (their own rules report those), but one resource with a public address would get every port it admits", evidence
     return "posture", f"only resources with no public address use {group.address} ({listed}): nothing reaches it from the internet today, but one public address would", evidence
 
 
