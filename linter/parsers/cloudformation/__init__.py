@@ -17,7 +17,7 @@ from typing import Any
 
 from linter.graph import Case, Resource
 from linter.internal import internal_error
-from linter.model import InputError, Note, Path, Span
+from linter.model import Evidence, InputError, Note, Path, Span
 from linter.parsers.base import ParseOutput
 from linter.parsers.cloudformation.intrinsics import (
     MAX_UNDECIDED,
@@ -270,6 +270,14 @@ def _resource(
     header = Span(header.file, header.line, header.column, header.line, header.column + len(logical))
     meta: dict[str, Any] = {"logical_id": logical}
     own = ids[logical]
+    # created because its condition holds with a parameter's default: the default decides
+    # whether anything it opens exists, so it is evidence (and decides the verdict)
+    created_by: list[Evidence] = []
+    if isinstance(condition, str):
+        for name in dict.fromkeys(resolver.condition_params.get(condition, ())):
+            param = params.get(name)
+            if param is not None and param.origin is not None and param.origin.origin == "default":
+                created_by.append(Evidence(f"{logical} exists because condition {condition} holds with {param.origin.message}", param.origin.span, origin="default"))
     return Resource(
         id=own,
         address=logical,
@@ -280,6 +288,7 @@ def _resource(
         block_span=spec.span or header,
         refs={k: frozenset(v - {own}) for k, v in refs.items() if v - {own}},
         origins=origins_for(uses, params),
+        call_chain=tuple(created_by),
         meta=meta,
         case=Case(tuple(sorted(variant.items())), variants) if variant else None,
     )
