@@ -69,6 +69,7 @@ def _scan_options(fn: Any) -> Any:
         click.option("--select", multiple=True, metavar="ID", help="Run only these rules (repeat, or separate with commas)."),
         click.option("--ignore", multiple=True, metavar="ID", help="Do not run these rules (repeat, or separate with commas)."),
         click.option("--rules", "rule_dirs", multiple=True, type=click.Path(file_okay=False, exists=True), help="A directory of your own YAML rules; repeatable."),
+        click.option("--contracts", "contract_dirs", multiple=True, type=click.Path(file_okay=False, exists=True), help="A directory of module contracts for your own Terraform modules; repeatable."),
         click.option("--var-file", "var_files", multiple=True, type=click.Path(dir_okay=False), help="Terraform variables file (like terraform -var-file); repeatable."),
         click.option("--plan-source", type=click.Path(file_okay=False), help="Directory of the Terraform source of the plan JSON files scanned (default: the plan's own directory)."),
         click.option("--cfn-params", type=click.Path(dir_okay=False, exists=True), help='CloudFormation parameter values (JSON: {"Name": "value"} or the CLI\'s ParameterKey/ParameterValue list).'),
@@ -122,6 +123,8 @@ def _build(ctx: click.Context, params: dict[str, Any]) -> tuple[Any, Any]:
         config.var_files = config.var_files + list(params["var_files"])
     if params["rule_dirs"]:
         config.rule_dirs = config.rule_dirs + list(params["rule_dirs"])
+    if params.get("contract_dirs"):
+        config.contract_dirs = config.contract_dirs + list(params["contract_dirs"])
     if params["plan_source"]:
         config.plan_source = params["plan_source"]
     if params["cfn_params"]:
@@ -381,7 +384,7 @@ def provider_names(rules: Any) -> dict[str, str]:
 
 @main.group(invoke_without_command=True)
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
-@click.option("--provider", metavar="PROVIDER", help="Only rules for this provider: its name or the prefix of its rule ids (aws, azure, google or gcp, kubernetes or k8s, alicloud, oci, digitalocean, openstack, github).")
+@click.option("--provider", metavar="PROVIDER", help="Only rules for this provider: its name or the prefix of its rule ids (aws, azure, google or gcp, kubernetes or k8s, alicloud, oci, digitalocean, openstack, github, tencentcloud, yandex, ncloud, ibm, mongodbatlas, snowflake, gitlab, azuredevops, linode, hcloud).")
 @click.pass_context
 def rules(ctx: click.Context, fmt: str, provider: str | None) -> None:
     """List the rules: id, severity, formats and title."""

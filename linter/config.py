@@ -11,6 +11,7 @@ Keys (all optional)::
     fail-on = "low"                    exclude = ["glob", ...]
     var-files = ["prod.tfvars"]        cfn-params = "params.json"
     rule-dirs = ["policy/rules"]       baseline = ".seawall-baseline.json"
+    contracts = ["policy/contracts"]   # module contracts for your own modules
     max-file-size = 10485760           require-reason = true
     allow-unchecked = ["glob", ...]    # files that may go unchecked: a note, not an error
     unsuppressible = ["rule-id", ...]  # rules that may not be suppressed inline
@@ -57,6 +58,8 @@ class RunConfig:
     fail_on: Severity = Severity.LOW
     var_files: list[str] = field(default_factory=list)
     rule_dirs: list[str] = field(default_factory=list)
+    # folders of module contracts (linter/parsers/terraform/contracts.py) for private modules
+    contract_dirs: list[str] = field(default_factory=list)
     max_bytes: int = DEFAULT_MAX_BYTES
     # where the Terraform source of plan JSON files is (default: the plan's own directory)
     plan_source: str | None = None
@@ -177,7 +180,7 @@ def apply_config_file(config: RunConfig, path: str) -> RunConfig:
     known = {
         "select", "ignore", "fail-on", "exclude", "var-files", "cfn-params", "rule-dirs", "baseline",
         "max-file-size", "require-reason", "unsuppressible", "severity", "sensitivity", "per-path-ignores",
-        "allow-unchecked",
+        "allow-unchecked", "contracts",
     }
     for key, value in table.items():
         if key not in known:
@@ -198,6 +201,8 @@ def apply_config_file(config: RunConfig, path: str) -> RunConfig:
             config.cfn_params = rel(_string(path, key, value))
         elif key == "rule-dirs":
             config.rule_dirs = [rel(p) for p in _strings(path, key, value)]
+        elif key == "contracts":
+            config.contract_dirs = [rel(p) for p in _strings(path, key, value)]
         elif key == "baseline":
             config.baseline = rel(_string(path, key, value))
         elif key == "max-file-size":

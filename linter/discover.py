@@ -1,7 +1,8 @@
 """Paths -> the inputs to parse: Terraform module directories and candidate documents.
 
 Cheap and import-light: it only looks at names. Directories that are hidden or belong to
-tools (``.git``, ``.terraform``, ``node_modules``…) are skipped, and symbolic links to
+tools (``.git``, ``.terraform``, ``node_modules``…) are skipped (except ``.serverless``,
+the Serverless Framework's generated CloudFormation; ``cdk.out`` is not hidden), and symbolic links to
 directories are not followed, so a link loop cannot trap the walk.
 """
 
@@ -15,6 +16,9 @@ from dataclasses import dataclass, field
 from linter.model import InputError, Note
 
 SKIP_DIRS = frozenset({"node_modules", "__pycache__", "venv", "vendor"})
+# hidden directories that hold infrastructure code: the Serverless Framework's generated
+# CloudFormation (.serverless/cloudformation-template-*.json)
+SCANNED_HIDDEN_DIRS = frozenset({".serverless"})
 DOCUMENT_SUFFIXES = (".yaml", ".yml", ".json", ".template")
 
 
@@ -117,7 +121,7 @@ def _add_file(path: str, root: str, inv: Inventory) -> None:
         directory = os.path.dirname(path) or "."
         if path.endswith(".tf") or any(n.endswith(".tf") for n in _listdir(directory)):
             inv.terraform_dirs.setdefault(directory, root)
-    elif path.endswith(DOCUMENT_SUFFIXES) or os.path.basename(path) == "Kustomization":
+    elif path.endswith(DOCUMENT_SUFFIXES + (".tfstate",)) or os.path.basename(path) == "Kustomization":
         inv.documents.append(path)
 
 
@@ -133,7 +137,7 @@ def _walk(top: str, inv: Inventory) -> None:
         keep = []
         for d in sorted(dirnames):
             full = os.path.join(dirpath, d)
-            if d.startswith(".") or d in SKIP_DIRS or inv.excluded(_norm(full)):
+            if (d.startswith(".") and d not in SCANNED_HIDDEN_DIRS) or d in SKIP_DIRS or inv.excluded(_norm(full)):
                 continue
             if os.path.islink(full):
                 inv.notes.append(Note(_norm(full), 1, "symbolic link to a directory; not followed"))
@@ -168,12 +172,13 @@ _K8S_KIND = re.compile(r"^(?:- )?\s*kind\s*:", re.M)
 
 def classify_document(path: str, head: str | None = None) -> str | None:
     """What a YAML/JSON file holds, from its name and first bytes: "terraform-plan",
+    "terraform-state" (a state file, or ``terraform show -json`` of a state),
     "cloudformation", "kubernetes", "kustomize" (a kustomization, rendered with its
     resources), "helm-chart" (a chart's Chart.yaml), "helm" (a chart template, which needs
     rendering first), or None when it is not an input seawall reads (most YAML and JSON in
     a repository is not). A file that cannot be read raises SourceError: nobody can tell that
     it is not infrastructure."""
-    from linter.parsers.terraform.plan import looks_like_plan
+    from linter.parsers.terraform.plan import looks_like_plan, looks_like_shown_state
     from linter.sources import read_head
 
     name = os.path.basename(path)
@@ -181,11 +186,18 @@ def classify_document(path: str, head: str | None = None) -> str | None:
         return "kustomize"
     if name == "Chart.yaml":
         return "helm-chart"
+    if name == "serverless-state.json":
+        return None  # the Serverless Framework's copy of .serverless/cloudformation-template-update-stack.json
 
     text = read_head(path) if head is None else head
     if not text.strip():
         return None
     is_json = text.lstrip().startswith(("{", "["))
+    if path.endswith(".tfstate"):
+        # not skipped when it is not one: a state that cannot be read is an input error
+        return "terraform-state"
+    if is_json and looks_like_shown_state(text):
+        return "terraform-state"
     if is_json and looks_like_plan(text):
         return "terraform-plan"
     if "AWSTemplateFormatVersion" in text or "AWS::Serverless-2016-10-31" in text:

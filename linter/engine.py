@@ -54,9 +54,11 @@ def parse_inputs(config: RunConfig) -> tuple[ParseOutput, Inventory]:
             kinds[doc] = None
             out.errors.append(source_problem(doc, exc))
     plans = [doc for doc, kind in kinds.items() if kind == "terraform-plan"]
-    plan_sources = {plan: _plan_source(plan, config) for plan in plans}
-    # a directory whose plan is scanned is analysed through the plan's resolved values
-    superseded = {os.path.normpath(d) for d in plan_sources.values() if d}
+    states = [doc for doc, kind in kinds.items() if kind == "terraform-state"]
+    plan_sources = {plan: _plan_source(plan, config) for plan in plans + states}
+    # a directory whose plan is scanned is analysed through the plan's resolved values; a
+    # state is what is deployed now, and its source what will be: both are judged
+    superseded = {os.path.normpath(d) for p, d in plan_sources.items() if d and p in plans}
     _prewarm(inventory, kinds, overrides, config)
     terraform_dirs = {d: root for d, root in inventory.terraform_dirs.items() if os.path.normpath(d) not in superseded}
     by_root: dict[str, list[str]] = {}
@@ -67,14 +69,14 @@ def parse_inputs(config: RunConfig) -> tuple[ParseOutput, Inventory]:
     kustomizations = [doc for doc, kind in kinds.items() if kind == "kustomize"]
     charts = [doc for doc, kind in kinds.items() if kind == "helm-chart"]
     bar = progress()
-    bar.phase("resolving modules and templates", len(by_root) + len(plans) + len(templates) + len(manifests) + len(kustomizations))
-    if by_root or plans:
+    bar.phase("resolving modules and templates", len(by_root) + len(plans) + len(states) + len(templates) + len(manifests) + len(kustomizations))
+    if by_root or plans or states:
         from linter.parsers.terraform import load_terraform
 
         for root, dirs in by_root.items():
-            out.extend(load_terraform(dirs, config.var_files, config.max_bytes, root, config.overrides or None))
+            out.extend(load_terraform(dirs, config.var_files, config.max_bytes, root, config.overrides or None, config.contract_dirs))
             bar.advance()
-        for plan in plans:
+        for plan in plans + states:
             out.extend(_load_plan(plan, plan_sources[plan], config))
             bar.advance()
     if templates:
@@ -101,6 +103,10 @@ def parse_inputs(config: RunConfig) -> tuple[ParseOutput, Inventory]:
         from linter.parsers.kubernetes import load_kubernetes
 
         out.extend(load_kubernetes(manifests, config.max_bytes, config.overrides or None))
+    if by_root or plans or states:
+        from linter.parsers.terraform.azapi import resolve_azapi
+
+        out.resources = resolve_azapi(out.resources)
     for doc, kind in kinds.items():
         if kind == "helm" and not _inside(doc, chart_dirs):  # a chart has one note, on its Chart.yaml
             out.notes.append(Note(doc, 1, "Helm chart template (Go template syntax): not scanned; render it first, e.g. `helm template chart | seawall scan - --stdin-filename chart.yaml`"))
@@ -147,7 +153,7 @@ def _load_plan(plan: str, source_dir: str | None, config: RunConfig) -> ParseOut
     source = None
     if source_dir:
         # the source gives locations only: its own findings would repeat the plan's
-        mapped = load_terraform([source_dir], config.var_files, config.max_bytes, source_dir, config.overrides or None)
+        mapped = load_terraform([source_dir], config.var_files, config.max_bytes, source_dir, config.overrides or None, config.contract_dirs)
         out.errors.extend(mapped.errors)
         out.comments.update(mapped.comments)
         out.files.extend(mapped.files)

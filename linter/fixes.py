@@ -299,6 +299,8 @@ def make_fix(spec: FixSpec, holder: Resource, path: Path, span: Span) -> Fix | N
     """The safe fix for a finding on ``holder`` at ``path`` (located at ``span``), or None."""
     if holder.format == "terraform" and span.file.endswith(".json"):
         return None  # Terraform JSON syntax: not rewritten
+    if holder.meta.get("contract"):
+        return None  # made by a module contract: its settings are the module's, not the call's arguments
     if path and isinstance(path[-1], str) and path[-1] in spec.attributes:
         container: Path = path[:-1]
         reported: str | None = path[-1]

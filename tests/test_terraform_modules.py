@@ -74,10 +74,12 @@ def write(root: Path, files: dict[str, str]) -> None:
 
 
 def test_remote_module_is_noted_once_per_call_and_not_fetched(rules: RuleSet, tmp_path: Path) -> None:
-    write(tmp_path, {"main.tf": 'module "vpc" {\n  source  = "terraform-aws-modules/vpc/aws"\n  version = "5.0.0"\n}\nmodule "git" {\n  source = "git::https://example.com/x.git"\n}\n'})
+    # (a module with a built-in contract is read through it: tests/test_module_contracts.py)
+    write(tmp_path, {"main.tf": 'module "label" {\n  source  = "cloudposse/label/null"\n  version = "0.25.0"\n}\nmodule "git" {\n  source = "git::https://example.com/x.git"\n}\n'})
     result = run(RunConfig(paths=[str(tmp_path)]), rules)
     notes = [n for n in result.notes if "remote module" in n.message]
-    assert [(n.line, n.message.split(" ")[0]) for n in notes] == [(1, "module.vpc"), (5, "module.git")]
+    assert [(n.line, n.message.split(" ")[0]) for n in notes] == [(1, "module.label"), (5, "module.git")]
+    assert all("seawall has no module contract for it" in n.message for n in notes)
     assert not result.errors
 
 

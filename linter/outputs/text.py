@@ -16,6 +16,7 @@ from collections.abc import Callable
 import click
 
 from linter.model import Finding, ScanResult, Severity, Span
+from linter.parsers.terraform.plan import is_state_file
 from linter.redact import redact
 from linter.ruleset import RuleSet
 from linter.sources import source_lines
@@ -50,7 +51,9 @@ def render(result: ScanResult, rules: RuleSet, color: bool = False, quiet: bool 
 
     def lines_of(path: str) -> list[str]:
         if path not in files:
-            files[path] = source_lines(path)
+            # deployed state holds secrets: its lines are never quoted, the message and
+            # evidence carry the deciding values
+            files[path] = [] if is_state_file(path) else source_lines(path)
         return files[path]
 
     out: list[str] = []

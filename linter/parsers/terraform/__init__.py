@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from typing import Any
 
 from linter.graph import Resource
 from linter.internal import internal_error
-from linter.model import Evidence, InputError, Note, Span
+from linter.model import Evidence, InputError, Note, Path, Span
 from linter.parsers.base import ParseOutput
 from linter.parsers.hcl.evaluate import EvalError, Evaluator
 from linter.parsers.hcl.syntax import Variable
 from linter.parsers.terraform.config import literal_string, parse_file
+from linter.parsers.terraform.contracts import load_contracts, outside, place
 from linter.parsers.terraform.instance import ModuleInstance, Options, VarValue
 from linter.parsers.terraform.modules import ModuleLoader, is_local_source
 from linter.sources import SourceError, overridden_in, override_text, read_source, source_problem
@@ -31,10 +33,15 @@ def load_terraform(
     max_bytes: int,
     scan_root: str,
     overrides: dict[str, str] | None = None,
+    contract_dirs: list[str] | tuple[str, ...] = (),
 ) -> ParseOutput:
+    """Resources of the root modules in ``directories``; module calls nobody downloaded are
+    read through the module contracts (built in, and those in ``contract_dirs``)."""
     out = ParseOutput()
     options = Options(max_bytes=max_bytes, scan_root=scan_root)
-    loader = ModuleLoader(options, overrides)
+    contracts = load_contracts(contract_dirs)
+    out.errors.extend(contracts.errors)
+    loader = ModuleLoader(options, overrides, contracts)
     directories = [os.path.normpath(d) for d in directories]
     for directory in directories:
         loader.config(directory)
@@ -115,6 +122,19 @@ def _collect(module: ModuleInstance, out: ParseOutput) -> None:
         inherited = module.default_tags(inst.provider_ref())
         if inherited is not None:
             meta["default_tags_from"], meta["default_tags"] = inherited
+        span, block_span = inst.block.header, inst.block.span
+        origins: Callable[[Path], list[Evidence]] = inst.origins_for
+        chain: Callable[[Path], set[str]] = inst.chain_files
+        if module.contract is not None and module.contract_call is not None:
+            # made by a module contract: shown where the call decided it
+            span, block_span = module.contract_call.header, module.contract_call.span
+            try:
+                attrs = place(module, inst, attrs, span, block_span)
+            except Exception as exc:
+                out.errors.append(internal_error(span.file, exc, f"placing {inst.address} on its module call", span.line))
+                continue
+            origins, chain = outside(module.config.dir, inst.origins_for), _without(module.config.dir, inst.chain_files)
+            meta["contract"] = module.contract.file
         out.resources.append(
             Resource(
                 id=inst.id,
@@ -122,15 +142,20 @@ def _collect(module: ModuleInstance, out: ParseOutput) -> None:
                 type=rtype,
                 format="terraform",
                 attrs=attrs,
-                span=inst.block.header,
-                block_span=inst.block.span,
+                span=span,
+                block_span=block_span,
                 refs=refs,
                 call_chain=module.call_chain + ((inst.possible,) if inst.possible is not None else ()),
-                origins=inst.origins_for,
-                chain=inst.chain_files,
+                origins=origins,
+                chain=chain,
                 meta=meta,
             )
         )
+
+
+def _without(path: str, fn: Callable[[Path], set[str]]) -> Callable[[Path], set[str]]:
+    """The files on a value's chain, without the contract it was read through."""
+    return lambda p: fn(p) - {path}
 
 
 def _root_inputs(directory: str, var_files: list[str], max_bytes: int, out: ParseOutput) -> dict[str, VarValue]:

@@ -14,7 +14,7 @@ import os
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from linter.model import Evidence, Note, Span
 from linter.parsers.hcl import syntax as s
@@ -22,6 +22,9 @@ from linter.parsers.hcl.evaluate import Budget, EvalError, Evaluator, Namespace,
 from linter.parsers.hcl.functions import FUNCTIONS, FunctionError, to_bool, to_number, to_string
 from linter.parsers.terraform.config import ModuleConfig, literal_string
 from linter.values import MAX_NODES, JsonString, PDict, PList, Unknown, display, expanded_size, mark_via_variable
+
+if TYPE_CHECKING:
+    from linter.parsers.terraform.contracts import Contract
 
 MAX_INSTANCES = 1_000  # count / for_each expansions beyond this are analysed as one unknown instance
 META_ARGUMENTS = frozenset({"count", "for_each", "depends_on", "provider", "providers"})
@@ -82,6 +85,9 @@ class ModuleInstance:
         # the calling module, and the call's ``providers`` map (child name -> caller's name)
         self.parent: ModuleInstance | None = None
         self.provider_map: dict[str, str] = {}
+        # set when the module is read through a contract (contracts.py): which, and the call
+        self.contract: Contract | None = None
+        self.contract_call: s.Block | None = None
         self._default_tags: dict[str, tuple[str, PDict] | None] = {}
         functions = dict(FUNCTIONS)
         functions.update(self._file_functions())

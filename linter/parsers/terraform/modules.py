@@ -8,8 +8,9 @@ call expand it like a resource. Calls nest; a module that (directly or not) call
 is refused with a note, and depth is bounded.
 
 Remote sources (registry, git, URLs) are never downloaded. If ``terraform init`` left them
-in ``.terraform/modules/`` (listed in ``modules.json``), they are used from there;
-otherwise each call is reported once, as a note, as not analysed.
+in ``.terraform/modules/`` (listed in ``modules.json``), they are used from there; else a
+module contract (``contracts.py``) describing the module at the call's version stands in
+for its source; otherwise each call is reported once, as a note, as not analysed.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from linter.model import Evidence, Note
 from linter.parsers.hcl import syntax as s
 from linter.parsers.hcl.evaluate import EvalError, Namespace
 from linter.parsers.hcl.functions import FunctionError, to_number
-from linter.parsers.terraform.config import ModuleConfig, load_module_dir
+from linter.parsers.terraform.config import ModuleConfig, literal_string, load_module_dir
+from linter.parsers.terraform.contracts import Contract, ContractSet, contract_evidence, default_origin
 from linter.parsers.terraform.instance import MAX_INSTANCES, ModuleInstance, Options, VarValue, _for_each_pairs, provider_reference
 from linter.values import Unknown, display
 
@@ -38,9 +40,10 @@ def is_local_source(source: str) -> bool:
 class ModuleLoader:
     """Parses each module directory once and instantiates module trees from it."""
 
-    def __init__(self, options: Options, overrides: dict[str, str] | None = None) -> None:
+    def __init__(self, options: Options, overrides: dict[str, str] | None = None, contracts: ContractSet | None = None) -> None:
         self.options = options
         self.overrides = overrides
+        self.contracts = contracts or ContractSet()
         self.configs: dict[str, ModuleConfig] = {}
         self.notes: list[Note] = []
         self.instances: list[ModuleInstance] = []
@@ -124,30 +127,42 @@ class ModuleCall:
         span = self.block.header
         self.loader.notes.append(Note(span.file, span.line, message))
 
+    def _version(self) -> str | None:
+        attr = self.block.body.attributes.get("version")
+        return literal_string(attr.expr) if attr is not None else None
+
     def expand(self) -> None:
         parent, block = self.parent, self.block
         directory, source = self.loader.resolve(parent, self.name, block)
         label = f"module.{self.name}"
+        contract: tuple[Contract, str] | None = None
         if directory is None:
-            if is_local_source(source) or source.startswith("a "):
-                self._note(f"{label}: {source}; not analysed")
-            else:
-                self._note(f"{label} (source {source!r}) is a remote module and was not analysed: seawall does not download modules (run `terraform init` to have it read them from .terraform/modules)")
-            return
-        if not os.path.isdir(directory):
-            self._note(f"{label}: source {source!r} is not a directory; not analysed")
-            return
-        norm = os.path.normpath(directory)
-        if norm in parent.dir_chain:
-            self._note(f"{label}: the module at {source!r} calls itself (directly or through other modules); the cycle is not followed")
-            return
-        if parent.depth + 1 > MAX_DEPTH:
-            self._note(f"{label}: modules nested more than {MAX_DEPTH} deep; not followed")
-            return
-        config = self.loader.config(norm)
-        if not config.files:
-            self._note(f"{label}: no Terraform files in {source!r}; not analysed")
-            return
+            if not (is_local_source(source) or source.startswith("a ")):
+                contract = self.loader.contracts.find(source, self._version())
+            if contract is None:
+                if is_local_source(source) or source.startswith("a "):
+                    self._note(f"{label}: {source}; not analysed")
+                else:
+                    which = "no module contract describes it at this version" if self.loader.contracts.describes(source) else "seawall has no module contract for it"
+                    self._note(f"{label} (source {source!r}) is a remote module and was not analysed: seawall does not download modules (run `terraform init` to have it read them from .terraform/modules), and {which}")
+                return
+            config = contract[0].config
+            norm = contract[0].file
+        else:
+            if not os.path.isdir(directory):
+                self._note(f"{label}: source {source!r} is not a directory; not analysed")
+                return
+            norm = os.path.normpath(directory)
+            if norm in parent.dir_chain:
+                self._note(f"{label}: the module at {source!r} calls itself (directly or through other modules); the cycle is not followed")
+                return
+            if parent.depth + 1 > MAX_DEPTH:
+                self._note(f"{label}: modules nested more than {MAX_DEPTH} deep; not followed")
+                return
+            config = self.loader.config(norm)
+            if not config.files:
+                self._note(f"{label}: no Terraform files in {source!r}; not analysed")
+                return
         attrs = block.body.attributes
         keys: list[tuple[Any, dict[str, Any], str]] = []  # (key, env, address suffix)
         if "count" in attrs:
@@ -183,20 +198,29 @@ class ModuleCall:
             if self.possible:
                 note = f" (a possible instance: {self.possible})"
             call_ev = Evidence(f"{parent.prefix}{address} is called at {where}{note}", block.header)
-            inputs = {
+            chain = parent.call_chain + (call_ev,)
+            inputs: dict[str, VarValue | Callable[[], VarValue]] = {
                 arg: self._lazy_input(arg, attr, env)
                 for arg, attr in attrs.items()
                 if arg not in CALL_META
             }
+            if contract is not None:
+                found, subdirectory = contract
+                chain += (contract_evidence(f"{parent.prefix}{address}", source, found, subdirectory),)
+                for name, value in found.defaults_for(subdirectory).items():
+                    if name not in inputs:
+                        inputs[name] = VarValue(value, default_origin(name, value, found, subdirectory, f"{parent.prefix}{address}", block.header))
             child = ModuleInstance(
                 config,
                 parent.root_key,
                 f"{parent.prefix}{address}.",
                 inputs,
-                parent.call_chain + (call_ev,),
+                chain,
                 parent.options,
                 depth=parent.depth + 1,
             )
+            if contract is not None:
+                child.contract, child.contract_call = contract[0], block
             child.root_dir = parent.root_dir
             child.module_key = parent.module_key + (self.name,)
             child.dir_chain = parent.dir_chain + (norm,)
@@ -256,6 +280,8 @@ class _Outputs(Namespace):
         cache = self.child.output_cache
         if name not in cache:
             block = self.child.config.outputs.get(name)
+            if block is None and self.child.contract is not None:
+                return Unknown(f"{self.label}.{name} is not known (the module is read through a contract that does not describe this output)")
             if block is None or "value" not in block.body.attributes:
                 return EvalError(f"{self.label} has no output {name!r}")
             key = "output." + name

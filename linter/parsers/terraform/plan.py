@@ -1,10 +1,16 @@
-"""Terraform plan JSON (``terraform show -json plan.out``): fully resolved values, same rules.
+"""Terraform plan JSON (``terraform show -json plan.out``) and deployed state: fully resolved values, same rules.
 
 A plan's ``planned_values`` hold every resource instance with its values as Terraform will
 create them (variables, modules, ``count`` and ``for_each`` all resolved); values known only
 after apply are missing there and marked in ``resource_changes[].change.after_unknown``,
 and become Unknown here. References between resources come from the plan's
 ``configuration`` (``expressions.<attr>.references``).
+
+Deployed state is read the same way: a state file (``terraform.tfstate``, format 4: each
+resource's ``instances[].attributes``) or ``terraform show -json`` of a state (``values``
+instead of ``planned_values``). Its values are what is live now, so a setting changed
+outside the code is judged too. State holds secrets: its lines are never quoted in output
+(:func:`is_state_file`), only the deciding values, redacted as every message is.
 
 Locations: when the Terraform source is beside the plan (the plan's directory holds ``.tf``
 files, or ``--plan-source DIR`` names it), the source is evaluated too and each plan value
@@ -28,6 +34,62 @@ from linter.values import PDict, PList, Unknown
 
 def looks_like_plan(head: str) -> bool:
     return '"format_version"' in head and ('"planned_values"' in head or '"terraform_version"' in head)
+
+
+def is_state_file(path: str) -> bool:
+    """Whether ``path`` holds deployed state (a state file, or ``terraform show -json`` of a
+    state): its lines are never quoted in output, only the deciding values (state holds secrets)."""
+    if path.endswith(".tfstate"):
+        return True
+    if not path.endswith(".json"):
+        return False
+    from linter.sources import read_head
+
+    try:
+        head = read_head(path)
+    except Exception:
+        return False
+    return looks_like_shown_state(head)
+
+
+def looks_like_shown_state(head: str) -> bool:
+    """``terraform show -json`` of a state (not of a plan): ``values`` without a plan's keys."""
+    return looks_like_plan(head) and '"values"' in head and not any(k in head for k in ('"planned_values"', '"resource_changes"', '"prior_state"'))
+
+
+def _state_entries(state: Any) -> list[Any]:
+    """The resource instances of a state file as the entries ``terraform show -json`` lists
+    (address, mode, type, name, values), positioned when ``state`` is."""
+    out: list[Any] = []
+    for res in state.get("resources") or []:
+        if not isinstance(res, dict) or not isinstance(res.get("type"), str) or not isinstance(res.get("name"), str):
+            continue
+        mode = res.get("mode", "managed")
+        local = f"{'data.' if mode == 'data' else ''}{res['type']}.{res['name']}"
+        module = res.get("module")
+        base = f"{module}.{local}" if isinstance(module, str) and module else local
+        for inst in res.get("instances") or []:
+            if not isinstance(inst, dict):
+                continue
+            key = inst.get("index_key")
+            address = base if key is None else f"{base}[{json.dumps(key)}]"
+            entry = {"address": address, "mode": mode, "type": res["type"], "name": res["name"], "values": inst.get("attributes") or {}}
+            out.append(PDict(entry, span=inst.span) if isinstance(inst, PDict) else entry)
+    return out
+
+
+def _document_entries(doc: Any) -> tuple[str, list[Any]]:
+    """("plan" or "state", the resource entries) of a plan, a ``terraform show -json`` of a
+    state, or a state file."""
+    if "planned_values" in doc:
+        root = (doc.get("planned_values") or {}).get("root_module") or {}
+        kind = "plan"
+    elif "format_version" in doc:
+        root = (doc.get("values") or {}).get("root_module") or {}
+        kind = "state"
+    else:
+        return "state", _state_entries(doc)
+    return kind, [r for m in _modules(root) for r in (m.get("resources") or []) if isinstance(r, dict)]
 
 
 def _modules(module: dict[str, Any]) -> list[dict[str, Any]]:
@@ -136,18 +198,26 @@ def _load_plan(path: str, max_bytes: int, source: dict[str, Resource] | None) ->
     except ValueError as exc:
         out.errors.append(InputError(path, getattr(exc, "lineno", 1), getattr(exc, "colno", 1), f"invalid JSON: {exc}"))
         return out
-    version = str(plan.get("format_version", "")) if isinstance(plan, dict) else ""
-    if not version.startswith(("0.", "1.")):
-        out.errors.append(InputError(path, 1, 1, f"unsupported plan format_version {version or '(missing)'}"))
-        return out
+    if isinstance(plan, dict) and "format_version" not in plan and ("lineage" in plan or path.endswith(".tfstate")):
+        state_version = plan.get("version")
+        if state_version != 4 or not isinstance(plan.get("resources", []), list):
+            out.errors.append(InputError(path, 1, 1, f"not a Terraform state seawall reads (version {state_version!r}; version 4 is written by Terraform 0.12 and later)"))
+            return out
+    else:
+        version = str(plan.get("format_version", "")) if isinstance(plan, dict) else ""
+        if not version.startswith(("0.", "1.")):
+            out.errors.append(InputError(path, 1, 1, f"unsupported plan format_version {version or '(missing)'}"))
+            return out
     unknowns: dict[str, Any] = {}
     for change in plan.get("resource_changes") or []:
         if isinstance(change, dict) and isinstance(change.get("change"), dict):
             unknowns[change.get("address", "")] = change["change"].get("after_unknown") or {}
     config = _config_resources((plan.get("configuration") or {}).get("root_module") or {})
     positioned = None if source else _positioned_entries(text, path)
-    root = (plan.get("planned_values") or {}).get("root_module") or {}
-    entries: list[dict[str, Any]] = [r for m in _modules(root) for r in (m.get("resources") or []) if isinstance(r, dict)]
+    kind, entries = _document_entries(plan)
+    what = f"the plan {os.path.basename(path)}"
+    if kind == "state":
+        what = f"the state {os.path.basename(path)}: what is deployed now" + ("; the line shown is where the source sets it" if source else "")
     ids = {e["address"]: f"{path}::{e['address']}" for e in entries if isinstance(e.get("address"), str)}
     by_config: dict[str, list[str]] = {}
     for address in ids:
@@ -192,8 +262,8 @@ def _load_plan(path: str, max_bytes: int, source: dict[str, Resource] | None) ->
                 span=header,
                 block_span=block_span,
                 refs=refs,
-                call_chain=call_chain + (Evidence(f"values from the plan {os.path.basename(path)}", Span(path, 1)),),
-                meta={"mode": mode, "plan": path},
+                call_chain=call_chain + (Evidence(f"values from {what}", Span(path, 1)),),
+                meta={"mode": mode, kind: path},
             )
         )
     return out
@@ -234,7 +304,4 @@ def _positioned_entries(text: str, path: str) -> list[Any] | None:
     doc = json_with_positions(text, path)
     if not isinstance(doc, dict):
         return None
-    root = (doc.get("planned_values") or {}).get("root_module")
-    if not isinstance(root, dict):
-        return None
-    return [r for m in _modules(root) for r in (m.get("resources") or []) if isinstance(r, dict)]
+    return _document_entries(doc)[1]

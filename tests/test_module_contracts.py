@@ -1,0 +1,217 @@
+"""Module contracts (issue 17, item 3): registry modules that were not downloaded are read
+through a data file saying what they create from their inputs; findings land on the
+calling file's argument line; a module on disk wins; users add their own, validated."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import CORPUS, ROOT
+
+from linter.config import RunConfig
+from linter.engine import run
+from linter.parsers.terraform.contracts import BUILTIN_DIR, constraint_interval, load_contracts, parse_source
+from linter.ruleset import RuleSet
+
+S3 = 'source = "terraform-aws-modules/s3-bucket/aws"'
+SG = 'source = "terraform-aws-modules/security-group/aws"'
+VPC = 'source = "terraform-aws-modules/vpc/aws"'
+RDS = 'source = "terraform-aws-modules/rds/aws"'
+AURORA = 'source = "terraform-aws-modules/rds-aurora/aws"'
+
+# (call head, the public argument (one line), the rule, a gate that turns the module's
+# resources off); the argument is written on line 4 of main.tf
+CASES = [
+    (S3, "block_public_acls = false", "aws-s3-public-access-not-blocked", "create_bucket = false"),
+    (S3, "restrict_public_buckets = false", "aws-s3-public-access-not-blocked", "attach_public_policy = false"),
+    (SG, 'ingress_cidr_blocks = ["0.0.0.0/0"]', "aws-security-group-public-ingress", "create = false"),
+    (SG, 'ingress_with_cidr_blocks = [{ rule = "postgresql-tcp", cidr_blocks = "0.0.0.0/0" }]', "aws-security-group-public-ingress", "create = false"),
+    (VPC, 'default_security_group_ingress = [{ cidr_blocks = "0.0.0.0/0", from_port = 22, to_port = 22, protocol = "tcp" }]', "aws-default-security-group-open", "manage_default_security_group = false"),
+    (RDS, "publicly_accessible = true", "aws-rds-publicly-accessible", "create_db_instance = false"),
+    (AURORA, "publicly_accessible = true", "aws-rds-publicly-accessible", "create = false"),
+    (AURORA, 'security_group_rules = { office = { cidr_blocks = ["0.0.0.0/0"] } }', "aws-security-group-public-ingress", "create_security_group = false"),
+]
+# arguments every call of that module needs to become something with the public setting
+CONTEXT = {
+    SG: ['ingress_rules = ["ssh-tcp"]', 'vpc_id = "vpc-1"'],
+    VPC: ['public_subnets = ["10.0.1.0/24"]'],
+    RDS: ['engine = "postgres"'],
+    AURORA: ['engine = "aurora-postgresql"', "instances = { one = {} }"],
+}
+
+
+def call(head: str, *arguments: str, version: str | None = None) -> str:
+    lines = ['module "m" {', f"  {head}", f'  version = "{version}"' if version else '  name = "example"', *(f"  {a}" for a in arguments)]
+    return "\n".join(lines) + "\n}\n"
+
+
+def found(result) -> list[tuple[str, str, int]]:
+    return sorted((f.rule_id, os.path.basename(f.span.file), f.span.line) for f in result.findings)
+
+
+@pytest.mark.parametrize(("head", "argument", "rule", "gate"), CASES, ids=[f"{c[0].split('/')[1]}:{c[1].split()[0]}" for c in CASES])
+def test_public_argument_reported_at_its_line(scan, head: str, argument: str, rule: str, gate: str) -> None:
+    context = CONTEXT.get(head, [])
+    result = scan({"main.tf": call(head, argument, *context)}, select=[rule])
+    assert not result.errors
+    assert found(result) == [(rule, "main.tf", 4)]
+    [f] = result.findings
+    assert any("built-in contract" in e.message and "terraform-aws-modules/" in e.message for e in f.evidence)
+
+
+@pytest.mark.parametrize(("head", "argument", "rule", "gate"), CASES, ids=[f"{c[0].split('/')[1]}:{c[1].split()[0]}" for c in CASES])
+def test_gate_off_is_clean(scan, head: str, argument: str, rule: str, gate: str) -> None:
+    result = scan({"main.tf": call(head, argument, gate, *CONTEXT.get(head, []))}, select=[rule])
+    assert not result.errors
+    assert found(result) == []
+
+
+@pytest.mark.parametrize("head", [S3, SG, VPC, RDS, AURORA])
+def test_safe_call_is_clean_and_not_a_note(scan, head: str) -> None:
+    result = scan({"main.tf": call(head, *CONTEXT.get(head, []))})
+    assert not result.errors
+    assert found(result) == []
+    assert not [n for n in result.notes if "remote module" in n.message]
+
+
+def test_version_ranges_choose_the_contract(scan) -> None:
+    # s3-bucket before 3.9.0 left the public access block flags off by default
+    old = scan({"main.tf": call(S3, version="3.8.0")}, select=["aws-s3-public-access-not-blocked"])
+    assert found(old) == [("aws-s3-public-access-not-blocked", "main.tf", 1)]
+    assert any("< 3.9.0" in e.message for e in old.findings[0].evidence)
+    assert any("not set in module.m: the default of" in e.message for e in old.findings[0].evidence)
+    new = scan({"main.tf": call(S3, version="~> 4.0")}, select=["aws-s3-public-access-not-blocked"])
+    assert found(new) == []
+    # rds-aurora 7.x opened allowed_cidr_blocks; 8.x has security_group_rules instead
+    seven = scan({"main.tf": call(AURORA, 'allowed_cidr_blocks = ["0.0.0.0/0"]', 'engine = "aurora-mysql"', version="7.7.1")}, select=["aws-security-group-public-ingress"])
+    assert found(seven) == [("aws-security-group-public-ingress", "main.tf", 4)]
+
+
+def test_a_version_no_contract_describes_is_a_note(scan) -> None:
+    result = scan({"main.tf": call(RDS, "publicly_accessible = true", version="~> 2.0")})
+    assert found(result) == []
+    assert any("no module contract describes it at this version" in n.message for n in result.notes)
+
+
+def test_module_on_disk_wins_over_the_contract(scan, tmp_path: Path) -> None:
+    # terraform init downloaded the module: its source decides, not the contract
+    module = 'resource "aws_s3_bucket_acl" "mine" {\n  bucket = "b"\n  acl    = var.acl\n}\nvariable "acl" {}\nvariable "block_public_acls" {}\n'
+    manifest = {"Modules": [{"Key": "", "Source": "", "Dir": "."}, {"Key": "m", "Source": "registry.terraform.io/terraform-aws-modules/s3-bucket/aws", "Dir": ".terraform/modules/m"}]}
+    files = {
+        "main.tf": call(S3, "block_public_acls = false", 'acl = "public-read"'),
+        ".terraform/modules/m/main.tf": module,
+        ".terraform/modules/modules.json": json.dumps(manifest),
+    }
+    result = scan(files, select=["aws-s3-public-access-not-blocked", "aws-s3-bucket-public-acl"])
+    assert [(f.rule_id, f.resource) for f in result.findings] == [("aws-s3-bucket-public-acl", "module.m.aws_s3_bucket_acl.mine")]
+    assert result.findings[0].span.file.endswith(".terraform/modules/m/main.tf")
+    assert not any("contract" in e.message for e in result.findings[0].evidence)
+
+
+def test_findings_never_point_into_a_contract(scan) -> None:
+    arguments = [a for c in CASES for a in [c[1]] if c[0] == SG] + CONTEXT[SG]
+    result = scan({"main.tf": call(SG, *arguments)})
+    assert result.findings
+    for f in result.findings:
+        assert f.span.file.endswith("main.tf")
+        assert all(e.span is None or not e.span.file.startswith(BUILTIN_DIR) for e in f.evidence)
+
+
+def test_builtin_contracts_are_valid_and_describe_their_modules() -> None:
+    contracts = load_contracts()
+    assert not contracts.errors
+    modules = {c.module for c in contracts.contracts}
+    assert {"terraform-aws-modules/s3-bucket/aws", "terraform-aws-modules/security-group/aws", "terraform-aws-modules/vpc/aws", "terraform-aws-modules/rds/aws", "terraform-aws-modules/rds-aurora/aws"} <= modules
+
+
+def test_sources_and_constraints() -> None:
+    assert parse_source("terraform-aws-modules/security-group/aws//modules/ssh") is not None
+    assert parse_source("git::https://github.com/terraform-aws-modules/terraform-aws-vpc.git?ref=v5.1.0").key == "github.com/terraform-aws-modules/terraform-aws-vpc"  # type: ignore[union-attr]
+    assert parse_source("s3::https://bucket/module.zip") is None
+    assert constraint_interval("~> 4.0") == ((4, 0, 0), True, (5, 0, 0), False)
+    assert constraint_interval("~> 4.1.2") == ((4, 1, 2), True, (4, 2, 0), False)
+    assert constraint_interval(">= 3.0, < 3.9.0") == ((3, 0, 0), True, (3, 9, 0), False)
+    assert constraint_interval("latest") is None
+
+
+def test_git_source_and_submodule_wrapper(scan) -> None:
+    result = scan({"main.tf": call('source = "git::https://github.com/terraform-aws-modules/terraform-aws-security-group.git//modules/ssh?ref=v5.1.0"', 'ingress_cidr_blocks = ["0.0.0.0/0"]', 'vpc_id = "v"')}, select=["aws-security-group-public-ingress"])
+    assert found(result) == [("aws-security-group-public-ingress", "main.tf", 4)]
+    assert "22" in result.findings[0].message
+
+
+def test_user_contract_for_a_private_module(rules: RuleSet, tmp_path: Path) -> None:
+    contracts = tmp_path / "contracts"
+    contracts.mkdir()
+    (contracts / "db.yaml").write_text(
+        "module: acme/database/aws\n"
+        'versions: ">= 1.0.0"\n'
+        "reference: https://git.example.com/acme/terraform-aws-database\n"
+        "inputs: {open: false}\n"
+        "resources:\n"
+        "  aws_db_instance.this:\n"
+        "    settings:\n"
+        "      publicly_accessible: var.open\n"
+    )
+    project = tmp_path / "p"
+    project.mkdir()
+    (project / "main.tf").write_text('module "db" {\n  source  = "app.terraform.io/acme/database/aws"\n  version = "1.2.0"\n  open    = true\n}\n')
+    # the registry host of a private registry is not part of the address a contract names
+    result = run(RunConfig(paths=[str(project)], contract_dirs=[str(contracts)], select=["aws-rds-publicly-accessible"]), rules)
+    assert found(result) == [("aws-rds-publicly-accessible", "main.tf", 4)]
+    assert any(str(contracts / "db.yaml") in e.message for e in result.findings[0].evidence)
+    without = run(RunConfig(paths=[str(project)], select=["aws-rds-publicly-accessible"]), rules)
+    assert found(without) == []
+
+
+def test_invalid_user_contract_is_an_error_with_file_and_line(rules: RuleSet, tmp_path: Path) -> None:
+    contracts = tmp_path / "contracts"
+    contracts.mkdir()
+    (contracts / "bad.yaml").write_text('module: acme/database/aws\nversions: ">= 1.0"\nreference: https://example.com\nresources:\n  aws_db_instance.this:\n    setting: {}\n')
+    project = tmp_path / "p"
+    project.mkdir()
+    (project / "main.tf").write_text('resource "aws_s3_bucket" "b" {\n  bucket = "b"\n}\n')
+    result = run(RunConfig(paths=[str(project)], contract_dirs=[str(contracts)]), rules)
+    [error] = result.errors
+    assert error.file == str(contracts / "bad.yaml") and error.line == 5
+    assert "module contract" in error.message and "resources.aws_db_instance.this" in error.message
+    # the command line: --contracts names the folder; an error is exit 2 with file and line
+    cli = subprocess.run([sys.executable, "-m", "linter", "scan", str(project), "--contracts", str(contracts)], capture_output=True, text=True, cwd=ROOT)
+    assert cli.returncode == 2
+    assert f"{contracts / 'bad.yaml'}:5" in cli.stdout + cli.stderr
+    assert "Traceback" not in cli.stderr
+
+
+MODULES = {
+    "terraform-aws-modules/s3-bucket/aws": ("terraform-aws-modules+terraform-aws-s3-bucket", ["bucket = \"x\"", "block_public_acls = false", "ignore_public_acls = false", 'acl = "public-read"', "restrict_public_buckets = false"]),
+    "terraform-aws-modules/security-group/aws": (
+        "terraform-aws-modules+terraform-aws-security-group",
+        ['vpc_id = "v"', 'ingress_cidr_blocks = ["0.0.0.0/0"]', 'ingress_rules = ["ssh-tcp", "postgresql-tcp"]', 'ingress_with_cidr_blocks = [{ from_port = 3306, to_port = 3306, protocol = "tcp", cidr_blocks = "10.0.0.0/8,0.0.0.0/0" }, { rule = "redis-tcp", cidr_blocks = "0.0.0.0/0" }]'],
+    ),
+    "terraform-aws-modules/vpc/aws": ("terraform-aws-modules+terraform-aws-vpc", ['public_subnets = ["10.0.1.0/24"]', "map_public_ip_on_launch = true", 'default_security_group_ingress = [{ cidr_blocks = "0.0.0.0/0", from_port = 22, to_port = 22, protocol = "tcp" }]']),
+    "terraform-aws-modules/rds/aws": ("terraform-aws-modules+terraform-aws-rds", ['engine = "postgres"', "publicly_accessible = true"]),
+}
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason=f"corpus not found at {CORPUS}")
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_contract_agrees_with_the_module_source(rules: RuleSet, tmp_path: Path, module: str) -> None:
+    """The same call read through the contract and from the module's real source (the
+    corpus) gives the same findings on the same resources."""
+    folder, arguments = MODULES[module]
+    results = []
+    for kind in ("contract", "source"):
+        project = tmp_path / kind
+        project.mkdir()
+        source = module if kind == "contract" else os.path.relpath(CORPUS / folder, project)
+        (project / "main.tf").write_text(call(f'source = "{source}"', *arguments))
+        result = run(RunConfig(paths=[str(project)]), rules)
+        assert not result.errors
+        # the rds module puts its instance in a submodule
+        results.append(sorted((f.rule_id, f.resource.replace("module.db_instance.", "")) for f in result.findings))
+    assert results[0] and results[0] == results[1]
