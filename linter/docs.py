@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from linter import coverage
+from linter.evaluation import SEVERITY_TABLE
 from linter.ruleset import RuleSet
 
 START, END = "<!-- rules:start -->", "<!-- rules:end -->"
@@ -71,7 +72,9 @@ def rules_table(rules: RuleSet) -> str:
     rows = ["| rule | severity | formats | what it finds |", "|---|---|---|---|"]
     for rule in sorted(rules, key=lambda r: (r.provider or "~", r.id)):
         formats = ", ".join(FORMAT_NAMES[f] for f in rule.formats)
-        rows.append(f"| `{rule.id}` | {rule.severity} | {formats} | {rule.title} |")
+        # a rule whose every finding has one verdict shows the severity its findings get
+        severity = f"{SEVERITY_TABLE[rule.verdict][rule.severity]} ({rule.verdict})" if rule.verdict else str(rule.severity)
+        rows.append(f"| `{rule.id}` | {severity} | {formats} | {rule.title} |")
     return "\n".join(rows)
 
 

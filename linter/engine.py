@@ -17,10 +17,10 @@ from linter.cache import current as current_cache
 from linter.cache import use as use_cache
 from linter.config import RunConfig
 from linter.discover import Inventory, classify_document, discover, path_matches
-from linter.evaluation import evaluate_rules
+from linter.evaluation import SEVERITY_TABLE, evaluate_rules
 from linter.graph import ResourceGraph
 from linter.internal import set_debug
-from linter.model import Evidence, Finding, InputError, Note, ScanResult
+from linter.model import Evidence, Finding, InputError, Note, Path, ScanResult
 from linter.parallel import MIN_FILES, prewarm
 from linter.parsers.base import ParseOutput
 from linter.progress import current as progress
@@ -197,7 +197,7 @@ def _run(config: RunConfig, rules: RuleSet | None, debug: bool, keep_graph: bool
         findings = merge_overlay_findings(findings, graph.by_id)
     # suppressions are decided for every finding before choosing what to report: a finding
     # reported through a named file (a plan, a variables file) may sit in a file not named
-    findings = apply_intent(_dedupe(findings), graph)
+    findings = apply_intent(_dedupe(_merge_openings(findings)), graph)
     directives = collect_directives(parsed.comments, graph)
     policy = SuppressionPolicy(
         require_reason=config.require_reason,
@@ -269,6 +269,26 @@ def _in_module(f: Finding) -> tuple[str, str, str]:
     return f.resource[len(prefix):], f.message.replace(prefix, ""), f.subject.replace(prefix, "")
 
 
+def _merge_openings(findings: list[Finding]) -> list[Finding]:
+    """One finding per exposure: a security group or firewall finding whose opening is how
+    the internet reaches a resource another finding reports (``Finding.openings``), on no
+    port that finding leaves out, is merged into it. That finding already names the
+    opening, with its place, in its evidence; a group finding with other ports stays."""
+    reached: dict[tuple[str, Path], list[Finding]] = {}
+    for f in findings:
+        for opening in f.openings:
+            reached.setdefault(opening, []).append(f)
+    if not reached:
+        return findings
+    out = []
+    for f in findings:
+        by = [r for r in reached.get((f.resource_id, f.path), ()) if r is not f and r.active]
+        if by and f.ports and all(any(lo <= a and b <= hi for r in by for lo, hi in r.ports) for a, b in f.ports):
+            continue
+        out.append(f)
+    return out
+
+
 def _dedupe(findings: list[Finding]) -> list[Finding]:
     """One finding per rule, place, resource (without its module path) and message.
 
@@ -298,5 +318,7 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
         when = "only when " + "; or when ".join(cases)
         note = Evidence(when + " (a condition the template leaves undecided)")
         verdict = first.verdict if first.verdict == "posture" else "conditional"
-        out.append(replace(first, conditions=tuple(cases), evidence=first.evidence + (note,), verdict=verdict, verdict_reason=f"public {when}" if verdict == "conditional" else first.verdict_reason))
+        # an exposure as written that holds in some cases only is one step down (the table)
+        severity = SEVERITY_TABLE["conditional"][first.severity] if first.verdict == "exposed" else first.severity
+        out.append(replace(first, severity=severity, conditions=tuple(cases), evidence=first.evidence + (note,), verdict=verdict, verdict_reason=f"public {when}" if verdict == "conditional" else first.verdict_reason))
     return out

@@ -233,11 +233,13 @@ def verdict_of(rule: Rule, hit: Hit, evidence: list[Evidence]) -> tuple[str, str
     told = hit.facts.get("verdict")
     if told in VERDICTS:
         return str(told), str(hit.facts.get("verdict_reason", ""))
-    if rule.verdict == "posture":
-        return "posture", "nothing is reachable through this setting today, but one change makes it so"
+    if rule.verdict in VERDICTS:
+        return rule.verdict, rule.verdict_reason or "nothing is reachable through this setting today, but one change makes it so"
     expansion = hit.at.meta.get("unknown_expansion")
     if expansion:
         return "conditional", f"holds for the instances of {hit.at.address} that exist: how many is not known ({expansion})"
+    if hit.at.meta.get("possible_instance"):
+        return "conditional", f"holds only if it is created: {hit.at.meta['possible_instance']}"
     defaults = [e for e in evidence if e.origin == "default"]
     if defaults:
         first = defaults[0]
@@ -307,4 +309,5 @@ def to_finding(rule: Rule, hit: Hit, sensitivity: SensitivityPolicy | None = Non
         ports=tuple(hit.facts.get("ports", ())),
         verdict=verdict,
         verdict_reason=why,
+        openings=tuple((str(i), tuple(p)) for i, p in hit.facts.get("openings", ())),
     )

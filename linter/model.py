@@ -160,6 +160,9 @@ class Finding:
     # exposed | default | conditional | posture (see linter/evaluation.py verdict_of), and why
     verdict: str = "exposed"
     verdict_reason: str = ""
+    # where the openings that let the internet in are written (resource id, path): the
+    # group or firewall findings of the same exposure, merged into this one by the engine
+    openings: tuple[tuple[str, Path], ...] = ()
 
     @property
     def active(self) -> bool:

@@ -87,8 +87,11 @@ class Rule:
     fixes: dict[str, FixSpec] = field(default_factory=dict)
     # (condition on the resource, severity): the first that holds decides the severity
     severity_by: tuple[tuple[Condition, Severity], ...] = ()
-    # "posture" for rules about a guard or a step away from exposure; "" otherwise
+    # "posture" for rules about a guard or a step away from exposure, "conditional" for
+    # rules whose exposure depends on something they cannot read; "" otherwise (decided per
+    # finding); with the sentence that says why, for every finding of the rule
     verdict: str = ""
+    verdict_reason: str = ""
 
     @property
     def formats(self) -> tuple[str, ...]:
@@ -246,6 +249,7 @@ def parse_rule(data: Any, file: str, builtin: bool, validated: bool = False) -> 
             raise RuleError(file, "", str(exc)) from None
     return Rule(
         verdict=str(data.get("verdict", "")),
+        verdict_reason=str(data.get("verdict_reason", "")).strip(),
         severity_by=tuple(severity_by),
         id=data["id"],
         title=data["title"],

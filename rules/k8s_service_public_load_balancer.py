@@ -9,7 +9,7 @@ from linter.checks.kubernetes import INTERNAL_LB_ANNOTATIONS, annotation_matches
 from linter.graph import ResourceGraph
 from linter.internet import world_networks
 from linter.model import Evidence, Severity
-from linter.ports import DATABASE_PORTS, REMOTE_ADMIN_PORTS
+from linter.ports import DATABASE_PORTS, REMOTE_ADMIN_PORTS, WEB_PORTS
 from linter.ruleset import Rule
 
 SOURCE_RANGES_ANNOTATION = "service.beta.kubernetes.io/load-balancer-source-ranges"
@@ -44,7 +44,13 @@ def check(graph: ResourceGraph, rule: Rule) -> Iterator[Hit]:
         if sensitive:
             severity = Severity.CRITICAL
             evidence.append(Evidence(f"it publishes {', '.join(sorted(set(sensitive)))}"))
-        ports = ", ".join(str(p.get("port")) for _, p in service_ports(svc)) or "its ports"
+        published = [p.get("port") for _, p in service_ports(svc)]
+        ports = ", ".join(str(p) for p in published) or "its ports"
+        facts: dict[str, str] = {}
+        if not sensitive and published and all(isinstance(p, int) and p in WEB_PORTS for p in published):
+            # a public web endpoint is how websites work: one step from an exposure
+            severity = Severity.MEDIUM
+            facts = {"verdict": "posture", "verdict_reason": f"the load balancer publishes only web ports ({ports}), which is how public websites work; a port added for anything else would be an exposure"}
         yield Hit(
             svc,
             ("spec", "type"),
@@ -52,4 +58,5 @@ def check(graph: ResourceGraph, rule: Rule) -> Iterator[Hit]:
             evidence=evidence,
             severity=severity,
             value="LoadBalancer",
+            facts=facts,
         )

@@ -141,7 +141,7 @@ def test_markdown_embeds_a_diagram_for_each_critical_finding(example: tuple[Expo
     report = markdown(result, rules)  # type: ignore[arg-type]
     blocks = re.findall(r"```mermaid\n(.*?)  ```", report, re.S)
     critical = [f for f in result.findings if f.active and str(f.severity) == "critical"]  # type: ignore[attr-defined]
-    assert len(blocks) == len(critical) == 5
+    assert len(blocks) == len(critical) == 4
     for block in blocks:
         check_mermaid("\n".join(line[2:] for line in block.split("\n")))
     high = report.split("### High", 1)[1]

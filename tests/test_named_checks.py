@@ -211,7 +211,7 @@ def test_public_grants_family_rule_from_a_user_folder(tmp_path: Path) -> None:
         result = run(RunConfig(paths=[str(root)], rule_dirs=[str(folder)], select=["acme-bigquery-sharing-public"]))
         assert not result.errors
         got = {(Path(f.span.file).relative_to(root).as_posix(), f.span.line): str(f.severity) for f in result.findings}
-        lines, severities = expected(root, "gcp-bigquery-analytics-hub-public-iam")
+        lines, severities, _ = expected(root, "gcp-bigquery-analytics-hub-public-iam")
         assert set(got) == lines, case.name
         assert {k: got[k] for k in severities} == severities
     for i, case in enumerate(sorted((FIXTURES / "gcp-bigquery-analytics-hub-public-iam" / "pass").iterdir())):

@@ -77,6 +77,11 @@ Resources:
           FromPort: 3306
           ToPort: 3306
           CidrIp: !If [IsDemo, 0.0.0.0/0, 10.0.0.0/8]
+  Host:
+    Type: AWS::EC2::Instance
+    Properties:
+      ImageId: ami-0abcdef1234567890
+      SecurityGroupIds: [!Ref Group]
 """
 
 
@@ -92,3 +97,60 @@ def test_cloudformation_parameter_file_is_exposed(scan, tmp_path) -> None:
     params.write_text('[{"ParameterKey": "SSHLocation", "ParameterValue": "0.0.0.0/0"}, {"ParameterKey": "Env", "ParameterValue": "prod"}]')
     result = scan({"stack.yaml": TEMPLATE}, select=["aws-security-group-public-ingress"], cfn_params=str(params))
     assert [(f.span.line, f.verdict) for f in result.findings] == [(19, "exposed")]
+
+
+GROUP = """
+resource "aws_security_group" "admin" {
+  name = "admin"
+  ingress {
+    from_port   = 22
+    to_port     = 22
+    protocol    = "tcp"
+    cidr_blocks = ["0.0.0.0/0"]
+  }
+}
+"""
+PUBLIC_HOST = """
+resource "aws_instance" "host" {
+  ami                         = "ami-0abcdef1234567890"
+  instance_type               = "t3.micro"
+  associate_public_ip_address = true
+  vpc_security_group_ids      = [aws_security_group.admin.id]
+}
+"""
+SG_RULE = "aws-security-group-public-ingress"
+HOST_RULE = "aws-instance-public-ip-open-ports"
+
+
+def test_a_group_nothing_in_the_code_uses_is_conditional(scan) -> None:
+    (f,) = scan({"main.tf": GROUP}, select=[SG_RULE]).findings
+    assert f.verdict == "conditional" and "nothing in the scanned code uses" in f.verdict_reason
+    assert str(f.severity) == "high"  # critical as written, one step down
+
+
+def test_a_group_only_private_resources_use_is_posture(scan) -> None:
+    private = PUBLIC_HOST.replace("associate_public_ip_address = true", 'associate_public_ip_address = false\n  subnet_id = "subnet-0123456789abcdef0"')
+    (f,) = scan({"main.tf": GROUP + private}, select=[SG_RULE]).findings
+    assert f.verdict == "posture" and "aws_instance.host" in f.verdict_reason
+    assert str(f.severity) == "medium"
+
+
+def test_a_group_a_public_instance_uses_is_exposed(scan) -> None:
+    (f,) = scan({"main.tf": GROUP + PUBLIC_HOST}, select=[SG_RULE]).findings
+    assert f.verdict == "exposed" and str(f.severity) == "critical"
+
+
+def test_the_group_and_the_instance_it_exposes_are_one_finding(scan) -> None:
+    result = scan({"main.tf": GROUP + PUBLIC_HOST}, select=[SG_RULE, HOST_RULE])
+    (f,) = result.findings
+    assert f.rule_id == HOST_RULE and f.severity.name == "CRITICAL"
+    # both places: the instance (where it is shown) and the group's opening (in the evidence)
+    assert any(e.span is not None and e.span.line == 8 and "aws_security_group.admin" in e.message for e in f.evidence)
+
+
+def test_a_group_opening_the_instance_finding_leaves_out_stays(scan) -> None:
+    app = GROUP.replace("  ingress {", '  ingress {\n    from_port   = 8080\n    to_port     = 8080\n    protocol    = "tcp"\n    cidr_blocks = ["0.0.0.0/0"]\n  }\n  ingress {', 1)
+    result = scan({"main.tf": app + PUBLIC_HOST}, select=[SG_RULE, HOST_RULE])
+    got = sorted((f.rule_id, f.span.line) for f in result.findings)
+    # the SSH opening is merged into the instance finding; the 8080 one is only the group's
+    assert got == [(HOST_RULE, 21), (SG_RULE, 8)], got

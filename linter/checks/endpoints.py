@@ -16,7 +16,7 @@ The checks here read that configuration as data given by each rule:
   port.
 
 The outcome is one of *everyone*, *some* public addresses, or *none*; each rule maps it to a
-severity and a message. Start-end firewall rules are also judged one by one
+severity, a message and, for an outcome one step from exposure, a verdict. Start-end firewall rules are also judged one by one
 (``firewall-rule``), with the other rules of the same server: several rules that together
 cover the internet are as open as one that does.
 
@@ -65,7 +65,10 @@ _OUTCOME = {
             "properties": {
                 "severity": {**_SEVERITY, "description": "the finding's severity (the rule's own when omitted)"},
                 "message": {"type": "string", "minLength": 5, "description": "the message; may use {resource}, {switch}, {admits}, {reason}, {port}, {value}"},
+                "verdict": {"enum": ["posture", "conditional"], "description": "the verdict of this outcome's findings, when it is one step from exposure (`posture`: the endpoint is on but nothing admits the internet) or holds only in some cases"},
+                "verdict_reason": {"type": "string", "minLength": 20, "description": "why, shown with the verdict; may use the message's fields"},
             },
+            "dependentRequired": {"verdict": ["verdict_reason"]},
         },
     ]
 }
@@ -243,6 +246,13 @@ FIREWALL_PARAMS: dict[str, Any] = {
         },
     },
 }
+
+def _verdict(outcome: dict[str, Any], fields: dict[str, Any]) -> dict[str, str]:
+    """The verdict facts an outcome gives its findings (none: decided by the engine)."""
+    if not outcome.get("verdict"):
+        return {}
+    return {"verdict": outcome["verdict"], "verdict_reason": _format(outcome["verdict_reason"], fields)}
+
 
 # --------------------------------------------------------------------------- reading settings
 
@@ -893,7 +903,8 @@ def public_endpoint(ctx: Context, res: Resource) -> Iterator[Hit]:
     open entry, the `Allow` action); an allow-list that is absent admits `absent` (everyone by
     default; reported on the list when it is written empty, else on the switch when that is
     written, else where the list would go). `report` maps the outcome (`everyone`,
-    `some`, `none`) to a severity and a message; `severity_by` grades by other settings (keys
+    `some`, `none`) to a severity, a message and a verdict (`posture` for an endpoint one step
+    from exposure); `severity_by` grades by other settings (keys
     disabled). A value that is not known leaves the endpoint unreported."""
     params = ctx.params
     switches = [read_switch(res, spec) for spec in params.get("switch", [])]
@@ -960,7 +971,7 @@ def public_endpoint(ctx: Context, res: Resource) -> Iterator[Hit]:
             evidence=evidence,
             severity=severity,
             value=place.value,
-            facts={**facts, "admits": place.admits},
+            facts={**facts, "admits": place.admits, **_verdict(outcome, own)},
         )
 
 
@@ -1044,5 +1055,5 @@ def firewall_rule(ctx: Context, res: Resource) -> Iterator[Hit]:
         evidence=evidence,
         severity=Severity.parse(outcome["severity"]) if outcome.get("severity") else None,
         value=rng.describe(),
-        facts={k: v for k, v in fields.items() if k not in ("resource", "type")},
+        facts={**{k: v for k, v in fields.items() if k not in ("resource", "type")}, **_verdict(outcome, fields)},
     )

@@ -92,6 +92,30 @@ PARAMS: dict[str, Any] = {
         },
         "max_width": {"type": "integer", "minimum": 1, "description": "Ranges wider than this many ports are not reported (a network ACL's ephemeral range)."},
         "unknown_ports": {"enum": ["report", "skip"], "description": "An entry whose ports are not known: graded high (report, the default) or left out (skip)."},
+        "placement": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["users"],
+            "description": "Judge the group by what uses it (linter/checks/reach.py `placement_verdict`): nothing in the scanned code uses it (or its group is not there) is `conditional`; every resource using it is of a `users` role and known to have no public address, or is a load balancer (`front`), is `posture`; otherwise the verdict is the engine's.",
+            "properties": {
+                "users": {
+                    "type": "array",
+                    "minItems": 1,
+                    "items": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["role", "address"],
+                        "properties": {
+                            "role": {**_PATHS, "description": "a role of `match.<format>.related`: resources that use groups"},
+                            "address": {"type": "object", "description": "how they get a public address, as internet-reach's `address` params (`{}`: never)"},
+                            "front": {"type": "boolean", "description": "they are load balancers: only their listeners answer, whatever the group admits"},
+                        },
+                    },
+                },
+                "groups": {"type": "array", "items": _PATHS, "minItems": 1, "description": "the users' settings naming their groups, to tell whether a user without subnet is in a network of the scanned code"},
+                "network": {**_PATHS, "description": "the group setting naming its network (role `network`)"},
+            },
+        },
         "note": {"type": "string", "description": "One sentence of evidence added to every finding (what the group is for)."},
         "consequence": {"type": "string", "description": "Added after the message (what else follows from the opening)."},
     },
@@ -397,6 +421,14 @@ def internet_ingress(ctx: Context, res: Resource) -> Iterator[Hit]:
         message = f"{params['what']} {name} admits the whole internet ({', '.join(entry.sources)}) on {_describe((p, r) for _, _, p, r in graded)}{through}: {g.why}"
         if params.get("consequence"):
             message += f"; {params['consequence']}"
+        facts: dict[str, Any] = {"ports": [(r.lo if r.lo is not None else 0, r.hi if r.hi is not None else 65535) for _, _, _, r in graded], "sources": ", ".join(entry.sources)}
+        if params.get("placement"):
+            from linter.checks.reach import placement_verdict  # reach builds on this module
+
+            judged = placement_verdict(ctx, group)
+            if judged is not None:
+                facts["verdict"], facts["verdict_reason"], more = judged
+                evidence.extend(e for e in more if e not in evidence)
         yield Hit(
             res,
             entry.source_path,
@@ -404,6 +436,6 @@ def internet_ingress(ctx: Context, res: Resource) -> Iterator[Hit]:
             evidence=evidence,
             severity=severity,
             value=entry.sources,
-            facts={"ports": [(r.lo if r.lo is not None else 0, r.hi if r.hi is not None else 65535) for _, _, _, r in graded], "sources": ", ".join(entry.sources)},
+            facts=facts,
         )
 

@@ -675,6 +675,12 @@ PROTECTION_PARAMS = _schema(
     {
         "settings": {"type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1}, "description": "the protections, as paths the format writes; each is on only when it reads true (a protection not written is off)"},
         "also": {**PLACES, "description": "other places that turn a protection on for the subject (the account-level block)"},
+        "sufficient": {
+            "type": "array",
+            "minItems": 1,
+            "items": {"type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1}},
+            "description": "sets of `settings` that together neutralise every public grant (S3: ignore public ACLs and restrict public buckets): when every protection of one set is on, here or through `also`, the others being off opens nothing and is not reported",
+        },
         "scope": {"type": "string", "description": "what the protections cover, for `{scope}` (`its bucket`)"},
     },
     required=["settings"],
@@ -715,6 +721,9 @@ def protection_off(ctx: Context, res: Resource) -> Iterator[Hit]:
         off = still
         if not off:
             return
+    for names in ctx.params.get("sufficient", ()):
+        if not any(parse_path(name) in off for name in names):
+            return  # these protections alone neutralise every public grant: nothing is reachable
     if subject is not None and subject is not res:
         evidence.insert(0, Evidence(f"applies to {subject.address}", subject.span))
     written = [p for p in off if value_at(res.attrs, p) is not None]

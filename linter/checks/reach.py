@@ -31,7 +31,7 @@ only where a rule says so (``placement``).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from linter.checks import Context, named_check
@@ -773,6 +773,43 @@ def attached_to(ctx: Context, group: Resource, types: Iterable[str] | None = Non
     With :func:`public_address` of each, a group open to the world that only resources
     without a public address use is not an exposure today."""
     return reach(ctx).attached_to(group, types, spec)
+
+
+def placement_verdict(ctx: Context, group: Resource | None) -> tuple[str, str, list[Evidence]] | None:
+    """The verdict a security group open to the world gets from what uses it, read with the
+    internet-ingress check's ``placement`` params: ``conditional`` when its group is not in
+    the scanned code or nothing there uses it (it exposes whatever is attached where it is
+    deployed); ``posture`` when every resource using it is of a ``users`` role and known to
+    have no public address (a private subnet, the flag off, a service that never has one) or
+    is a load balancer (``front``: only its listeners answer);
+    None otherwise (the engine decides from where the values come)."""
+    spec = ctx.params["placement"]
+    if group is None:
+        return "conditional", "its security group is not defined in the scanned code, so what it is attached to is not known", []
+    own = {t for c in ctx.rule.clauses if c.format == ctx.clause.format for t in c.types} | set(ctx.related("group"))
+    users = [u for u in ctx.graph.referrers(group) if u.type not in own]
+    if not users:
+        return "conditional", f"nothing in the scanned code uses {group.address}: it exposes whatever it is attached to where it is deployed", []
+    model_ctx = replace(ctx, params={"groups": {"settings": spec.get("groups", []), "network": spec.get("network", "")}})
+    evidence: list[Evidence] = []
+    fronts = False
+    for user in users:
+        how = next((u for u in spec["users"] if user.type in ctx.related(u["role"])), None)
+        if how is None:
+            return None
+        if how.get("front"):
+            fronts = True
+            evidence.append(Evidence(f"{user.address} uses it: a load balancer answers only on its listeners, whatever the group admits", user.span))
+            continue
+        address = public_address(model_ctx, user, how["address"])
+        if address.public is not False:
+            return None
+        why = f": {address.evidence[0].message}" if address.evidence else ""
+        evidence.append(Evidence(f"{user.address} uses it and has no public address{why}", user.span))
+    listed = ", ".join(u.address for u in users[:3]) + (f" and {len(users) - 3} more" if len(users) > 3 else "")
+    if fronts:
+        return "posture", f"only load balancers and resources with no public address use {group.address} ({listed}): the internet reaches only the load balancers' listeners (their own rules report those), but one resource with a public address would get every port it admits", evidence
+    return "posture", f"only resources with no public address use {group.address} ({listed}): nothing reaches it from the internet today, but one public address would", evidence
 
 
 # --------------------------------------------------------------------------- the checks

@@ -81,10 +81,15 @@ class Resolver:
         # (property path where it is used, parameter name): evidence belongs to the exact value
         self.params_used: list[tuple[Path, str]] = []
         self.conditions_used: list[str] = []
+        # named condition -> the parameters its comparisons read (a default that decides
+        # whether a resource exists decides its findings' verdict too)
+        self.condition_params: dict[str, list[str]] = {}
 
     # ------------------------------------------------------------------ conditions
     def condition(self, name: str) -> bool | None:
         if name in self._condition_cache:
+            for outer in self._evaluating:  # a cached inner condition still decides the outer ones
+                self.condition_params.setdefault(outer, []).extend(self.condition_params.get(name, ()))
             return self._condition_cache[name]
         if name in self._in_progress or name not in self.conditions:
             return None
@@ -114,6 +119,9 @@ class Resolver:
             if fn == "Fn::Equals" and isinstance(arg, list) and len(arg) == 2:
                 saved = (set(self.refs), list(self.params_used))
                 a, b = self.resolve(arg[0], ()), self.resolve(arg[1], ())
+                read = [name for _, name in self.params_used[len(saved[1]):]]
+                for outer in self._evaluating:
+                    self.condition_params.setdefault(outer, []).extend(read)
                 self.refs, self.params_used = saved[0], saved[1]
                 if isinstance(a, Unknown) or isinstance(b, Unknown):
                     key = json.dumps(arg, sort_keys=True, default=str)

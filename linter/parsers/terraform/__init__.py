@@ -117,6 +117,8 @@ def _collect(module: ModuleInstance, out: ParseOutput) -> None:
             meta["key"] = inst.key
         if inst.unknown_expansion is not None:
             meta["unknown_expansion"] = inst.unknown_expansion.reason or "not known"
+        if inst.possible is not None:
+            meta["possible_instance"] = inst.possible.message
         inherited = module.default_tags(inst.provider_ref())
         if inherited is not None:
             meta["default_tags_from"], meta["default_tags"] = inherited

@@ -725,10 +725,15 @@ class Instance:
             if top and block.type in SKIPPED_BLOCKS:
                 continue
             if block.type == "dynamic" and block.labels:
-                for generated, span in self._expand_dynamic(block, env, ref_key):
+                generated_blocks = self._expand_dynamic(block, env, ref_key)
+                for generated, span in generated_blocks:
                     group = groups.setdefault(block.labels[0], PList())
                     group.append(generated)
                     group.spans.append(span)
+                if not generated_blocks and block.labels[0] not in out.spans:
+                    # it makes no block: the setting is absent, but a finding about the
+                    # missing block belongs on the dynamic block that decided so
+                    out.spans[block.labels[0]] = block.span
                 continue
             group = groups.setdefault(block.type, PList())
             group.append(self._eval_body(block.body, env, False, block.span, ref_key or block.type))
