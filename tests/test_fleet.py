@@ -192,6 +192,21 @@ def test_an_interrupted_run_resumes_without_rescanning_finished_repositories(fle
     assert con.execute("SELECT status FROM runs ORDER BY id").fetchall() == [("interrupted",), ("done",)]
 
 
+def test_after_an_interrupted_run_the_report_still_shows_the_whole_fleet(fleet: Path, tmp_path: Path) -> None:
+    db = tmp_path / "h.db"
+    scan(fleet, db)
+    commit(fleet.parent / "b", "2024-05-01", {"README.md": "b\n"})
+    commit(fleet.parent / "c", "2024-05-01", {"README.md": "c\n"})
+    with pytest.raises(KeyboardInterrupt):
+        scan(fleet, db, InProcess(stop_after=0))  # a is recorded unchanged, b and c never
+    report = build(History(str(db)), now=NOW)
+    assert [r.name for r in report.repositories] == ["a", "c", "team-b"]
+    assert sorted(e.rule_id for e in report.public) == ["aws-rds-publicly-accessible", "aws-s3-bucket-public-acl"]
+    (tmp_path / "one.txt").write_text("c\n")
+    scan(tmp_path / "one.txt", db)  # a finished run over a smaller fleet: the report follows it
+    assert [r.name for r in build(History(str(db)), now=NOW).repositories] == ["c"]
+
+
 def test_a_file_url_is_cloned_partially_and_scanned(fleet: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SEAWALL_CACHE_DIR", str(tmp_path / "cache"))
     sources = tmp_path / "urls.txt"

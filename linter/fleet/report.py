@@ -113,9 +113,11 @@ def build(history: History, now: int | None = None) -> FleetReport:
     repos = {}
     for r in history.rows("SELECT * FROM repositories ORDER BY name"):
         repos[r["name"]] = r
-    listed = set()
-    if run is not None:  # the repositories of the last run's SOURCES (the history keeps the others)
-        listed = {r["repository"] for r in history.rows("SELECT repository FROM outcomes WHERE run = ?", last)}
+    # the fleet now: the repositories of every run since the last one that finished (a run
+    # that was stopped recorded only some); the history keeps the ones no longer listed
+    done = next(history.rows("SELECT max(id) AS id FROM runs WHERE status = 'done'"))["id"]
+    since = done if done is not None else 0
+    listed = {r["repository"] for r in history.rows("SELECT DISTINCT repository FROM outcomes WHERE run >= ?", since)}
 
     def exposure(row: Any) -> Exposure:
         repo = repos.get(row["repository"])
@@ -126,7 +128,7 @@ def build(history: History, now: int | None = None) -> FleetReport:
             link, max(0, (now - row["first_time"]) // 86400),
         )  # fmt: skip
 
-    current = [exposure(r) for r in history.rows("SELECT * FROM exposures WHERE fixed_run IS NULL AND repository IN (SELECT repository FROM outcomes WHERE run = ?)", last)]
+    current = [exposure(r) for r in history.rows("SELECT * FROM exposures WHERE fixed_run IS NULL ORDER BY repository, file, line") if r["repository"] in listed]
     public = [e for e in current if not e.suppression]
     suppressed = [e for e in current if e.suppression]
     appeared = [exposure(r) for r in history.rows("SELECT * FROM exposures WHERE first_run = ? AND fixed_run IS NULL ORDER BY repository, file, line", last)]
