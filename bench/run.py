@@ -17,7 +17,12 @@ process (from ``wait4``). Cases:
 - ``scale``: copies of the corpus, x1, x4 and x16, to show how cost grows;
 - ``warm``: the unchanged corpus scanned again with a warm parse cache;
 - ``floor``: merely parsing the same files with python-hcl2 (its Lark parser) and PyYAML's C
-  loader, the limit a Python tool built on these parsers cannot beat without caching.
+  loader, the limit a Python tool built on these parsers cannot beat without caching;
+- ``fleet``: ``seawall fleet scan`` over a generated fleet (``--fleet-size`` small git
+  repositories with history, tests/fleetgen.py): a first scan into an empty history (with
+  the history walk), the same fleet again (nothing changed: nothing scanned), and, when
+  Dask ``distributed`` is installed, the first scan on a local cluster (a scheduler and two
+  worker processes on loopback); printed as repositories per second.
 
 When Checkov is installed (``pip install checkov``; never a dependency of seawall) the
 same cases run against it in the same session and the ratios are printed. Checkov runs
@@ -182,6 +187,49 @@ for path in sorted(Path(sys.argv[1]).rglob("*")):
 """
 
 
+def fleet_case(size: int, runs: int, env: dict[str, str], cold: object, results: list[Measure]) -> dict[str, float]:
+    """The fleet case (see the module's docstring): its measures go into ``results``; the
+    rates (repositories per second) are returned."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from fleetgen import generated_fleet
+
+    root = WORK / f"fleet-{size}"
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    sources = generated_fleet(root, size)
+    db = root / "history.db"
+    scan = [sys.executable, "-m", "linter", "fleet", "scan", str(sources), "--history", str(db), "-q"]
+
+    def fresh() -> None:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
+        if callable(cold):
+            cold()
+
+    rates = {}
+    first = measure(f"fleet x{size}, first scan", scan, runs, env, fresh)
+    again = measure(f"fleet x{size}, unchanged", scan, runs, env)
+    results += [first, again]
+    rates[f"fleet repositories/s: first scan, {os.cpu_count()} local workers"] = size / first.median
+    rates["fleet repositories/s: unchanged"] = size / again.median
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        print("  fleet on a cluster: skipped (pip install 'seawall[fleet]')")
+        return rates
+    starter = "import sys; from distributed import LocalCluster; c = LocalCluster(n_workers=2, threads_per_worker=1, host='127.0.0.1', dashboard_address=None); print(c.scheduler_address, flush=True); sys.stdin.read()"
+    helper = subprocess.Popen([sys.executable, "-c", starter], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True)
+    try:
+        assert helper.stdout is not None
+        address = helper.stdout.readline().strip()
+        on_cluster = measure(f"fleet x{size}, first scan, cluster", scan + ["--cluster", address], runs, env, fresh)
+        results.append(on_cluster)
+        rates["fleet repositories/s: first scan, Dask cluster (2 workers)"] = size / on_cluster.median
+    finally:
+        helper.communicate(timeout=60)
+    return rates
+
+
 def machine() -> str:
     cpu = platform.processor() or platform.machine()
     try:
@@ -200,6 +248,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--cases", default="small,corpus,terraform,cloudformation,kubernetes,scale,warm,floor")
     parser.add_argument("--scales", default="1,4,16")
+    parser.add_argument("--fleet-size", type=int, default=200, help="repositories in the generated fleet (the fleet case)")
     parser.add_argument("--checkov", choices=["auto", "yes", "no"], default="auto", help="also time Checkov (auto: when installed)")
     parser.add_argument("--checkov-timeout", type=float, default=2400, help="seconds after which a Checkov run is stopped")
     parser.add_argument("--json", type=Path, help="write the results to this file")
@@ -271,6 +320,9 @@ def main() -> int:
         results.append(measure("corpus, warm cache", seawall + [str(corpus)], args.runs, env))
     if "floor" in cases:
         results.append(measure("parse floor (corpus)", [sys.executable, "-c", FLOOR, str(corpus)], args.runs))
+    fleet_rates: dict[str, float] = {}
+    if "fleet" in cases:
+        fleet_rates = fleet_case(args.fleet_size, args.runs, env, cold, results)
     shutil.rmtree(cache_dir, ignore_errors=True)
 
     by_name = {m.name: m for m in results}
@@ -290,6 +342,7 @@ def main() -> int:
             # a Checkov run that was stopped counts as its time limit: the ratio is a lower bound
             ratios[f"checkov / seawall: {name}" + (" (at least)" if m.timed_out else "")] = m.median / by_name[name].median
             ratios[f"checkov / seawall peak memory: {name}"] = max(m.peak_mib) / max(by_name[name].peak_mib)
+    ratios.update(fleet_rates)
     summary["ratios"] = {k: round(v, 2) for k, v in ratios.items()}
     summary["checkov"] = {k: m.row() for k, m in checkov.items()}
     print("ratios:")

