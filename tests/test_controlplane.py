@@ -61,6 +61,9 @@ def test_values_are_read_as_the_component_reads_them() -> None:
         (["/hyperkube", "kube-apiserver", "--a=1"], ["--a=1"]),
         (["sh", "-c", "set -e; exec kube-apiserver --a=1 \\\n  --b=2 && echo done"], ["--a=1", "--b=2"]),
         (["bash", "-ec", "kube-apiserver --a=1 | tee log"], ["--a=1"]),
+        # a comment ends at its line: the next line still starts the component
+        (["sh", "-c", "echo start # the API server\nexec kube-apiserver --a=1 # --b=2"], ["--a=1"]),
+        (["sh", "-c", "# kube-apiserver --a=1\necho no"], None),
         (["kubectl", "--a=1"], None),
         # args given to an image's own entrypoint: an option is never the program
         (["--kubelet-service=kube-system/kube-apiserver", "--a=1"], None),

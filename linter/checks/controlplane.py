@@ -170,19 +170,21 @@ def _script(token: Token) -> list[list[Token]]:
     """The simple commands of a ``sh -c`` script, each as words (all located on the script)."""
     if isinstance(token.text, Unknown):
         return []
-    text = token.text.replace("\\\n", " ").replace("\n", " ; ")
-    lexer = shlex.shlex(text, posix=True, punctuation_chars=True)
-    lexer.whitespace_split = True
     commands: list[list[Token]] = [[]]
-    try:
-        for word in lexer:
-            if word and all(c in "();<>|&" for c in word):
-                commands.append([])
-            else:
-                unknown = "$" in word or "`" in word or "{{" in word
-                commands[-1].append(Token(Unknown(f"{word} is expanded when the script runs") if unknown else word, token.path))
-    except ValueError:
-        return []  # unbalanced quotes: the shell would refuse the script
+    # line by line, so a comment ends at its line as in the shell
+    for line in token.text.replace("\\\n", " ").split("\n"):
+        lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
+        lexer.whitespace_split = True
+        try:
+            for word in lexer:
+                if word and all(c in "();<>|&" for c in word):
+                    commands.append([])
+                else:
+                    unknown = "$" in word or "`" in word or "{{" in word
+                    commands[-1].append(Token(Unknown(f"{word} is expanded when the script runs") if unknown else word, token.path))
+        except ValueError:
+            return []  # unbalanced quotes (or a quote across lines): not read
+        commands.append([])
     return [c for c in commands if c]
 
 
