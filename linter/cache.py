@@ -65,13 +65,19 @@ def base_dir() -> Path:
 
 
 class Cache:
-    """Content-keyed pickles. A disabled cache (``enabled=False``) stores nothing."""
+    """Content-keyed pickles. A disabled cache (``enabled=False``) stores nothing.
 
-    def __init__(self, enabled: bool = True, root: Path | None = None) -> None:
+    ``keep`` > 0 (the language server) also keeps up to that many parses of files on disk in
+    memory, most recently used first: a change to one buffer then re-parses that buffer only
+    and reads nothing back from disk for the rest of its module."""
+
+    def __init__(self, enabled: bool = True, root: Path | None = None, keep: int = 0) -> None:
         self.enabled = enabled
         self.root = (root or base_dir()) / _versions()
+        self.keep = keep
         self.hits = 0
         self.misses = 0
+        self.reads = 0  # entries read back from disk
         self.memory: OrderedDict[str, Any] = OrderedDict()
         self.prewarmed: dict[str, Any] = {}
         self.keep_when_disabled = False
@@ -93,12 +99,13 @@ class Cache:
         on every keystroke) live in a small in-memory table and never on disk; parses made
         by worker processes for this scan wait in ``prewarmed``."""
         key = self.key(kind, path, text)
-        if memory_only:
+        if memory_only or self.keep:
             value = self.memory.get(key)
             if value is not None:
                 self.memory.move_to_end(key)
                 self.hits += 1
-            return value
+            if memory_only or value is not None:
+                return value
         value = self.prewarmed.pop(key, None)
         if value is not None:
             self.hits += 1
@@ -113,14 +120,22 @@ class Cache:
             self.misses += 1
             return None
         self.hits += 1
+        self.reads += 1
+        if self.keep:
+            self._remember(key, value)
         return value
+
+    def _remember(self, key: str, value: Any) -> None:
+        self.memory[key] = value
+        self.memory.move_to_end(key)
+        while len(self.memory) > max(MEMORY_ENTRIES, self.keep):
+            self.memory.popitem(last=False)
 
     def put(self, kind: str, path: str, text: str, value: Any, memory_only: bool = False) -> None:
         key = self.key(kind, path, text)
+        if memory_only or self.keep:
+            self._remember(key, value)
         if memory_only:
-            self.memory[key] = value
-            while len(self.memory) > MEMORY_ENTRIES:
-                self.memory.popitem(last=False)
             return
         if not self.enabled:
             if self.keep_when_disabled:

@@ -80,6 +80,7 @@ class _Cells:
     comment_at: int = -1  # its column as written
     pad: int | None = None  # spaces before `=` and before the comment, once aligned
     comment_pad: int | None = None
+    clean: bool = True  # the line starts outside any heredoc or block comment
 
 
 def _cells(lines: list[str]) -> list[_Cells]:
@@ -89,6 +90,7 @@ def _cells(lines: list[str]) -> list[_Cells]:
     block_comment = False
     for raw in lines:
         line = raw.rstrip("\r")
+        clean = heredoc is None and not block_comment
         if heredoc is not None:
             if line.strip() == heredoc:
                 heredoc = None
@@ -165,6 +167,7 @@ def _cells(lines: list[str]) -> list[_Cells]:
             out.append(_Cells(body[:equals].rstrip(), "= " + body[equals + 1 :].strip(), trailing, equals, gap, at))
         else:
             out.append(_Cells(body.rstrip() if trailing is not None else line, None, trailing, -1, gap, at))
+        out[-1].clean = clean
     return out
 
 
@@ -246,8 +249,53 @@ class _Edit:
     insert_after: dict[int, list[str]]
 
 
+# the cut of the last files fixes were made in (the lines list, kept so its id stays unique)
+_cuts: dict[int, tuple[list[str], list[_Cells]]] = {}
+
+
+def _cut_of(lines: list[str]) -> list[_Cells]:
+    hit = _cuts.get(id(lines))
+    if hit is not None and hit[0] is lines:
+        return hit[1]
+    if len(_cuts) >= 16:
+        _cuts.clear()
+    cells = _cells(lines)
+    _cuts[id(lines)] = (lines, cells)
+    return cells
+
+
+def _window(edit: _Edit) -> tuple[int, int]:
+    """The lines an edit can affect: from a line cut from a clean start (outside heredocs
+    and block comments) before the first edited line, through every line chained to the
+    edited ones by aligned ``=`` signs or trailing comments. Cutting and aligning only
+    these keeps a fix's cost independent of the file's length (a module of thousands of
+    resources got one fix per finding, each cutting the whole file)."""
+    cells = _cut_of(edit.lines)
+    edited = list(edit.replace) + list(edit.insert_after)
+    first, last = min(edited), max(edited)
+    while first > 0 and (not cells[first].clean or cells[first - 1].assign is not None or cells[first - 1].comment is not None):
+        first -= 1
+    while last + 1 < len(cells) and (cells[last + 1].assign is not None or cells[last + 1].comment is not None):
+        last += 1
+    return first, last + 1
+
+
 def _as_fix(edit: _Edit, title: str, terraform: bool) -> Fix | None:
     """The edit as one whole-lines replacement, realigned for Terraform."""
+    if not edit.replace and not edit.insert_after:
+        return None
+    start, stop = _window(edit) if terraform else (min([*edit.replace, *edit.insert_after]), max([*edit.replace, *edit.insert_after]) + 1)
+    if start or stop < len(edit.lines):
+        part = _Edit(edit.file, edit.lines[start:stop], {k - start: v for k, v in edit.replace.items()}, {k - start: v for k, v in edit.insert_after.items()})
+        fix = _as_fix_of(part, title, terraform)
+        if fix is None:
+            return None
+        span = fix.span
+        return Fix(Span(span.file, span.line + start, span.column, span.end_line + start, span.end_column), fix.replacement, fix.title)
+    return _as_fix_of(edit, title, terraform)
+
+
+def _as_fix_of(edit: _Edit, title: str, terraform: bool) -> Fix | None:
     lines = [line.rstrip("\r") for line in edit.lines]
     cr = "\r" if edit.lines and edit.lines[0].endswith("\r") else ""
     new: list[tuple[int | None, str]] = []  # (original index or None for an inserted line, text)

@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import queue
@@ -70,6 +71,12 @@ logger = logging.getLogger("seawall.lsp")
 
 SOURCE = "seawall"
 DEFAULT_DEBOUNCE_MS = 300
+# parses kept in memory between lints (the open modules' files): an edit re-parses its buffer only
+SERVER_PARSES = 1024
+# the cyclic garbage collector runs between lints, after this many seconds without one
+# (or after this many lints in a row), never on the typing path (see Worker)
+IDLE_COLLECT_SECONDS = 2.0
+COLLECT_EVERY = 50
 # files the engine reads; others are left alone (no diagnostics at all)
 TERRAFORM_SUFFIXES = (".tf", ".tfvars", ".tfvars.json", ".tf.json")
 DOCUMENT_SUFFIXES = (".yaml", ".yml", ".json", ".template")
@@ -423,6 +430,9 @@ class Linter:
 
     def _diagnostics(self, req: LintRequest) -> list[lsp.Diagnostic]:
         from linter.baseline import BaselineError
+        from linter.cache import Cache
+        from linter.cache import current as current_cache
+        from linter.cache import use as use_cache
         from linter.engine import run
 
         lines = _lines(req.text)
@@ -430,6 +440,10 @@ class Linter:
             config, rules = self.configure(req.path)
             config.paths = [req.path]
             config.overrides = {**req.buffers, req.path: req.text}
+            config.workers = 1  # the module's parses are in memory after the first lint: no pool to start
+            cache = current_cache()
+            if cache.keep != SERVER_PARSES or cache.enabled != config.cache:
+                use_cache(Cache(enabled=config.cache, keep=SERVER_PARSES))
             result = run(config, rules)
         except (ConfigError, RuleError, BaselineError) as exc:
             return [_whole_file(f"seawall configuration error: {exc}", "configuration-error", lines, req.codec)]
@@ -554,10 +568,16 @@ def _uri(path: str) -> str:
 
 class Worker:
     """One daemon thread running lints in order. A job whose future was cancelled before it
-    started is skipped; a daemon thread never holds up the server's exit."""
+    started is skipped; a daemon thread never holds up the server's exit.
+
+    When the process has switched the automatic garbage collector off (``main`` does), the
+    worker collects instead, between lints: after ``IDLE_COLLECT_SECONDS`` without a job, or
+    after ``COLLECT_EVERY`` lints in a row. A full collection over the parses the server
+    keeps took a quarter of a lint when it came due in the middle of one."""
 
     def __init__(self) -> None:
         self._jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self.collections = 0
         self._thread = threading.Thread(target=self._run, name="seawall-lint", daemon=True)
         self._thread.start()
 
@@ -570,9 +590,19 @@ class Worker:
     def stop(self) -> None:
         self._jobs.put(None)
 
+    def _collect(self) -> None:
+        gc.collect()
+        self.collections += 1
+
     def _run(self) -> None:
+        since = 0  # lints since the last collection
         while True:
-            job = self._jobs.get()
+            try:
+                job = self._jobs.get(timeout=IDLE_COLLECT_SECONDS) if since and not gc.isenabled() else self._jobs.get()
+            except queue.Empty:
+                self._collect()
+                since = 0
+                continue
             if job is None:
                 return
             loop, future, fn, args = job
@@ -586,6 +616,10 @@ class Worker:
                 loop.call_soon_threadsafe(_settle, future, outcome, error)
             except RuntimeError:  # the loop is closed: the server is exiting
                 return
+            since += 1
+            if since >= COLLECT_EVERY and not gc.isenabled():
+                self._collect()
+                since = 0
 
 
 def _settle(future: asyncio.Future[Any], outcome: Any, error: BaseException | None) -> None:
@@ -900,6 +934,7 @@ def main() -> None:
     signal.signal(signal.SIGINT, _interrupted)
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # the protocol owns the real stdout; nothing else may write there
+    gc.disable()  # the lint worker collects between lints (see Worker)
     server = create_server()
     try:
         server.start_io(stdin, stdout)

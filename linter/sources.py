@@ -86,11 +86,15 @@ def source_problem(path: str, exc: SourceError) -> InputError:
 # texts given for paths instead of the files on disk (standard input, editor buffers),
 # set by the engine for the scan in progress
 _overrides: dict[str, str] = {}
+# the lines of each file read for the scan in progress (fixes and excerpts of one file read
+# it once: re-reading a large file per finding made a module of many resources quadratic)
+_lines: dict[str, list[str]] = {}
 
 
 def set_overrides(overrides: dict[str, str]) -> None:
     global _overrides
     _overrides = {os.path.normpath(k): v for k, v in overrides.items()}
+    _lines.clear()
 
 
 def override_text(path: str) -> str | None:
@@ -105,14 +109,18 @@ def overridden_in(directory: str, suffixes: tuple[str, ...]) -> list[str]:
 
 def source_lines(path: str) -> list[str]:
     """The lines of a file as seawall read it (the override when there is one); none when
-    it cannot be read."""
+    it cannot be read. Read once per scan: the list is shared, never change it."""
+    cached = _lines.get(path)
+    if cached is not None:
+        return cached
     text = override_text(path)
     if text is None:
         try:
             text = read_source(path)
         except SourceError:
             return []
-    return text.split("\n")
+    lines = _lines[path] = text.split("\n")
+    return lines
 
 
 def read_line(path: str, line: int) -> str:

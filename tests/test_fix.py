@@ -166,12 +166,56 @@ def test_public_access_block_fix_sets_every_flag_in_one_edit(rules: RuleSet, tmp
             'resource "aws_redshift_cluster" "r" {\n  cluster_identifier = "r"\n  node_type          = "dc2.large"\n}\n',
             'resource "aws_redshift_cluster" "r" {\n  cluster_identifier  = "r"\n  node_type           = "dc2.large"\n  publicly_accessible = false\n}\n',
         ),
+        # a heredoc before the edit: the lines it holds are not assignments, even with `=` in them
+        (
+            'locals {\n  doc = <<EOT\nfoo = 1\nEOT\n}\nresource "aws_db_instance" "d" {\n  engine              = "postgres"\n  publicly_accessible = true\n}\n',
+            'locals {\n  doc = <<EOT\nfoo = 1\nEOT\n}\nresource "aws_db_instance" "d" {\n  engine              = "postgres"\n  publicly_accessible = false\n}\n',
+        ),
     ],
 )
 def test_terraform_fix_keeps_fmt_alignment(text: str, fixed: str, rules: RuleSet, tmp_path: Path) -> None:
     (tmp_path / "main.tf").write_text(text)
     fix_in_place(tmp_path, rules, select=["aws-rds-publicly-accessible", "aws-redshift-cluster-publicly-accessible"])
     assert (tmp_path / "main.tf").read_text() == fixed
+
+
+def _databases(n: int) -> str:
+    return "".join(f'resource "aws_db_instance" "d{i}" {{\n  engine              = "postgres"\n  publicly_accessible = true # TODO\n}}\n\n' for i in range(n))
+
+
+def test_fix_cost_does_not_grow_with_the_file(rules: RuleSet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 13 item 23: each fix cut every line of its file (twice) and read the file again,
+    so a module of 1,250 buckets took minutes. Counted, not timed: 4x the resources in one
+    file may cost at most 4.5x the lines cut and no more reads of the file."""
+    import linter.fixes
+    import linter.sources
+
+    def cost(n: int) -> tuple[int, int, int]:
+        project = tmp_path / f"n{n}"
+        project.mkdir()
+        (project / "main.tf").write_text(_databases(n))
+        cut, reads = [0], [0]
+        cells, read = linter.fixes._cells, linter.sources.read_source
+
+        def counting_cells(lines: list[str]) -> object:
+            cut[0] += len(lines)
+            return cells(lines)
+
+        def counting_read(path: str, *args: object) -> str:
+            reads[0] += 1
+            return read(path, *args)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(linter.fixes, "_cells", counting_cells)
+        monkeypatch.setattr(linter.sources, "read_source", counting_read)
+        result = run(RunConfig(paths=[str(project)], select=["aws-rds-publicly-accessible"], cache=False), rules)
+        monkeypatch.undo()
+        fixes = [f.fix for f in result.findings if f.fix is not None]
+        assert len(fixes) == n and all(f.replacement.endswith("publicly_accessible = false # TODO") for f in fixes)
+        return cut[0], reads[0], len(fixes)
+
+    small, large = cost(25), cost(100)
+    assert large[0] <= 4.5 * small[0], f"lines cut grow faster than the resources: {small[0]} for 25, {large[0]} for 100"
+    assert large[1] == small[1], f"the file is read once per fix: {small[1]} reads for 25, {large[1]} for 100"
 
 
 def test_variable_is_fixed_where_it_is_set(rules: RuleSet, tmp_path: Path) -> None:

@@ -630,11 +630,59 @@ def test_a_change_reparses_only_the_changed_file(tmp_path: Path, monkeypatch: py
     first = lint(text, 1)
     assert sorted(set(parsed)) == ["database.tf", "main.tf", "network.tf", "storage.tf", "terraform.tfvars", "variables.tf"]
     parsed.clear()
+    # issue 19 item 5: the module's other parses stay in memory, nothing is read back from disk
+    import pickle
+
+    loads = [0]
+    load = pickle.load
+    monkeypatch.setattr(pickle, "load", lambda *a, **k: loads.__setitem__(0, loads[0] + 1) or load(*a, **k))
     edited = text.replace('cidr_ipv4         = "0.0.0.0/0"', 'cidr_ipv4         = "10.0.0.0/8"')
     assert edited != text
     second = lint(edited, 2)
     assert parsed == ["network.tf"], "only the edited buffer is parsed again"
     assert len(first) > len(second)
+    for version in range(3, 6):  # typing on: one parse per edit, every time
+        parsed.clear()
+        lint(edited + "\n" * version, version)
+        assert parsed == ["network.tf"]
+    assert loads[0] == 0, f"{loads[0]} cached parses read back from disk during edits"
+
+
+def test_the_garbage_collector_runs_between_lints_not_during_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 19 item 5: with the automatic collector off (as `seawall lsp` runs), the lint
+    worker collects when idle, so a collection never lands in the middle of a lint."""
+    import gc
+
+    import linter.lsp as server
+
+    monkeypatch.setattr(server, "IDLE_COLLECT_SECONDS", 0.05)
+    during: list[int] = []
+
+    def lint() -> int:
+        before = worker.collections
+        time.sleep(0.2)  # a lint longer than the idle pause: no collection may start inside it
+        during.append(worker.collections - before)
+        return 1
+
+    enabled = gc.isenabled()
+    gc.disable()
+    worker = server.Worker()
+    try:
+
+        async def scenario() -> None:
+            assert await worker.submit(lint) == 1
+            assert await worker.submit(lint) == 1
+
+        asyncio.run(scenario())
+        deadline = time.monotonic() + 10
+        while not worker.collections and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert worker.collections >= 1, "the worker never collected while idle"
+        assert during == [0, 0]
+    finally:
+        worker.stop()
+        if enabled:
+            gc.enable()
 
 
 # --------------------------------------------------------------------------- Ctrl-C
