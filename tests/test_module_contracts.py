@@ -30,7 +30,9 @@ MYSQL = 'source = "git::https://github.com/terraform-google-modules/terraform-go
 # (call head, the public argument (one line), the rule, a gate that turns the module's
 # resources off); the argument is written on line 4 of main.tf
 CASES = [
-    (S3, "block_public_acls = false", "aws-s3-public-access-not-blocked", "create_bucket = false"),
+    # block_public_acls = false alone is not reported: the module's defaults ignore public
+    # ACLs and restrict public buckets, which neutralises every grant
+    (S3, "ignore_public_acls = false", "aws-s3-public-access-not-blocked", "create_bucket = false"),
     (S3, "restrict_public_buckets = false", "aws-s3-public-access-not-blocked", "attach_public_policy = false"),
     (SG, 'ingress_cidr_blocks = ["0.0.0.0/0"]', "aws-security-group-public-ingress", "create = false"),
     (SG, 'ingress_with_cidr_blocks = [{ rule = "postgresql-tcp", cidr_blocks = "0.0.0.0/0" }]', "aws-security-group-public-ingress", "create = false"),
@@ -246,3 +248,11 @@ def test_contract_agrees_with_the_module_source(rules: RuleSet, tmp_path: Path, 
         # the rds module puts its instance in a submodule
         results.append(sorted((f.rule_id, f.resource.replace("module.db_instance.", "")) for f in result.findings))
     assert results[0] and results[0] == results[1]
+
+
+def test_block_flags_off_are_neutralised_by_the_module_defaults(scan) -> None:
+    # issue 15: ignore_public_acls and restrict_public_buckets (on by the module's defaults)
+    # neutralise every public grant, so turning the two block_* flags off opens nothing
+    result = scan({"main.tf": call(S3, "block_public_acls = false", "block_public_policy = false")}, select=["aws-s3-public-access-not-blocked"])
+    assert not result.errors
+    assert found(result) == []

@@ -145,10 +145,10 @@ def test_summary_by_severity_and_file() -> None:
     tail = full.stdout.split("findings by file:\n", 1)[1].splitlines()
     assert tail[:3] == [
         "  examples/database.tf  2 critical",
-        "  examples/network.tf   1 critical",
+        "  examples/network.tf   1 high",
         "  examples/storage.tf   2 critical, 1 high",
     ]
-    assert tail[3].startswith("6 findings (5 critical, 1 high) in 3 files;")
+    assert tail[3].startswith("6 findings (4 critical, 2 high) in 3 files;")
 
 
 def test_code_frame_underlines_the_setting() -> None:
