@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from linter.ruleset import Clause, Rule
 
 # the modules that register checks, in the order the docs list them
-MODULES: tuple[str, ...] = ("endpoints", "grants", "ingress", "policies", "reach", "stores", "trust")
+MODULES: tuple[str, ...] = ("endpoints", "grants", "ingress", "kubernetes", "policies", "reach", "stores", "trust")
 
 
 @dataclass
