@@ -58,7 +58,11 @@ SETTING = {"type": "string", "minLength": 1}
 TEXT = {"type": "string", "minLength": 3}
 SEVERITY = {"enum": ["critical", "high", "medium", "low"]}
 
-ANNOTATIONS = {**SETTING, "description": "the setting holding the object's annotations (`metadata.annotations`, Terraform `metadata[0].annotations`)"}
+ANNOTATIONS = {
+    "anyOf": [SETTING, {"type": "array", "items": SETTING, "minItems": 1}],
+    "description": "the setting(s) holding the object's annotations (`metadata.annotations`, Terraform `metadata[0].annotations`; a Gateway's `spec.infrastructure.annotations` too)",
+}
+CLASS = {**SETTING, "description": "the setting naming the front's class (`spec.ingressClassName`, `spec.gatewayClassName`), compared with `internal.classes`"}
 INTERNAL = {
     "type": "object",
     "additionalProperties": False,
@@ -69,13 +73,13 @@ INTERNAL = {
             "additionalProperties": {"type": "array", "items": {"type": "string"}},
             "description": "annotation -> the values (case-insensitive) that make it internal; an empty list means any value",
         },
-        "class": {**SETTING, "description": "the setting naming its class (`spec.ingressClassName`, `spec.gatewayClassName`)"},
-        "classes": {"type": "array", "items": SETTING, "description": "class names that are internal (globs, case-insensitive)"},
+        "classes": {"type": "array", "items": SETTING, "description": "class names (the `class` setting) that are internal (globs, case-insensitive)"},
     },
 }
 POSTURE = {**TEXT, "description": "report every finding with the `posture` verdict, for this reason (what is not known that would make it reachable)"}
 EVIDENCE = {"type": "array", "items": TEXT, "description": "sentences of evidence every finding carries"}
 
+SELECTOR_REASON = "the routes attach only if their namespace's labels match the listener's selector, which the scanned code does not say"
 # words that say a backend is a database or an administration interface
 SENSITIVE_NAMES = (
     "admin", "dashboard", "console", "grafana", "kibana", "prometheus", "alertmanager", "jaeger",
@@ -90,6 +94,7 @@ SERVICE = {
         "at": {**SETTING, "description": "the setting the finding is shown on, whose value it shows (`spec.type`, `spec.externalIPs`)"},
         "annotations": ANNOTATIONS,
         "internal": INTERNAL,
+        "class": CLASS,
         "sources": {
             "type": "object",
             "additionalProperties": False,
@@ -123,6 +128,7 @@ PLAIN_HTTP = {
     "properties": {
         "annotations": ANNOTATIONS,
         "internal": INTERNAL,
+        "class": CLASS,
         "tls": {**SETTING, "description": "the front is the judged resource (an Ingress): it serves TLS when this setting holds an entry (`spec.tls`)"},
         "at": {**SETTING, "description": "with `tls`: the setting the finding is shown on (`spec`)"},
         "protocols": {
@@ -137,6 +143,7 @@ BACKEND = {
     "properties": {
         "annotations": ANNOTATIONS,
         "internal": INTERNAL,
+        "class": CLASS,
         "names": {
             "type": "array",
             "items": SETTING,
@@ -184,34 +191,46 @@ HOST = {
 # --------------------------------------------------------------------------- shared
 
 
-def annotations_of(res: Resource, setting: str | None) -> dict[str, Any]:
-    value = res.setting(setting) if setting else None
-    if isinstance(value, list) and len(value) == 1 and isinstance(value[0], dict):
-        value = value[0]
-    return value if isinstance(value, dict) else {}
+def annotations_of(res: Resource, settings: str | list[str] | None) -> dict[str, Any] | None:
+    """The annotations written in ``settings`` (merged), None when one of them is not known."""
+    out: dict[str, Any] = {}
+    for setting in [settings] if isinstance(settings, str) else settings or []:
+        value = res.setting(setting)
+        if isinstance(value, list) and len(value) == 1 and isinstance(value[0], dict):
+            value = value[0]
+        if isinstance(value, Unknown):
+            return None
+        if isinstance(value, dict):
+            out.update(value)
+    return out
 
 
 def _table_hit(annotations: dict[str, Any], table: dict[str, list[str]] | None) -> str | None:
     """The first annotation of ``table`` written with one of its values, as `key: value`."""
     for key, wanted in (table or {}).items():
         value = annotations.get(key)
-        if value is None or isinstance(value, Unknown):
+        if value is None:
             continue
+        if isinstance(value, Unknown):
+            return f"{key} is not known"
         text = str(value).strip().lower() if not isinstance(value, bool) else str(value).lower()
         if not wanted or text in {w.lower() for w in wanted}:
             return f"{key}: {display(value)}"
     return None
 
 
-def internal_reason(res: Resource, params: dict[str, Any], annotations: dict[str, Any]) -> str | None:
+def internal_reason(res: Resource, params: dict[str, Any], annotations: dict[str, Any] | None) -> str | None:
     """Why the front stays inside the network (an annotation, an internal class), if it does;
-    a class that is not known counts as internal (an unknown value never makes a finding)."""
+    annotations or a class that are not known count as internal (an unknown value never
+    makes a finding)."""
     spec = params.get("internal") or {}
+    if annotations is None:
+        return "its annotations are not known"
     found = _table_hit(annotations, spec.get("annotations"))
     if found:
         return found
-    if spec.get("class"):
-        value = res.setting(spec["class"])
+    if params.get("class"):
+        value = res.setting(params["class"])
         if isinstance(value, Unknown):
             return "its class is not known"
         if isinstance(value, str) and any(fnmatch.fnmatchcase(value.strip().lower(), p.lower()) for p in spec.get("classes") or ()):
@@ -299,20 +318,20 @@ def service_exposure(ctx: Context, res: Resource) -> Iterator[Hit]:
     allocates them from), `{addresses}`, `{workloads}`."""
     p = ctx.params
     annotations = annotations_of(res, p.get("annotations"))
-    if internal_reason(res, p, annotations):
+    if annotations is None or internal_reason(res, p, annotations):
         return
     evidence = [Evidence(text) for text in p.get("evidence") or ()]
     sources = p.get("sources")
     if sources:
-        written = next(((s, res.setting(s)) for s in sources.get("settings") or () if res.setting(s) not in (None, [])), None)
-        if written is None and sources.get("annotation") in annotations:
-            written = (sources["annotation"], annotations[sources["annotation"]])
-        if written is not None:
-            world, _ = covers_world(written[1])
+        ranges = next(((s, res.setting(s)) for s in sources.get("settings") or () if res.setting(s) not in (None, [])), None)
+        if ranges is None and sources.get("annotation") in annotations:
+            ranges = (sources["annotation"], annotations[sources["annotation"]])
+        if ranges is not None:
+            world, _ = covers_world(ranges[1])
             if world is not True:
                 return  # narrower than the internet, or not known
-            items = entries(written[1]) or []
-            evidence.append(Evidence(f"{written[0]} {', '.join(display(i) for i in items)} covers the whole internet"))
+            items = entries(ranges[1]) or []
+            evidence.append(Evidence(f"{ranges[0]} {', '.join(display(i) for i in items)} covers the whole internet"))
         elif sources.get("absent"):
             evidence.append(Evidence(sources["absent"]))
     spec = p["ports"]
@@ -474,7 +493,7 @@ def plain_http(ctx: Context, res: Resource) -> Iterator[Hit]:
         )
         if not certain:
             hit.facts["verdict"] = "conditional"
-            hit.facts["verdict_reason"] = "the routes attach only if their namespace's labels match the listener's selector, which the scanned code does not say"
+            hit.facts["verdict_reason"] = SELECTOR_REASON
         yield hit
 
 
@@ -491,7 +510,8 @@ def published_backend(ctx: Context, res: Resource) -> Iterator[Hit]:
     clause's `related.workload` types); the finding is
     shown on the backend and names them. A front kept internal (`internal`), or with an
     `authenticated` annotation (an authentication proxy in front of every backend), is
-    not reported. Message facts: `{backend}`, `{why}`, `{front}`."""
+    not reported. A route that attaches only through listeners admitting namespaces by
+    label selector is `conditional`. Message facts: `{backend}`, `{why}`, `{front}`."""
     p = ctx.params
     words = tuple(w.lower() for w in (p.get("names") or SENSITIVE_NAMES))
     services = ctx.graph.references(res, None, ctx.related("service"))
@@ -504,11 +524,12 @@ def published_backend(ctx: Context, res: Resource) -> Iterator[Hit]:
         front = ", ".join(gw.address for gw, _ in gateways)
         listener_ports = [listener.get("port") for _, listeners in gateways for _, listener, _ in listeners]
         backends = [(path, ref.get("name"), ref.get("port")) for path, ref in route_backends(res) if str(written(ref.get("kind"), "Service")) == "Service"]
+        certain = any(sure is True for _, listeners in gateways for _, _, sure in listeners)
     else:
         annotations = annotations_of(res, p.get("annotations"))
-        if internal_reason(res, p, annotations) or _table_hit(annotations, p.get("authenticated")):
+        if annotations is None or internal_reason(res, p, annotations) or _table_hit(annotations, p.get("authenticated")):
             return
-        front_evidence, front, listener_ports = [], res.address, []
+        front_evidence, front, listener_ports, certain = [], res.address, [], True
         backends = list(ingress_backends(res))
     for path, name, port in backends:
         svc = _service_for(name, services, named)
@@ -525,7 +546,7 @@ def published_backend(ctx: Context, res: Resource) -> Iterator[Hit]:
         label = name if isinstance(name, str) else (svc.meta.get("name") if svc is not None else display(name))
         backend = f"{label}:{port}" if port is not None and not isinstance(port, Unknown) else str(label)
         number = as_port(port)
-        yield Hit(
+        hit = Hit(
             res,
             path,
             evidence=evidence,
@@ -533,6 +554,10 @@ def published_backend(ctx: Context, res: Resource) -> Iterator[Hit]:
             value=label,
             facts={"backend": backend, "why": reason, "front": front, "ports": [(number, number)] if number is not None else []},
         )
+        if not certain:
+            hit.facts["verdict"] = "conditional"
+            hit.facts["verdict_reason"] = SELECTOR_REASON
+        yield hit
 
 
 # --------------------------------------------------------------------------- pods on the node
