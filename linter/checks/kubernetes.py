@@ -184,6 +184,22 @@ HOST = {
         },
         "sensitive": {**SEVERITY, "description": "the severity when a port is a database, cache, broker or remote administration port"},
         "posture": POSTURE,
+        "undeclared": {**TEXT, "description": "a pod on the node's network whose containers declare no port is a posture, for this reason (nothing shows what listens there)"},
+        "proxies": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["images", "reason"],
+            "description": "authenticating proxies: a finding all of whose ports are served by containers running these images is a posture",
+            "properties": {
+                "images": {
+                    "type": "array",
+                    "minItems": 1,
+                    "items": SETTING,
+                    "description": "image names (the last path segment, without tag or digest; globs) of proxies that authenticate every request",
+                },
+                "reason": {**TEXT, "description": "the posture's reason"},
+            },
+        },
     },
 }
 
@@ -569,12 +585,16 @@ def host_exposure(ctx: Context, res: Resource) -> Iterator[Hit]:
     (`hostNetwork`), a container that binds a port of the node (`hostPort`).
 
     A pod spec with `host_network` true is reported once, on that setting, naming the ports
-    its containers declare (whatever they listen on is on the node's address); each port
+    its containers declare (whatever they listen on is on the node's address; a host port
+    there is the container port itself, so it is not reported again); elsewhere each port
     entry binding a host port is reported on it. A database, cache, broker or remote
-    administration port among them raises the finding to `sensitive`. Whether the node
-    itself is reachable is not in the manifests: with `posture`, every finding says so.
-    Message facts: `{container}` and `{port}` (a host port, as written), `{listening}`
-    (the ports a pod on the node's network declares)."""
+    administration port among them raises the finding to `sensitive`. The finding is a
+    posture when every port it names is served by an authenticating proxy (`proxies`:
+    kube-rbac-proxy in front of a node exporter), or, with `undeclared`, when a pod on the
+    node's network declares no port at all (a node agent: nothing shows what listens).
+    Whether the node itself is reachable is not in the manifests: with `posture`, every
+    finding says so. Message facts: `{container}` and `{port}` (a host port, as written),
+    `{listening}` (the ports a pod on the node's network declares)."""
     p = ctx.params
     spec_ports = p["ports"]
     messages = p.get("messages") or {}
@@ -585,20 +605,23 @@ def host_exposure(ctx: Context, res: Resource) -> Iterator[Hit]:
         for i, entry in enumerate(items if isinstance(items, list) else []):
             if isinstance(entry, dict):
                 entries_of.setdefault(_pod_of(path), []).append((path + list_path + (i,), container, entry))
+    on_host: list[Path] = []
     for base, spec, _ in pod_templates(res):
         if truth(value_at(spec, res.setting_path(p["host_network"]))) is not True:
             continue
-        declared = [e for b, found in entries_of.items() if b[: len(base)] == base for e in found]
-        numbers = [n for n in (as_port(value_at(entry, listen_path)) for _, _, entry in declared) if n is not None]
-        hit = Hit(res, base + res.setting_path(p["host_network"]), value=True, facts={"listening": _ports_text(numbers)})
-        yield _graded(hit, numbers, p, messages.get("host_network"))
-    for entry_path, container, entry in (e for found in entries_of.values() for e in found):
+        on_host.append(base)
+        declared = [(c, n) for b, found in entries_of.items() if b[: len(base)] == base for _, c, e in found if (n := as_port(value_at(e, listen_path))) is not None]
+        hit = Hit(res, base + res.setting_path(p["host_network"]), value=True, facts={"listening": _ports_text([n for _, n in declared])})
+        if not declared and p.get("undeclared"):
+            _posture(hit, p["undeclared"])
+        yield _graded(hit, declared, p, messages.get("host_network"))
+    for entry_path, container, entry in (e for b, found in entries_of.items() if not any(b[: len(h)] == h for h in on_host) for e in found):
         host = value_at(entry, host_path)
         if host in (None, 0) or isinstance(host, bool):
             continue
         number = as_port(host)
         hit = Hit(res, entry_path + host_path, value=host, facts={"container": str(container.get("name", "?")), "port": display(host)})
-        yield _graded(hit, [number] if number is not None else [], p, messages.get("host_port"))
+        yield _graded(hit, [(container, number)] if number is not None else [], p, messages.get("host_port"))
 
 
 def _ports_text(numbers: list[int]) -> str:
@@ -615,13 +638,31 @@ def _pod_of(container_path: Path) -> Path:
     return ()
 
 
-def _graded(hit: Hit, numbers: list[int], p: dict[str, Any], message: str | None) -> Hit:
-    """A host exposure with its message, its ports, and the sensitive ones raising it."""
-    sensitive = [f"{n} ({listening(n)[0]})" for n in dict.fromkeys(numbers) if listening(n)]  # type: ignore[index]
+def _graded(hit: Hit, ports: list[tuple[dict[str, Any], int]], p: dict[str, Any], message: str | None) -> Hit:
+    """A host exposure with its message, its ports (each with the container serving it), the
+    sensitive ones raising it, and authenticating proxies in front of all of them lowering
+    it to a posture."""
+    numbers = list(dict.fromkeys(n for _, n in ports))
+    sensitive = [f"{n} ({listening(n)[0]})" for n in numbers if listening(n)]  # type: ignore[index]
     if sensitive:
         hit.evidence.append(Evidence(f"it listens on {', '.join(sensitive)}"))
         hit.severity = _severity(p.get("sensitive"))
     if message:
         hit.message = render(message, hit)
-    hit.facts["ports"] = [(n, n) for n in dict.fromkeys(numbers)]
+    hit.facts["ports"] = [(n, n) for n in numbers]
+    proxies = p.get("proxies")
+    if proxies and ports:
+        images = [_proxy_image(c, proxies["images"]) for c, _ in ports]
+        if all(images):
+            hit.evidence.append(Evidence(f"{', '.join(dict.fromkeys(i for i in images if i))} serves {'it' if len(numbers) == 1 else 'them'}"))
+            return _posture(hit, proxies["reason"])
     return _posture(hit, p.get("posture"))
+
+
+def _proxy_image(container: dict[str, Any], patterns: list[str]) -> str | None:
+    """The container's image when it is one of the authenticating proxies ``patterns``."""
+    image = container.get("image")
+    if not isinstance(image, str):
+        return None
+    base = image.rsplit("/", 1)[-1].split("@", 1)[0].split(":", 1)[0].lower()
+    return image if any(fnmatch.fnmatchcase(base, pattern.lower()) for pattern in patterns) else None
