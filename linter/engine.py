@@ -77,10 +77,11 @@ def parse_inputs(config: RunConfig) -> tuple[ParseOutput, Inventory]:
         for plan in plans:
             out.extend(_load_plan(plan, plan_sources[plan], config))
             bar.advance()
-        from linter.parsers.kubernetes import link_terraform
+        from linter.parsers.kubernetes import helm_release_notes, link_terraform
 
         # Kubernetes objects written with the Terraform kubernetes provider join the model
         link_terraform(out.resources)
+        out.notes.extend(helm_release_notes(out.resources))
     if templates:
         from linter.parsers.cloudformation import load_cloudformation
 

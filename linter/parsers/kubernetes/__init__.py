@@ -573,6 +573,27 @@ def link_terraform(resources: list[Resource]) -> None:
     link(group)
 
 
+def helm_release_notes(resources: list[Resource]) -> list[Note]:
+    """A note for each Terraform ``helm_release`` that gives the chart values (``set``,
+    ``set_list``, ``set_sensitive``, ``values``): they are not rendered into the chart, so
+    what they make public is not checked (a local chart is scanned with its own values)."""
+    out: list[Note] = []
+    for res in resources:
+        if res.type != "helm_release" or res.format not in ("terraform", "terraform-plan"):
+            continue
+        given = [key for key in ("set", "set_list", "set_sensitive", "values") if res.attrs.get(key) not in (None, [])]
+        if given:
+            out.append(
+                Note(
+                    res.span.file,
+                    res.span.line,
+                    f"{res.address}: the release's chart values ({', '.join(given)}) are not applied to the chart, so what they publish is not checked; "
+                    "scan a local chart with them: seawall scan CHART --helm-values FILE --helm-set key=value",
+                )
+            )
+    return out
+
+
 def _link_group(resources: list[Resource]) -> None:
     workloads: dict[str, list[Resource]] = {}
     by_name: dict[tuple[str, str, str], Resource] = {}
