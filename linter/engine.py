@@ -79,6 +79,11 @@ def parse_inputs(config: RunConfig) -> tuple[ParseOutput, Inventory]:
         for plan in plans + states:
             out.extend(_load_plan(plan, plan_sources[plan], config))
             bar.advance()
+        from linter.parsers.kubernetes import helm_release_notes, link_terraform
+
+        # Kubernetes objects written with the Terraform kubernetes provider join the model
+        link_terraform(out.resources)
+        out.notes.extend(helm_release_notes(out.resources))
     if templates:
         from linter.parsers.cloudformation import load_cloudformation
 
@@ -266,7 +271,7 @@ def _in_module(f: Finding) -> tuple[str, str, str]:
     if m is None:
         return f.resource, f.message, f.subject
     prefix = m.group(0)
-    return f.resource[len(prefix):], f.message.replace(prefix, ""), f.subject.replace(prefix, "")
+    return f.resource[len(prefix) :], f.message.replace(prefix, ""), f.subject.replace(prefix, "")
 
 
 def _merge_openings(findings: list[Finding]) -> list[Finding]:

@@ -181,13 +181,14 @@ class ResourceGraph:
             return value
 
     def references(self, res: Resource, attr: str | None = None, types: Iterable[str] | None = None) -> list[Resource]:
-        """Resources that ``res`` refers to (through ``attr`` only, when given)."""
+        """Resources that ``res`` refers to (through ``attr`` only, when given), of ``types``
+        (by type or by role) when given."""
         ids = res.refs.get(attr, frozenset()) if attr is not None else res.all_refs()
         wanted = set(types) if types is not None else None
         out = []
         for target in sorted(ids):
             found = self.by_id.get(target)
-            if found is not None and (wanted is None or found.type in wanted):
+            if found is not None and (wanted is None or _is_a(found, wanted)):
                 out.append(found)
         return out
 
@@ -199,7 +200,7 @@ class ResourceGraph:
         for via, src in self._referrers.get(res.id, ()):
             if attr is not None and via != attr:
                 continue
-            if wanted is not None and src.type not in wanted:
+            if wanted is not None and not _is_a(src, wanted):
                 continue
             if src.id not in seen:
                 seen.add(src.id)
@@ -291,6 +292,12 @@ class ResourceGraph:
 
     def edge_count(self) -> int:
         return sum(len(v) for v in self._referrers.values())
+
+
+def _is_a(res: Resource, types: set[str]) -> bool:
+    """Whether a resource is of one of ``types``, by its type or a role it is indexed under
+    (a Kubernetes object carrying a pod template is a ``workload``)."""
+    return res.type in types or any(role in types for role in res.roles)
 
 
 def _own_strings(res: Resource) -> set[str]:

@@ -252,3 +252,26 @@ def test_any_kind_carrying_a_pod_template_is_a_workload(rules: RuleSet, tmp_path
     ]
     [lb] = [f for f in result.findings if f.rule_id == "k8s-service-public-load-balancer"]
     assert any("PyTorchJob/train" in e.message for e in lb.evidence)
+
+
+def test_helm_release_values_are_noted_not_silently_ignored(rules: RuleSet, tmp_path: Path) -> None:
+    # a release that makes the chart's Service public through `set` is not rendered: the
+    # run says so at the release instead of looking clean
+    (tmp_path / "main.tf").write_text(
+        'resource "helm_release" "catalog" {\n'
+        '  name  = "catalog"\n'
+        '  chart = "./charts/catalog"\n'
+        "  set {\n"
+        '    name  = "service.type"\n'
+        '    value = "LoadBalancer"\n'
+        "  }\n"
+        "}\n"
+        'resource "helm_release" "plain" {\n'
+        '  name  = "plain"\n'
+        '  chart = "./charts/catalog"\n'
+        "}\n"
+    )
+    result = run(RunConfig(paths=[str(tmp_path)], cache=False), rules)
+    notes = [n for n in result.notes if "helm_release" in n.message]
+    assert [(Path(n.file).name, n.line) for n in notes] == [("main.tf", 1)]
+    assert "(set)" in notes[0].message and "--helm-set" in notes[0].message

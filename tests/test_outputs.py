@@ -35,7 +35,7 @@ FIXTURE_CASES = [
     FIXTURES / "aws-s3-bucket-public-acl" / "fail" / "cfn_access_control.yaml",
     FIXTURES / "aws-security-group-public-ingress" / "fail" / "cfn_groups.yaml",
     FIXTURES / "k8s-service-public-load-balancer" / "fail" / "public_lb.yaml",
-    FIXTURES / "k8s-rbac-public-subject" / "fail" / "public_subjects.yaml",
+    FIXTURES / "k8s-rbac-anonymous-binding" / "fail" / "bindings.yaml",
 ]
 
 # a project with one finding of each kind: active, suppressed inline, public by design,

@@ -119,6 +119,15 @@ def test_every_companion_imports_and_has_a_check(rules: RuleSet) -> None:
             assert callable(getattr(module, "check", None)), rule.id
 
 
+def test_python_one_offs_say_why(rules: RuleSet) -> None:
+    import yaml
+
+    for rule in rules:
+        if rule.check == "python":
+            data = yaml.safe_load(Path(rule.source).read_text())
+            assert len(str(data.get("why", "")).strip()) >= 20, f"{rule.id}: a check: python rule says why it cannot be data (why:)"
+
+
 def test_every_named_check_is_documented_and_used(rules: RuleSet) -> None:
     from linter.checks import registry
 

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from linter.ruleset import Clause, Rule
 
 # the modules that register checks, in the order the docs list them
-MODULES: tuple[str, ...] = ("controlplane", "endpoints", "grants", "ingress", "policies", "rbac", "reach", "stores", "trust")
+MODULES: tuple[str, ...] = ("controlplane", "endpoints", "grants", "ingress", "kubernetes", "policies", "rbac", "reach", "stores", "trust")
 
 
 @dataclass

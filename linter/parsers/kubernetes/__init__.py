@@ -9,9 +9,15 @@ object carrying one is a *workload*, indexed in the graph under :data:`WORKLOAD`
 - Ingress backends -> Services (same namespace);
 - RoleBinding/ClusterRoleBinding ``roleRef`` -> the Role/ClusterRole, ``subjects`` -> ServiceAccounts;
 - NetworkPolicy ``podSelector`` -> the workloads it selects;
-- a workload's ``serviceAccountName`` -> the ServiceAccount.
+- a workload's ``serviceAccountName`` -> the ServiceAccount;
+- Gateway API routes ``parentRefs`` -> Gateways, ``backendRefs`` -> Services.
 
-Edges join objects of the same directory only (see :func:`link`).
+The same objects written with the Terraform kubernetes provider (``kubernetes_service_v1``,
+``kubernetes_deployment``...) join the same model through :func:`link_terraform`: their kind
+comes from the resource type, their fields are read in either spelling (``spec.selector``
+or ``spec[0].selector``, ``podSelector`` or ``pod_selector``: :func:`find`), and they get
+the same edges and the same *workload* role. Edges join objects of the same directory
+only, and Terraform objects of the same configuration (see :func:`link`).
 """
 
 from __future__ import annotations
@@ -24,14 +30,14 @@ from typing import Any
 
 import yaml
 
-from linter.graph import Resource
+from linter.graph import Resource, ref_ids
 from linter.internal import internal_error
 from linter.model import InputError, Note, Path, Span
 from linter.parsers.base import ParseOutput
 from linter.positioned import Converter
 from linter.progress import current as progress
 from linter.sources import SourceError, read_source, source_problem
-from linter.values import PDict
+from linter.values import PDict, Unknown
 from linter.yamlsafe import SafeLoader, YamlBudgetError, check_node_budget, describe_yaml_error
 
 # the name every object carrying a pod template is also indexed under in the graph, so a
@@ -40,8 +46,16 @@ WORKLOAD = "workload"
 # kinds that never carry a pod template and can be large: not walked (a Knative Service
 # is a "Service" that does carry one, so kinds are not skipped by name otherwise)
 _NO_PODS = frozenset({"ConfigMap", "Secret", "CustomResourceDefinition", "PrometheusRule"})
-_WALK_DEPTH = 8  # deep enough for spec.jobTemplate.spec.template.spec and operator replica specs
+# deep enough for spec.jobTemplate.spec.template.spec, operator replica specs and the
+# Terraform provider's blocks (spec[0].job_template[0].spec[0].template[0].spec[0])
+_WALK_DEPTH = 12
 _WALK_NODES = 5000
+# where a pod spec lists its containers: manifests, the Terraform kubernetes provider
+_CONTAINER_LISTS = ("containers", "container")
+ALL_CONTAINERS = ("initContainers", "containers", "ephemeralContainers", "init_container", "container")
+# kinds whose objects have no namespace
+CLUSTER_SCOPED = frozenset({"ClusterRole", "ClusterRoleBinding", "Namespace", "GatewayClass", "IngressClass"})
+ROUTE_KINDS = frozenset({"HTTPRoute", "GRPCRoute", "TCPRoute", "TLSRoute", "UDPRoute"})
 
 
 def get_path(node: Any, path: Path) -> Any:
@@ -56,14 +70,83 @@ def get_path(node: Any, path: Path) -> Any:
     return node
 
 
+def _snake(name: str) -> str:
+    return re.sub(r"([A-Z])", r"_\1", name).lower()
+
+
+def field(node: Any, *names: str) -> Any:
+    """The first of ``names`` a mapping writes, as a manifest spells it (``sectionName``) or
+    as the Terraform provider does (``section_name``); None when it writes none."""
+    if not isinstance(node, dict):
+        return None
+    for name in names:
+        for key in (name, _snake(name)):
+            if key in node:
+                return node[key]
+    return None
+
+
+def find(node: Any, *keys: str | tuple[str, ...], base: Path = ()) -> tuple[Path, Any]:
+    """The value at ``keys`` inside an object in either spelling, and its path.
+
+    Each key may be a tuple of names (``("rules", "rule")``), each tried as written and in
+    snake_case. A Terraform nested block is a list of one mapping: it is stepped through
+    (``spec[0].selector``) when a key follows it. (None, the path so far) when missing."""
+    path = base
+    for key in keys:
+        if isinstance(node, list) and len(node) == 1 and isinstance(node[0], dict):
+            node, path = node[0], path + (0,)
+        if not isinstance(node, dict):
+            return path, None
+        names = key if isinstance(key, tuple) else (key,)
+        for name in names:
+            found = next((k for k in (name, _snake(name)) if k in node), None)
+            if found is not None:
+                node, path = node[found], path + (found,)
+                break
+        else:
+            return path, None
+    return path, node
+
+
+def written(value: Any, default: Any) -> Any:
+    """``value`` unless it is absent or empty (an Unknown is kept: it is written)."""
+    return default if value is None or (isinstance(value, str) and not value) else value
+
+
+def block(path: Path, value: Any) -> tuple[Path, Any]:
+    """A mapping written as a Terraform block (a list of one) or directly."""
+    if isinstance(value, list) and len(value) == 1 and isinstance(value[0], dict):
+        return path + (0,), value[0]
+    return path, value
+
+
+def mapping_at(node: Any, *keys: str | tuple[str, ...], base: Path = ()) -> tuple[Path, dict[str, Any] | None]:
+    """:func:`find` for a mapping (a block unwrapped); None when it is not one."""
+    path, value = block(*find(node, *keys, base=base))
+    return path, value if isinstance(value, dict) else None
+
+
+def items_at(node: Any, *keys: str | tuple[str, ...], base: Path = ()) -> Iterator[tuple[Path, dict[str, Any]]]:
+    """(path, mapping) of every entry of the list at ``keys`` (repeated blocks or a list)."""
+    path, value = find(node, *keys, base=base)
+    for i, item in enumerate(value if isinstance(value, list) else []):
+        if isinstance(item, dict):
+            yield path + (i,), item
+
+
 def _is_pod_spec(node: dict[Any, Any]) -> bool:
-    """A PodSpec by its shape: ``containers`` is a list of mappings naming an image."""
-    items = node.get("containers")
-    if not isinstance(items, list) or not items:
-        return False
-    if not all(isinstance(c, dict) and isinstance(c.get("image", c.get("name")), str) for c in items):
-        return False
-    return any(isinstance(c.get("image"), str) for c in items)
+    """A PodSpec by its shape: ``containers`` (the Terraform provider: ``container``) is a
+    list of mappings naming an image."""
+    for key in _CONTAINER_LISTS:
+        items = node.get(key)
+        if not isinstance(items, list) or not items:
+            continue
+        if not all(isinstance(c, dict) and isinstance(c.get("image", c.get("name")), str) for c in items):
+            continue
+        if any(isinstance(c.get("image"), str) for c in items):
+            return True
+    return False
 
 
 def find_pod_specs(obj: Any, kind: str = "") -> tuple[Path, ...]:
@@ -73,8 +156,9 @@ def find_pod_specs(obj: Any, kind: str = "") -> tuple[Path, ...]:
     into ``metadata`` or ``status``) stops at each mapping shaped like a PodSpec: a Pod's
     ``spec``, ``spec.template.spec`` (Deployment, StatefulSet, DaemonSet, ReplicaSet,
     ReplicationController, Job, DeploymentConfig, Argo Rollout, Knative Service…),
-    ``spec.jobTemplate.spec.template.spec`` (CronJob), ``template.spec`` (PodTemplate) and
-    the replica specs of operators (``spec.<x>ReplicaSpecs.<role>.template.spec``)."""
+    ``spec.jobTemplate.spec.template.spec`` (CronJob), ``template.spec`` (PodTemplate),
+    the replica specs of operators (``spec.<x>ReplicaSpecs.<role>.template.spec``) and the
+    Terraform provider's blocks (``spec[0].template[0].spec[0]``)."""
     if kind in _NO_PODS or not isinstance(obj, dict):
         return ()
     found: list[Path] = []
@@ -109,10 +193,14 @@ def pod_spec(res: Resource) -> Any:
 
 def pod_templates(res: Resource) -> Iterator[tuple[Path, dict[str, Any], dict[str, Any]]]:
     """(path, pod spec, pod labels) of every pod template of a workload. The labels are
-    the template's ``metadata.labels`` (a Pod's own labels)."""
+    the template's ``metadata.labels`` (a Pod's own labels): the metadata beside the
+    ``spec`` that holds the pod spec."""
     for path in pod_spec_paths(res):
         spec = get_path(res.attrs, path)
-        labels = get_path(res.attrs, path[:-1] + ("metadata", "labels"))
+        holder = path
+        while holder and isinstance(holder[-1], int):
+            holder = holder[:-1]  # a Terraform block: spec[0]
+        _, labels = find(get_path(res.attrs, holder[:-1]), "metadata", "labels")
         if isinstance(spec, dict):
             yield path, spec, labels if isinstance(labels, dict) else {}
 
@@ -120,7 +208,7 @@ def pod_templates(res: Resource) -> Iterator[tuple[Path, dict[str, Any], dict[st
 def containers(res: Resource) -> Iterator[tuple[Path, dict[str, Any]]]:
     """(path, container) for every container and init container of every pod template."""
     for path, spec, _ in pod_templates(res):
-        for key in ("initContainers", "containers", "ephemeralContainers"):
+        for key in ALL_CONTAINERS:
             items = spec.get(key)
             if isinstance(items, list):
                 for i, c in enumerate(items):
@@ -129,8 +217,21 @@ def containers(res: Resource) -> Iterator[tuple[Path, dict[str, Any]]]:
 
 
 def namespace_of(obj: Any) -> str:
-    ns = get_path(obj, ("metadata", "namespace"))
+    ns = find(obj, "metadata", "namespace")[1]
+    if isinstance(ns, Unknown):
+        return f"?{ns.ref or ns.reason}"  # not known: equal only to the same unknown
     return ns if isinstance(ns, str) and ns else "default"
+
+
+def kind_of(res: Resource) -> str:
+    """The Kubernetes kind of an object, whatever format wrote it."""
+    return str(res.meta.get("kind") or res.type)
+
+
+def name_of(obj: Any) -> Any:
+    """An object's name as written (an Unknown when Terraform computes it)."""
+    _, name = find(obj, "metadata", "name")
+    return name if name is not None else find(obj, "metadata", "generateName")[1]
 
 
 def _documents(text: str, path: str, out: ParseOutput) -> list[PDict]:
@@ -272,24 +373,29 @@ def _resource(obj: PDict, path: str, counts: dict[str, int]) -> Resource | None:
         attrs=obj,
         span=header,
         block_span=obj.span or header,
-        meta={"namespace": ns, "name": name, "api_version": api, "pod_specs": pod_specs},
+        meta={"kind": kind, "namespace": ns, "name": name, "api_version": api, "pod_specs": pod_specs},
         roles=(WORKLOAD,) if pod_specs else (),
     )
 
 
 def _selector_matches(selector: Any, labels: dict[Any, Any]) -> bool:
+    """Whether a selector matches pod labels: a Service's plain map, or a label selector
+    (``matchLabels``/``matchExpressions``, in either spelling)."""
     if not isinstance(selector, dict) or not selector:
         return False
-    match_labels = selector.get("matchLabels") if "matchLabels" in selector or "matchExpressions" in selector else selector
+    structured = field(selector, "matchLabels") is not None or field(selector, "matchExpressions") is not None
+    match_labels = block((), field(selector, "matchLabels"))[1] if structured else selector
     if isinstance(match_labels, dict):
         for k, v in match_labels.items():
-            if labels.get(k) != v:
+            if isinstance(v, Unknown) or labels.get(k) != v:
                 return False
-    expressions = selector.get("matchExpressions") if "matchExpressions" in selector else None
+    expressions = field(selector, "matchExpressions") if structured else None
     for expr in expressions if isinstance(expressions, list) else []:
         if not isinstance(expr, dict):
             return False
-        key, op, values = expr.get("key"), expr.get("operator"), expr.get("values") or []
+        key, op, values = expr.get("key"), expr.get("operator"), written(expr.get("values"), [])
+        if not isinstance(values, list) or any(isinstance(v, Unknown) for v in values):
+            return False  # not known: the selector is not taken to match
         if op == "In" and labels.get(key) not in values:
             return False
         if op == "NotIn" and labels.get(key) in values:
@@ -306,38 +412,121 @@ def _selects(selector: Any, workload: Resource) -> bool:
     return any(_selector_matches(selector, labels) for _, _, labels in pod_templates(workload))
 
 
-def ingress_backends(res: Resource) -> Iterator[tuple[Path, str, Any]]:
-    """(path, service name, port) of every backend of an Ingress (networking/v1 and older)."""
-    spec = res.attrs.get("spec")
-    if not isinstance(spec, dict):
+def ingress_backends(res: Resource) -> Iterator[tuple[Path, Any, Any]]:
+    """(path, service name, port) of every backend of an Ingress (networking/v1 and older,
+    manifests and the Terraform provider's ``kubernetes_ingress``/``_v1``). The name is an
+    Unknown when Terraform computes it."""
+    base, spec = mapping_at(res.attrs, "spec")
+    if spec is None:
         return
 
-    def one(path: Path, backend: Any) -> Iterator[tuple[Path, str, Any]]:
+    def one(path: Path, backend: Any) -> Iterator[tuple[Path, Any, Any]]:
+        path, backend = block(path, backend)
         if not isinstance(backend, dict):
             return
-        svc = backend.get("service")
-        if isinstance(svc, dict) and isinstance(svc.get("name"), str):
-            port = svc.get("port")
-            yield path, svc["name"], (port.get("number") or port.get("name")) if isinstance(port, dict) else None
-        elif isinstance(backend.get("serviceName"), str):
-            yield path, backend["serviceName"], backend.get("servicePort")
+        _, svc = mapping_at(backend, "service")
+        if svc is not None and svc.get("name") is not None:
+            _, port = mapping_at(svc, "port")
+            number = field(port, "number") if port is not None else None
+            yield path, svc["name"], number if number is not None else field(port, "name")
+        elif field(backend, "serviceName") is not None:
+            yield path, field(backend, "serviceName"), field(backend, "servicePort")
 
-    for key in ("defaultBackend", "backend"):
-        yield from one(("spec", key), spec.get(key))
-    rules = spec.get("rules")
-    for i, rule in enumerate(rules if isinstance(rules, list) else []):
-        paths = get_path(rule, ("http", "paths"))
-        for j, p in enumerate(paths if isinstance(paths, list) else []):
-            if isinstance(p, dict):
-                yield from one(("spec", "rules", i, "http", "paths", j, "backend"), p.get("backend"))
+    for key in ("defaultBackend", "default_backend", "backend"):
+        if key in spec:
+            yield from one(base + (key,), spec[key])
+    for rule_path, rule in items_at(spec, ("rules", "rule"), base=base):
+        http_path, http = mapping_at(rule, "http", base=rule_path)
+        for entry_path, entry in items_at(http, ("paths", "path"), base=http_path):
+            if "backend" in entry:
+                yield from one(entry_path + ("backend",), entry["backend"])
+
+
+def route_parents(res: Resource) -> Iterator[tuple[Path, dict[str, Any]]]:
+    """(path, parent reference) of a Gateway API route (``spec.parentRefs``)."""
+    base, spec = mapping_at(res.attrs, "spec")
+    yield from items_at(spec, "parentRefs", base=base)
+
+
+def route_backends(res: Resource) -> Iterator[tuple[Path, dict[str, Any]]]:
+    """(path, backend reference) of a Gateway API route (``spec.rules[*].backendRefs``)."""
+    base, spec = mapping_at(res.attrs, "spec")
+    for rule_path, rule in items_at(spec, ("rules", "rule"), base=base):
+        yield from items_at(rule, "backendRefs", base=rule_path)
+
+
+def gateway_listeners(res: Resource) -> Iterator[tuple[Path, dict[str, Any]]]:
+    """(path, listener) of a Gateway API Gateway (``spec.listeners``)."""
+    base, spec = mapping_at(res.attrs, "spec")
+    yield from items_at(spec, ("listeners", "listener"), base=base)
+
+
+# the route kinds a listener admits when its allowedRoutes names none, by protocol
+_DEFAULT_ROUTES = {"HTTP": ("HTTPRoute", "GRPCRoute"), "HTTPS": ("HTTPRoute", "GRPCRoute"), "TLS": ("TLSRoute",), "TCP": ("TCPRoute",), "UDP": ("UDPRoute",)}
+
+
+def _host_matches(listener_host: Any, route_hosts: Any) -> bool | None:
+    """Whether a listener's hostname admits any of a route's hostnames (a ``*.`` wildcard
+    covers one or more labels; either side absent admits everything)."""
+    if not isinstance(listener_host, str) or not listener_host:
+        return None if isinstance(listener_host, Unknown) else True
+    hosts = route_hosts if isinstance(route_hosts, list) else []
+    if not hosts:
+        return True
+    result: bool | None = False
+    for host in hosts:
+        if not isinstance(host, str):
+            result = None
+            continue
+        for a, b in ((listener_host, host), (host, listener_host)):
+            if a == b or (a.startswith("*.") and b.endswith(a[1:])):
+                return True
+    return result
+
+
+def attached_listeners(route: Resource, ref: dict[str, Any], gateway: Resource) -> list[tuple[Path, dict[str, Any], bool | None]]:
+    """The listeners of ``gateway`` a route's parent reference attaches it to, each with
+    whether that is certain (None: it depends on something not known, such as the labels
+    of the route's namespace for ``from: Selector``).
+
+    As the Gateway API says: ``sectionName`` and ``port`` narrow the reference to one
+    listener; the listener must admit the route's kind (``allowedRoutes.kinds``, by
+    default the kinds of its protocol), its namespace (``allowedRoutes.namespaces.from``:
+    ``Same`` by default, ``All``, ``Selector``) and one of its hostnames."""
+    section, port = field(ref, "sectionName"), field(ref, "port")
+    kind = kind_of(route)
+    out: list[tuple[Path, dict[str, Any], bool | None]] = []
+    for path, listener in gateway_listeners(gateway):
+        if section is not None and section != listener.get("name"):
+            continue
+        if port is not None and str(port) != str(listener.get("port")):
+            continue
+        _, allowed = mapping_at(listener, "allowedRoutes")
+        kinds = [field(k, "kind") for _, k in items_at(allowed, "kinds")] if allowed is not None else []
+        protocol = str(listener.get("protocol", "")).upper()
+        if kind not in (kinds or _DEFAULT_ROUTES.get(protocol, ())):
+            continue
+        _, namespaces = mapping_at(allowed, "namespaces") if allowed is not None else ((), None)
+        scope = str(written(field(namespaces, "from"), "Same"))
+        certain: bool | None = True
+        if scope == "Same" and route.meta["namespace"] != gateway.meta["namespace"]:
+            continue
+        if scope == "Selector":
+            certain = None
+        host = _host_matches(listener.get("hostname"), field(mapping_at(route.attrs, "spec")[1], "hostnames"))
+        if host is False:
+            continue
+        out.append((path, listener, None if host is None else certain))
+    return out
 
 
 def link(resources: list[Resource]) -> None:
-    """Add the Kubernetes edges (selectors, backends, bindings), per directory.
+    """Add the Kubernetes edges (selectors, backends, bindings, routes), per group.
 
-    Manifests that are deployed together live together (one directory, or one stream on
-    standard input); linking across directories would join unrelated examples that happen
-    to share names and labels."""
+    Manifests that are deployed together live together (one directory, one stream on
+    standard input, one rendering of an overlay or a chart: ``meta["link_group"]``);
+    linking across directories would join unrelated examples that happen to share names
+    and labels. Terraform objects are grouped by configuration."""
     by_dir: dict[str, list[Resource]] = {}
     for res in resources:
         # a rendering (an overlay, a chart) is deployed together whatever files wrote it
@@ -346,45 +535,123 @@ def link(resources: list[Resource]) -> None:
         _link_group(group)
 
 
+# Terraform kubernetes provider types whose kind is not the type's words in CamelCase
+_TERRAFORM_KINDS = {"daemonset": "DaemonSet", "http_route": "HTTPRoute", "grpc_route": "GRPCRoute", "tcp_route": "TCPRoute", "tls_route": "TLSRoute", "udp_route": "UDPRoute"}
+_TERRAFORM_PREFIX = "kubernetes_"
+_TERRAFORM_VERSION = re.compile(r"_v\d+(?:(?:alpha|beta)\d+)?$")
+# provider resources that are not objects of one kind
+_TERRAFORM_NOT_OBJECTS = frozenset({"manifest", "annotations", "labels", "env", "config_map_v1_data", "node_taint", "token_request", "default_service_account"})
+
+
+def terraform_kind(rtype: str) -> str | None:
+    """The kind a Terraform kubernetes provider resource type writes (``kubernetes_service_v1``
+    -> ``Service``, ``kubernetes_daemonset`` -> ``DaemonSet``), or None."""
+    if not rtype.startswith(_TERRAFORM_PREFIX):
+        return None
+    base = _TERRAFORM_VERSION.sub("", rtype[len(_TERRAFORM_PREFIX) :])
+    if not base or base in _TERRAFORM_NOT_OBJECTS:
+        return None
+    return _TERRAFORM_KINDS.get(base) or "".join(part.capitalize() for part in base.split("_"))
+
+
+def link_terraform(resources: list[Resource]) -> None:
+    """Kubernetes objects written with the Terraform kubernetes provider join the model:
+    their kind, name, namespace and pod templates (found by shape, as in manifests) are
+    recorded, an object carrying a pod template becomes a workload, and they are linked
+    like manifests, per configuration."""
+    group: list[Resource] = []
+    for res in resources:
+        kind = terraform_kind(res.type) if res.meta.get("mode", "managed") == "managed" and not res.type.startswith("data.") else None
+        if kind is None:
+            continue
+        name = name_of(res.attrs)
+        pod_specs = find_pod_specs(res.attrs, kind)
+        res.meta.update(kind=kind, name=name if isinstance(name, str) else f"?{res.address}", namespace=namespace_of(res.attrs), pod_specs=pod_specs, link_group=f"terraform:{res.root}")
+        if pod_specs and WORKLOAD not in res.roles:
+            res.roles = (*res.roles, WORKLOAD)
+        group.append(res)
+    link(group)
+
+
+def helm_release_notes(resources: list[Resource]) -> list[Note]:
+    """A note for each Terraform ``helm_release`` that gives the chart values (``set``,
+    ``set_list``, ``set_sensitive``, ``values``): they are not rendered into the chart, so
+    what they make public is not checked (a local chart is scanned with its own values)."""
+    out: list[Note] = []
+    for res in resources:
+        if res.type != "helm_release" or res.format not in ("terraform", "terraform-plan"):
+            continue
+        given = [key for key in ("set", "set_list", "set_sensitive", "values") if res.attrs.get(key) not in (None, [])]
+        if given:
+            out.append(
+                Note(
+                    res.span.file,
+                    res.span.line,
+                    f"{res.address}: the release's chart values ({', '.join(given)}) are not applied to the chart, so what they publish is not checked; "
+                    "scan a local chart with them: seawall scan CHART --helm-values FILE --helm-set key=value",
+                )
+            )
+    return out
+
+
 def _link_group(resources: list[Resource]) -> None:
     workloads: dict[str, list[Resource]] = {}
     by_name: dict[tuple[str, str, str], Resource] = {}
+    by_id = {res.id: res for res in resources}
     for res in resources:
+        kind = kind_of(res)
         ns = res.meta["namespace"]
         if pod_spec_paths(res):
             workloads.setdefault(ns, []).append(res)
-        cluster_scoped = res.type in ("ClusterRole", "ClusterRoleBinding", "Namespace")
-        by_name.setdefault((res.type, "" if cluster_scoped else ns, res.meta["name"]), res)
+        by_name.setdefault((kind, "" if kind in CLUSTER_SCOPED else ns, str(res.meta["name"])), res)
+
+    def named(kind: str, ns: Any, name: Any) -> set[str]:
+        """The object of ``kind`` a reference names: by its name, or (Terraform) by the
+        resource a computed name is taken from."""
+        if isinstance(name, Unknown):
+            return {i for i in ref_ids(name) if i in by_id and kind_of(by_id[i]) == kind}
+        if not isinstance(name, str):
+            return set()
+        space = "" if kind in CLUSTER_SCOPED else (ns if isinstance(ns, str) and ns else "")
+        found = by_name.get((kind, space, name))
+        return {found.id} if found is not None else set()
+
     for res in resources:
         ns = res.meta["namespace"]
+        kind = kind_of(res)
         refs: dict[str, set[str]] = {}
-        if res.type == "Service":
-            selector = get_path(res.attrs, ("spec", "selector"))
+        if kind == "Service":
+            _, selector = find(res.attrs, "spec", "selector")
             if isinstance(selector, dict) and selector:
                 refs["selector"] = {w.id for w in workloads.get(ns, []) if _selects(selector, w)}
-        elif res.type == "Ingress":
-            refs["backend"] = {by_name[("Service", ns, name)].id for _, name, _ in ingress_backends(res) if ("Service", ns, name) in by_name}
-        elif res.type in ("RoleBinding", "ClusterRoleBinding"):
-            role = get_path(res.attrs, ("roleRef",))
-            if isinstance(role, dict):
-                kind, name = role.get("kind"), role.get("name")
-                key = (str(kind), "" if kind == "ClusterRole" else ns, str(name))
-                if key in by_name:
-                    refs["roleRef"] = {by_name[key].id}
-            subjects = get_path(res.attrs, ("subjects",))
-            for s in subjects if isinstance(subjects, list) else []:
-                if isinstance(s, dict) and s.get("kind") == "ServiceAccount":
-                    key = ("ServiceAccount", str(s.get("namespace") or ns), str(s.get("name")))
-                    if key in by_name:
-                        refs.setdefault("subjects", set()).add(by_name[key].id)
-        elif res.type == "NetworkPolicy":
-            selector = get_path(res.attrs, ("spec", "podSelector"))
-            if isinstance(selector, dict):
+        elif kind == "Ingress":
+            refs["backend"] = set().union(set(), *(named("Service", ns, name) for _, name, _ in ingress_backends(res)))
+        elif kind in ("RoleBinding", "ClusterRoleBinding"):
+            _, role = mapping_at(res.attrs, "roleRef")
+            if role is not None:
+                role_kind = str(written(role.get("kind"), "ClusterRole"))
+                found = named(role_kind, ns, role.get("name"))
+                if found:
+                    refs["roleRef"] = found
+            for _, s in items_at(res.attrs, ("subjects", "subject")):
+                if s.get("kind") == "ServiceAccount":
+                    refs.setdefault("subjects", set()).update(named("ServiceAccount", written(s.get("namespace"), ns), s.get("name")))
+        elif kind == "NetworkPolicy":
+            _, selector = mapping_at(res.attrs, "spec", "podSelector")
+            if selector is not None:
                 # an empty podSelector selects every pod of the namespace
                 refs["podSelector"] = {w.id for w in workloads.get(ns, []) if not selector or _selects(selector, w)}
+        elif kind in ROUTE_KINDS:
+            for _, ref in route_parents(res):
+                if str(written(ref.get("kind"), "Gateway")) == "Gateway":
+                    refs.setdefault("parentRefs", set()).update(named("Gateway", written(ref.get("namespace"), ns), ref.get("name")))
+            for _, ref in route_backends(res):
+                if str(written(ref.get("kind"), "Service")) == "Service":
+                    refs.setdefault("backendRefs", set()).update(named("Service", written(ref.get("namespace"), ns), ref.get("name")))
         for _, spec, _ in pod_templates(res):
-            sa = spec.get("serviceAccountName")
-            if isinstance(sa, str) and ("ServiceAccount", ns, sa) in by_name:
-                refs.setdefault("serviceAccountName", set()).add(by_name[("ServiceAccount", ns, sa)].id)
-        res.refs = {k: frozenset(v - {res.id}) for k, v in refs.items() if v - {res.id}}
-
+            sa = field(spec, "serviceAccountName")
+            found = named("ServiceAccount", ns, sa) if sa is not None else set()
+            if found:
+                refs.setdefault("serviceAccountName", set()).update(found)
+        edges = {k: frozenset(v - {res.id}) for k, v in refs.items() if v - {res.id}}
+        res.refs = {**res.refs, **edges} if edges else res.refs
