@@ -148,7 +148,7 @@ def test_summary_by_severity_and_file() -> None:
         "  examples/network.tf   1 critical",
         "  examples/storage.tf   2 critical, 1 high",
     ]
-    assert tail[3].startswith("6 findings (5 critical, 1 high) in 3 files;")
+    assert tail[3].startswith("6 findings (5 critical, 1 high) in 3 files: 6 public now;")
 
 
 def test_code_frame_underlines_the_setting() -> None:
