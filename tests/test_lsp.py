@@ -653,7 +653,7 @@ def test_a_change_reparses_only_the_changed_file(tmp_path: Path, monkeypatch: py
         return linter.diagnostics(LintRequest(uri, main, buffer, version, {main: buffer}, PositionCodec(lsp.PositionEncodingKind.Utf16)))
 
     first = lint(text, 1)
-    assert sorted(set(parsed)) == ["database.tf", "main.tf", "network.tf", "storage.tf", "terraform.tfvars", "variables.tf"]
+    assert sorted(set(parsed)) == ["cluster.tf", "database.tf", "main.tf", "network.tf", "storage.tf", "terraform.tfvars", "variables.tf"]
     parsed.clear()
     edited = text.replace('cidr_ipv4         = "0.0.0.0/0"', 'cidr_ipv4         = "10.0.0.0/8"')
     assert edited != text
