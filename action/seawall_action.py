@@ -214,8 +214,10 @@ def base_revision() -> str | None:
 
 def counts(report: dict[str, Any]) -> dict[str, int]:
     """Active findings (not accepted, suppressed or already on the base), and how many of them
-    are exposures and how many posture: a finding's ``verdict`` field says which, and a
-    finding without one counts as an exposure."""
+    are exposures and how many posture, by each finding's ``verdict``: ``exposed``,
+    ``default`` and ``conditional`` (public now, by default, in some cases) are exposures,
+    which fail the run at or above fail-on; ``posture`` (one step away) fails it only when
+    strict. A finding without a verdict (a report of an older seawall) counts as an exposure."""
     active = [f for f in report.get("findings", []) if isinstance(f, dict) and not f.get("suppressed")]
     posture = sum(1 for f in active if f.get("verdict") == "posture")
     return {"findings": len(active), "exposed": len(active) - posture, "posture": posture}
@@ -234,6 +236,8 @@ def scan() -> int:
     fail_on = env("INPUT_FAIL_ON").strip()
     if fail_on:
         args += ["--fail-on", fail_on]
+    if flag("INPUT_STRICT"):
+        args.append("--strict")
     base = None
     if flag("INPUT_NEW_ONLY", True) and env("GITHUB_EVENT_NAME") in ("pull_request", "pull_request_target"):
         base = base_revision()
@@ -297,14 +301,15 @@ def finish() -> int:
         return fail("seawall did not run (see the scan step)")
     code = int(code_text)
     findings = env("SEAWALL_FINDINGS", "?")
+    kinds = f"{env('SEAWALL_EXPOSED', '?')} public now, by default or in some cases; {env('SEAWALL_POSTURE', '?')} one step away"
     if code == 0:
-        print("seawall: no finding at or above fail-on")
+        print(f"seawall: no finding that fails the run at or above fail-on ({findings} findings: {kinds})")
         return 0
     if code == 1:
         if flag("INPUT_SOFT_FAIL"):
-            command("warning", f"seawall found {findings} findings at or above fail-on; soft-fail is on, so the job passes")
+            command("warning", f"seawall found findings that fail the run at or above fail-on ({findings} findings: {kinds}); soft-fail is on, so the job passes")
             return 0
-        return fail(f"seawall found {findings} findings at or above fail-on (see the annotations and the job summary)")
+        return fail(f"seawall found findings that fail the run at or above fail-on ({findings} findings: {kinds}; see the annotations and the job summary)")
     if code == 2:
         command("error", "seawall could not check every input (errors with their file and line above); soft-fail does not cover unchecked files")
         return 2

@@ -1,5 +1,7 @@
 # Connected-car telemetry platform: the classic mistakes seawall exists to catch.
 # `seawall scan examples/` reports each of them; the resources marked "correct" stay silent.
+# Most are public now; one is public by default (network.tf), one public if a flag is on
+# (storage.tf), and one is a step away from public (cluster.tf).
 
 terraform {
   required_providers {

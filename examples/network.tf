@@ -40,3 +40,31 @@ resource "aws_security_group" "web_lb" {
     ipv6_cidr_blocks = ["::/0"]
   }
 }
+
+# The operators' admin host: SSH from var.admin_cidr, whose default is the whole internet
+# and which terraform.tfvars does not set: public by default.
+variable "admin_cidr" {
+  description = "Where operators connect from over SSH"
+  type        = string
+  default     = "0.0.0.0/0"
+}
+
+resource "aws_security_group" "admin" {
+  name   = "${local.name_prefix}-admin"
+  vpc_id = var.vpc_id
+
+  ingress {
+    description = "SSH for operators"
+    from_port   = 22
+    to_port     = 22
+    protocol    = "tcp"
+    cidr_blocks = [var.admin_cidr]
+  }
+}
+
+resource "aws_instance" "admin" {
+  ami                         = "ami-0a1b2c3d4e5f67890"
+  instance_type               = "t3.micro"
+  associate_public_ip_address = true
+  vpc_security_group_ids      = [aws_security_group.admin.id]
+}

@@ -74,3 +74,29 @@ resource "aws_s3_bucket_policy" "reports" {
   bucket = aws_s3_bucket.reports.id
   policy = data.aws_iam_policy_document.reports_read.json
 }
+
+# Debug exports for the support team: the bucket always exists, its public policy only
+# while a feature flag kept in SSM is on (not known when the code is read): public if.
+data "aws_ssm_parameter" "debug_exports" {
+  name = "/connected-car/debug-exports"
+}
+
+resource "aws_s3_bucket" "debug_exports" {
+  bucket = "${local.name_prefix}-debug-exports"
+}
+
+resource "aws_s3_bucket_policy" "debug_exports" {
+  count  = data.aws_ssm_parameter.debug_exports.value == "on" ? 1 : 0
+  bucket = aws_s3_bucket.debug_exports.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Effect    = "Allow"
+        Principal = "*"
+        Action    = "s3:GetObject"
+        Resource  = "${aws_s3_bucket.debug_exports.arn}/*"
+      }
+    ]
+  })
+}

@@ -1,6 +1,7 @@
 """The ``seawall`` command. Click only turns flags into a RunConfig; the engine does the rest.
 
-Exit codes: 0 no finding at or above ``--fail-on``; 1 findings; 2 a usage error, or an
+Exit codes: 0 no finding at or above ``--fail-on`` that fails the run (posture findings
+fail it only with ``--strict``, see linter/verdicts.py); 1 findings; 2 a usage error, or an
 input that could not be read or parsed (reported with its file and line; every other
 file is still scanned).
 """
@@ -133,6 +134,8 @@ def _build(ctx: click.Context, params: dict[str, Any]) -> tuple[Any, Any]:
     config.helm_set = list(params["helm_set"])
     if params.get("baseline"):
         config.baseline = params["baseline"]
+    if params.get("strict"):
+        config.strict = True
     try:
         rules = load_rules(config.rule_dirs)
     except RuleError as exc:
@@ -161,6 +164,7 @@ def _build(ctx: click.Context, params: dict[str, Any]) -> tuple[Any, Any]:
     return config, rules
 
 
+_strict_option = click.option("--strict", is_flag=True, help="Posture findings (one step away from public) fail the run too, like exposures (configuration: strict = true).")
 _FORMAT_NAMES = list(FORMATS)  # one list: the reporters registered in linter/outputs
 
 
@@ -189,6 +193,7 @@ def _write(path: str, text: str) -> None:
 @click.option("--output-file", "output_files", multiple=True, metavar="FORMAT=PATH", help="Also write a report in FORMAT to PATH; repeatable (one scan feeds code scanning and the log).")
 @click.option("--fail-on", type=_SeverityType(), default="low", show_default=True, help="Lowest severity that makes the exit code 1 (critical > high > medium > low).")
 @click.option("--baseline", type=click.Path(dir_okay=False, exists=True), help="Report and fail only on findings that are not in this baseline file.")
+@_strict_option
 @click.option("--new-only", "new_only_ref", metavar="BASE_REF", help="Report and fail only on findings not present at this git revision (e.g. origin/main).")
 @click.option("--quiet", "-q", is_flag=True, help="Text format: print the findings (and input errors) only; no summary, notes or progress.")
 @click.option("--color", "color", type=click.Choice(COLOR_CHOICES), default="auto", show_default=True, help="Colour in the text format (auto: on a terminal without NO_COLOR).")
@@ -203,6 +208,7 @@ def scan(ctx: click.Context, fmt: str, output: str | None, output_files: tuple[s
     from linter.engine import run
     from linter.outputs import renderer
     from linter.terminal import color_wanted, progress_wanted
+    from linter.verdicts import fails
 
     extra = _output_files(output_files)
     config, rules = _build(ctx, params)
@@ -237,7 +243,7 @@ def scan(ctx: click.Context, fmt: str, output: str | None, output_files: tuple[s
         sys.stdout.write(report)
     if result.errors:
         code = EXIT_ERROR
-    elif any(f.active and f.severity >= config.fail_on for f in result.findings):
+    elif any(fails(f, config.fail_on, config.strict) for f in result.findings):
         code = EXIT_FINDINGS
     else:
         code = EXIT_CLEAN
@@ -277,6 +283,7 @@ def baseline(ctx: click.Context, output: str, **params: Any) -> None:
 @_scan_options
 @click.option("--dry-run", is_flag=True, help="List the fixes that would be made; change no file.")
 @click.option("--diff", "show_diff", is_flag=True, help="Print the changes as a unified diff; change no file.")
+@_strict_option
 @click.pass_context
 def fix_command(ctx: click.Context, dry_run: bool, show_diff: bool, **params: Any) -> None:
     """Apply the safe fixes of the findings in PATHS (the fixes the editor offers and SARIF
@@ -285,6 +292,7 @@ def fix_command(ctx: click.Context, dry_run: bool, show_diff: bool, **params: An
     import difflib
 
     from linter.fixes import encode_like, fix_all
+    from linter.verdicts import fails
 
     if dry_run and show_diff:
         raise click.UsageError("--dry-run and --diff are alternatives: give one")
@@ -325,7 +333,7 @@ def fix_command(ctx: click.Context, dry_run: bool, show_diff: bool, **params: An
     )
     if outcome.result.errors:
         code = EXIT_ERROR
-    elif any(f.severity >= config.fail_on for f in left):
+    elif any(fails(f, config.fail_on, config.strict) for f in left):
         code = EXIT_FINDINGS
     else:
         code = EXIT_CLEAN

@@ -13,6 +13,8 @@ Keys (all optional)::
     rule-dirs = ["policy/rules"]       baseline = ".seawall-baseline.json"
     contracts = ["policy/contracts"]   # module contracts for your own modules
     max-file-size = 10485760           require-reason = true
+    strict = false                     # posture findings fail the run too
+    show-posture = true                # list posture findings (text output, editor)
     allow-unchecked = ["glob", ...]    # files that may go unchecked: a note, not an error
     unsuppressible = ["rule-id", ...]  # rules that may not be suppressed inline
     [severity]                         # per-rule severity overrides
@@ -84,6 +86,10 @@ class RunConfig:
     config_file: str | None = None  # the file these settings came from, if any
     cache: bool = True  # the on-disk parse cache (--no-cache turns it off)
     workers: int = 0  # processes for parsing; 0: as many as the machine has cores
+    # posture findings (one step away) fail the run too (--strict); and whether the text
+    # output and the editor list them (they are always counted)
+    strict: bool = False
+    show_posture: bool = True
 
 
 CONFIG_NAMES = (".seawall.toml", "pyproject.toml")
@@ -162,6 +168,12 @@ def _string(path: str, key: str, value: Any) -> str:
     return value
 
 
+def _bool(path: str, key: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{_where(path, key)}: must be true or false")
+    return value
+
+
 def _severity(path: str, key: str, value: Any) -> Severity:
     try:
         return Severity.parse(_string(path, key, value))
@@ -180,7 +192,7 @@ def apply_config_file(config: RunConfig, path: str) -> RunConfig:
     known = {
         "select", "ignore", "fail-on", "exclude", "var-files", "cfn-params", "rule-dirs", "baseline",
         "max-file-size", "require-reason", "unsuppressible", "severity", "sensitivity", "per-path-ignores",
-        "allow-unchecked", "contracts",
+        "allow-unchecked", "contracts", "strict", "show-posture",
     }
     for key, value in table.items():
         if key not in known:
@@ -210,9 +222,11 @@ def apply_config_file(config: RunConfig, path: str) -> RunConfig:
                 raise ConfigError(f"{_where(path, key)}: must be a positive number of bytes")
             config.max_bytes = value
         elif key == "require-reason":
-            if not isinstance(value, bool):
-                raise ConfigError(f"{_where(path, key)}: must be true or false")
-            config.require_reason = value
+            config.require_reason = _bool(path, key, value)
+        elif key == "strict":
+            config.strict = _bool(path, key, value)
+        elif key == "show-posture":
+            config.show_posture = _bool(path, key, value)
         elif key == "unsuppressible":
             config.unsuppressible = _strings(path, key, value)
         elif key == "severity":

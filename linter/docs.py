@@ -1,5 +1,6 @@
-"""Documentation generated from the code: the README's rule table, its exposure diagram,
-the terminal capture in ``docs/images/terminal.svg``, the reference of named checks in
+"""Documentation generated from the code: the README's rule table, its table of verdicts
+and severity (from ``evaluation.SEVERITY_TABLE``), its exposure diagram, the terminal
+capture in ``docs/images/terminal.svg``, the reference of named checks in
 ``docs/writing-rules.md`` (from each check's docstring and params schema), and the peer map
 ``docs/coverage.md`` (from ``linter/coverage.yaml``, see linter/coverage.py).
 
@@ -26,6 +27,7 @@ TERMINAL_SVG = "docs/images/terminal.svg"
 EXAMPLE_COMMAND = ["scan", "examples", "--no-config"]
 FORMAT_NAMES = {"terraform": "Terraform", "cloudformation": "CloudFormation", "kubernetes": "Kubernetes"}
 CHECKS_START, CHECKS_END = "<!-- checks:start -->", "<!-- checks:end -->"
+VERDICTS_START, VERDICTS_END = "<!-- verdicts:start -->", "<!-- verdicts:end -->"
 WRITING_RULES = "docs/writing-rules.md"
 
 
@@ -78,12 +80,27 @@ def rules_table(rules: RuleSet) -> str:
     return "\n".join(rows)
 
 
+def verdicts_table() -> str:
+    """The severity of a finding by the rule's severity (how bad the exposure is when public
+    as written) and the finding's verdict: ``evaluation.SEVERITY_TABLE`` as Markdown."""
+    from linter.evaluation import SEVERITY_TABLE
+    from linter.model import Severity
+    from linter.verdicts import label
+
+    verdicts = list(SEVERITY_TABLE)
+    rows = ["| rule's severity | " + " | ".join(f"{label(v)} (`{v}`)" for v in verdicts) + " |", "|---|" + "---|" * len(verdicts)]
+    for severity in sorted(Severity, reverse=True):
+        rows.append(f"| {severity} | " + " | ".join(str(SEVERITY_TABLE[v][severity]) for v in verdicts) + " |")
+    return "\n".join(rows)
+
+
 def _replace_block(text: str, start: str, end: str, body: str) -> str:
     return re.sub(re.escape(start) + r".*?" + re.escape(end), lambda _m: f"{start}\n{body}\n{end}", text, flags=re.S)
 
 
 def update_readme(text: str, rules: RuleSet, diagram: str | None = None) -> str:
     text = _replace_block(text, START, END, f"{len(rules.rules)} rules.\n\n{rules_table(rules)}")
+    text = _replace_block(text, VERDICTS_START, VERDICTS_END, verdicts_table())
     if diagram is not None:
         text = _replace_block(text, DIAGRAM_START, DIAGRAM_END, f"```mermaid\n{diagram}```")
     return text
@@ -118,8 +135,8 @@ def _seawall(root: Path, args: list[str]) -> subprocess.CompletedProcess[str]:
 
 
 def main() -> None:
-    """``python -m linter.docs``: regenerate the README's rule table and exposure diagram,
-    and the terminal picture, from a checkout."""
+    """``python -m linter.docs``: regenerate the README's rule table, verdict table and
+    exposure diagram, and the terminal picture, from a checkout."""
     from linter.ruleset import load_rules
 
     root = Path(__file__).resolve().parent.parent

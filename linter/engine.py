@@ -226,6 +226,8 @@ def _run(config: RunConfig, rules: RuleSet | None, debug: bool, keep_graph: bool
         resources=len(graph),
         stats={**parsed.stats, "edges": graph.edge_count(), "unknown_values": sum(count_unknown(r.attrs) for r in graph)},
         graph=graph if keep_graph else None,
+        strict=config.strict,
+        show_posture=config.show_posture,
     )
 
 

@@ -224,7 +224,8 @@ def verdict_of(rule: Rule, hit: Hit, evidence: list[Evidence]) -> tuple[str, str
     - ``posture``: the rule is about a guard or a step away from exposure (``verdict:
       posture`` in the rule), or the check says so for this hit;
     - ``conditional``: it holds in some cases only: one instance of a ``count``/``for_each``
-      that is not known, an attachment not in the scanned code (the check says so), or a
+      that is not known (or a possible instance of one, in a resource or a module call),
+      an attachment not in the scanned code (the check says so), or a
       CloudFormation condition left undecided (decided when cases are merged, in the engine);
     - ``default``: a deciding value comes from a variable's or parameter's default, which a
       deployer normally sets; the reason names the input and what would close it;
@@ -240,6 +241,9 @@ def verdict_of(rule: Rule, hit: Hit, evidence: list[Evidence]) -> tuple[str, str
         return "conditional", f"holds for the instances of {hit.at.address} that exist: how many is not known ({expansion})"
     if hit.at.meta.get("possible_instance"):
         return "conditional", f"holds only if it is created: {hit.at.meta['possible_instance']}"
+    possible = next((e for e in evidence if e.origin == "possible"), None)
+    if possible is not None:
+        return "conditional", f"holds only if it is created: {possible.message}"
     defaults = [e for e in evidence if e.origin == "default"]
     if defaults:
         first = defaults[0]

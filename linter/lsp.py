@@ -22,6 +22,11 @@ A thin layer over ``engine.run``: it never decides what is exposed, it only turn
   the live setting as if it were dead code. A suppression that matches nothing *is* dead
   code, so that ``seawall-suppression`` report carries the tag. Input errors of the file
   are Error diagnostics at their line; notes about the file are Hints.
+- **Verdicts.** Each diagnostic says why a finding is not public now (its verdict in words
+  and the reason), and its ``data`` carries ``verdict`` and ``severity``. Posture findings (one step away) are Information diagnostics, whatever
+  their severity, and are not published at all when ``show-posture = false`` (configuration)
+  or ``showPosture: false`` (initialization option); a strict run (``strict = true``, or
+  the ``strict`` initialization option) shows them by severity like exposures.
 - **Code actions.** For each seawall diagnostic: the rule's safe fix when the finding has
   one (preferred), and a suppression with a reason placeholder (which does not count as a
   reason until it is replaced) in the file's own syntax, written by ``linter/suppress.py``:
@@ -66,6 +71,7 @@ from pygls.workspace import PositionCodec
 from linter.config import ConfigError, RunConfig, apply_config_file, check_rule_ids, find_config
 from linter.model import Finding, Severity, Span
 from linter.ruleset import RuleError, RuleSet
+from linter.verdicts import blocking, label
 
 logger = logging.getLogger("seawall.lsp")
 
@@ -393,6 +399,10 @@ class Linter:
     # the initialization option `configFile`: one configuration for every file, instead of
     # the nearest one above each file
     config_file: str | None = None
+    # the initialization options `strict` and `showPosture`; the configuration file's
+    # `strict = true` and `show-posture = false` apply as well
+    strict: bool = False
+    show_posture: bool = True
 
     def rules(self, dirs: list[str]) -> RuleSet:
         from linter.ruleset import load_rules, rule_files
@@ -479,22 +489,33 @@ class Linter:
                     code=f"{e.kind}-error",
                 )
             )
+        strict = self.strict or config.strict
         for f in result.findings:
             if not f.active or os.path.normpath(os.path.abspath(f.span.file)) != req.path:
                 continue
-            out.append(self._finding(f, rules, lines, lines_of, kind, req))
+            if blocking(f, strict):
+                severity = SEVERITIES.get(f.severity, lsp.DiagnosticSeverity.Warning)
+            elif self.show_posture and config.show_posture:
+                severity = lsp.DiagnosticSeverity.Information  # one step away: shown quietly
+            else:
+                continue
+            out.append(self._finding(f, rules, lines, lines_of, kind, req, severity))
         for n in result.notes:
             if os.path.normpath(os.path.abspath(n.file)) == req.path:
                 span = Span(req.path, max(n.line, 1), 1)
                 out.append(lsp.Diagnostic(range=span_range(span, lines, req.codec), message=n.message, severity=lsp.DiagnosticSeverity.Hint, source=SOURCE, code="note"))
         return out
 
-    def _finding(self, f: Finding, rules: RuleSet, lines: list[str], lines_of: Callable[[str], list[str]], kind: str | None, req: LintRequest) -> lsp.Diagnostic:
+    def _finding(
+        self, f: Finding, rules: RuleSet, lines: list[str], lines_of: Callable[[str], list[str]], kind: str | None, req: LintRequest, severity: lsp.DiagnosticSeverity
+    ) -> lsp.Diagnostic:
         from linter.suppress import META_RULE
 
         rng = span_range(f.span, lines, req.codec)
         rule = rules.get(f.rule_id)
         message = [f.message]
+        if f.verdict_reason:
+            message.append(f"{label(f.verdict)}: {f.verdict_reason}")
         message += [ev.message for ev in f.evidence if ev.span is None]
         hint = _first_sentence(f.remediation)
         if hint:
@@ -507,7 +528,7 @@ class Linter:
             for ev in f.evidence
             if ev.span is not None
         ]
-        data: dict[str, Any] = {"version": req.version, "rule": f.rule_id, "fix": None, "suppress": None}
+        data: dict[str, Any] = {"version": req.version, "rule": f.rule_id, "severity": str(f.severity), "verdict": f.verdict, "fix": None, "suppress": None}
         fix = f.fix
         if fix is not None:
             target = os.path.normpath(os.path.abspath(fix.span.file))
@@ -526,7 +547,7 @@ class Linter:
         return lsp.Diagnostic(
             range=rng,
             message="\n".join(message),
-            severity=SEVERITIES.get(f.severity, lsp.DiagnosticSeverity.Warning),
+            severity=severity,
             source=SOURCE,
             code=f.rule_id,
             code_description=lsp.CodeDescription(href=rule.references[0]) if rule is not None and rule.references else None,
@@ -793,8 +814,14 @@ def create_server() -> SeawallServer:
             config_file = options.get("configFile") if isinstance(options, dict) else None
             if isinstance(config_file, str) and config_file.strip():
                 ls.linter.config_file = os.path.abspath(config_file)
-            # `strict` (posture findings shown as errors) is accepted from the editors now;
-            # findings carry no posture verdict yet, so it changes nothing until they do
+            # posture findings shown by severity like exposures (`strict`), or not at all
+            # (`showPosture: false`)
+            strict = options.get("strict") if isinstance(options, dict) else None
+            if isinstance(strict, bool):
+                ls.linter.strict = strict
+            show = options.get("showPosture") if isinstance(options, dict) else None
+            if isinstance(show, bool):
+                ls.linter.show_posture = show
         logger.info("debounce %.0f ms", ls.debounce * 1000)
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)

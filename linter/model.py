@@ -91,7 +91,9 @@ class Evidence:
 
     ``origin`` says where a deciding value was set, for the verdict: ``default`` (a
     variable's or parameter's default, which a deployer normally sets) or ``set`` (written
-    for this deployment: tfvars, a var file, a module argument, a parameter file)."""
+    for this deployment: tfvars, a var file, a module argument, a parameter file); or
+    ``possible`` for a resource or module instance that exists in some cases only (a
+    ``count`` that is not known, analysed as its possible instances)."""
 
     message: str
     span: Span | None = None
@@ -211,3 +213,7 @@ class ScanResult:
     compared_with: str | None = None
     # the resource graph, when the caller asked to keep it (exposure pictures)
     graph: Any = field(default=None, repr=False, compare=False)
+    # how the run treats posture findings (linter/verdicts.py): failing it (--strict), and
+    # listed in the text output and the editor (show-posture)
+    strict: bool = False
+    show_posture: bool = True

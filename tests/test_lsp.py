@@ -179,7 +179,7 @@ CAPABILITIES = lsp.ClientCapabilities(
 
 
 @contextlib.asynccontextmanager
-async def session(root: Path, debounce_ms: int = 50) -> AsyncIterator[Client]:
+async def session(root: Path, debounce_ms: int = 50, options: dict[str, Any] | None = None) -> AsyncIterator[Client]:
     """A running server, initialised, shut down and exited cleanly at the end."""
     client = Client()
     pythonpath = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
@@ -195,7 +195,7 @@ async def session(root: Path, debounce_ms: int = 50) -> AsyncIterator[Client]:
                     process_id=os.getpid(),
                     root_uri=from_fs_path(str(root)),
                     capabilities=CAPABILITIES,
-                    initialization_options={"debounceMs": debounce_ms},
+                    initialization_options={"debounceMs": debounce_ms, **(options or {})},
                 )
             ),
             WAIT,
@@ -558,6 +558,31 @@ def test_configuration_file_is_honoured(tmp_path: Path) -> None:
     drive(scenario)
 
 
+def test_posture_findings_are_information_unless_strict_and_can_be_hidden(tmp_path: Path) -> None:
+    """EKS nodes opening SSH in subnets with no route from the internet: one step away. Its
+    severity is raised to high by the configuration, so only the verdict makes it quiet."""
+    nodes = tmp_path / "nodes.tf"
+    text = (ROOT / "tests" / "fixtures" / "aws-eks-node-group-ssh-open" / "fail" / "private_subnets.tf").read_text()
+    nodes.write_text(text)
+    (tmp_path / ".seawall.toml").write_text('[severity]\naws-eks-node-group-ssh-open = "high"\n')
+
+    async def diagnostics(options: dict[str, Any]) -> list[lsp.Diagnostic]:
+        async with session(tmp_path, options=options) as client:
+            uri = client.open(nodes, text)
+            return list((await client.diagnostics(uri, version=1)).diagnostics)
+
+    async def scenario() -> None:
+        (quiet,) = await diagnostics({})
+        assert quiet.severity == lsp.DiagnosticSeverity.Information and quiet.range.start.line == 35
+        assert "\none step away: " in quiet.message
+        assert isinstance(quiet.data, dict) and quiet.data["verdict"] == "posture" and quiet.data["severity"] == "high"
+        (loud,) = await diagnostics({"strict": True})
+        assert loud.severity == lsp.DiagnosticSeverity.Error
+        assert await diagnostics({"showPosture": False}) == []
+
+    drive(scenario)
+
+
 # --------------------------------------------------------------------------- unsaved buffers
 # The engine reads every buffer as the editor holds it: a new file, moved lines, variables.
 
@@ -628,7 +653,7 @@ def test_a_change_reparses_only_the_changed_file(tmp_path: Path, monkeypatch: py
         return linter.diagnostics(LintRequest(uri, main, buffer, version, {main: buffer}, PositionCodec(lsp.PositionEncodingKind.Utf16)))
 
     first = lint(text, 1)
-    assert sorted(set(parsed)) == ["database.tf", "main.tf", "network.tf", "storage.tf", "terraform.tfvars", "variables.tf"]
+    assert sorted(set(parsed)) == ["cluster.tf", "database.tf", "main.tf", "network.tf", "storage.tf", "terraform.tfvars", "variables.tf"]
     parsed.clear()
     # issue 19 item 5: the module's other parses stay in memory, nothing is read back from disk
     import pickle

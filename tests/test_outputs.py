@@ -22,6 +22,7 @@ from linter.engine import run
 from linter.model import Evidence, Finding, InputError, Note, ScanResult, Severity, Span, Suppression
 from linter.outputs import FORMATS, renderer
 from linter.outputs.paths import report_path
+from linter.outputs.sarif import SECURITY_SEVERITY
 from linter.ruleset import RuleSet
 from linter.suppress import META_RULE
 
@@ -148,8 +149,13 @@ def check_results_match_findings(doc: dict, result: ScanResult) -> None:
     assert len(results) == len(findings)
     descriptors = run_["tool"]["driver"]["rules"]
     for res, f in zip(results, findings):
-        assert res["ruleId"] == f.rule_id
-        assert descriptors[res["ruleIndex"]]["id"] == f.rule_id
+        # the descriptor of the rule at the finding's severity: what code scanning shows
+        assert res["ruleId"] in (f.rule_id, f"{f.rule_id}/{f.severity}")
+        descriptor = descriptors[res["ruleIndex"]]
+        assert descriptor["id"] == res["ruleId"]
+        if f.rule_id != META_RULE:
+            assert descriptor["properties"]["security-severity"] == res["properties"]["security-severity"] == SECURITY_SEVERITY[f.severity]
+        assert res["properties"]["verdict"] == f.verdict and res["properties"]["verdictReason"] == f.verdict_reason
         [loc] = res["locations"]
         assert loc["physicalLocation"]["region"] == expected_region(f.span)
         uri = loc["physicalLocation"]["artifactLocation"]["uri"]
@@ -179,7 +185,7 @@ def test_sarif_of_the_example_is_valid_and_exact(rules: RuleSet, sarif_validator
     assert driver["name"] == "seawall" and driver["version"] == version("seawall")
     check_results_match_findings(doc, result)
     # evidence places become related locations (the tfvars line the value comes from)
-    acl = next(r for r in run_["results"] if r["ruleId"] == ACL)
+    acl = next(r for r in run_["results"] if r["ruleId"].split("/")[0] == ACL)
     assert any(
         r["physicalLocation"]["artifactLocation"]["uri"] == "examples/terraform.tfvars" and r["physicalLocation"]["region"]["startLine"] == 4
         for r in acl["relatedLocations"]
@@ -200,10 +206,10 @@ def test_sarif_rules_carry_help_and_security_severity(rules: RuleSet, sarif_vali
     result = example(rules)
     doc = sarif(result, rules, sarif_validator)
     descriptors = doc["runs"][0]["tool"]["driver"]["rules"]
-    ids = [d["id"] for d in descriptors]
+    ids = [d["id"] for d in descriptors if "/" not in d["id"]]
     assert ids == sorted({f.rule_id for f in result.findings}), "one descriptor per rule with a result, sorted"
     for d in descriptors:
-        rule = rules.get(d["id"])
+        rule = rules.get(d["id"].split("/")[0])
         assert rule is not None
         assert d["shortDescription"]["text"] == rule.title
         assert " ".join(d["fullDescription"]["text"].split()) == " ".join(rule.description.split())
@@ -215,7 +221,12 @@ def test_sarif_rules_carry_help_and_security_severity(rules: RuleSet, sarif_vali
         props = d["properties"]
         score = float(props["security-severity"])
         assert 0.0 < score <= 10.0 and isinstance(props["security-severity"], str)
-        assert score == {"critical": 9.5, "high": 8.0, "medium": 5.5, "low": 3.0}[str(rule.severity)]
+        at = d["id"].split("/")[1] if "/" in d["id"] else str(rule.severity)
+        assert score == {"critical": 9.5, "high": 8.0, "medium": 5.5, "low": 3.0}[at]
+        assert d["defaultConfiguration"]["level"] == {"critical": "error", "high": "error", "medium": "warning", "low": "note"}[at]
+        if "/" in d["id"]:  # a severity of the rule's results other than its own: a sub-rule of it
+            [rel] = d["relationships"]
+            assert rel["target"]["id"] == rule.id and descriptors[rel["target"]["index"]]["id"] == rule.id and rel["kinds"] == ["superset"]
         assert "security" in props["tags"] and set(rule.tags) <= set(props["tags"])
         assert props["precision"] == "high"
         assert d["defaultConfiguration"]["level"] in ("error", "warning", "note")
@@ -315,10 +326,12 @@ def test_sarif_fingerprints_survive_runs_and_reformatting(rules: RuleSet, sarif_
 
 def test_sarif_marks_findings_present_at_the_base_as_unchanged(rules: RuleSet, sarif_validator, in_root: Path) -> None:
     result = example(rules)
-    old, new = result.findings[0], result.findings[1:]
+    # findings to fix only: a posture finding is skipped in JUnit and collapsed in Markdown
+    fixable = [f for f in result.findings if f.verdict != "posture"]
+    old, new = fixable[0], fixable[1:]
     result.findings = [replace(old, suppression=Suppression("preexisting", "present at origin/main"))] + new
     doc = sarif(result, rules, sarif_validator)
-    states = {(r["ruleId"], r["locations"][0]["physicalLocation"]["region"]["startLine"]): r for r in doc["runs"][0]["results"]}
+    states = {(r["ruleId"].split("/")[0], r["locations"][0]["physicalLocation"]["region"]["startLine"]): r for r in doc["runs"][0]["results"]}
     first = states[(old.rule_id, old.span.line)]
     assert first["baselineState"] == "unchanged" and "suppressions" not in first
     assert all(r["baselineState"] == "new" for r in doc["runs"][0]["results"] if r is not first)
@@ -432,10 +445,10 @@ def test_github_escapes_data_and_properties(rules: RuleSet, tmp_path: Path, monk
     [line, summary] = render("github", ScanResult(findings=[f]), rules).splitlines()
     assert line == (
         "::error file=dir%2Ca%3Ab/main.tf,line=3,col=3,endLine=3,endColumn=24,"
-        f"title={ACL} (critical)%3A Title%3A with%2C punctuation"
+        f"title={ACL} (critical%2C public now)%3A Title%3A with%2C punctuation"
         "::100%25 public: a, b%0Asecond line%0D%0Athird%0Aevidence: set here: 50%25 (vars.tfvars:4)%0Ahow to fix: Make it private."
     )
-    assert summary == "seawall: 1 finding (1 critical)."
+    assert summary == "seawall: 1 finding (1 critical): 1 public now."
     from linter.outputs.github import escape_data, escape_property
 
     assert escape_data("a%b\r\nc:d,e") == "a%25b%0D%0Ac:d,e"
@@ -502,12 +515,12 @@ def test_markdown_table_order_and_sections(rules: RuleSet, project: Path) -> Non
     text = render("markdown", result, rules)
     lines = text.splitlines()
     assert lines[0] == "## seawall: 3 findings to fix, 1 input error"
-    table = {line.split("|")[1].strip(): line.split("|")[2].strip() for line in lines if line.startswith("| ") and "Severity" not in line}
+    table = {line.split("|")[1].strip(): line.split("|")[-2].strip() for line in lines if line.startswith("| ") and "Severity" not in line}
     assert table == {"Critical": "1", "High": "1", "Medium": "0", "Low": "1", "**Total**": "**3**"}
     headings = [line for line in lines if line.startswith("### ")]
     assert headings == ["### Critical (1)", "### High (1)", "### Low (1)", "### Input errors (1)"]
     assert text.index("`aws-s3-bucket-public-acl`") < text.index("`aws-rds-publicly-accessible`") < text.index("`seawall-suppression`")
-    assert "- **`main.tf:16`** `aws-s3-bucket-public-acl`: " in text
+    assert "- **`main.tf:16`** `aws-s3-bucket-public-acl` _public now_: " in text
     assert "  - **Safe fix** (" in text and "`publicly_accessible = false`" in text
     assert "  - **Fix:** " in text
     details = text[text.index("<details>") :]
@@ -519,9 +532,12 @@ def test_markdown_table_order_and_sections(rules: RuleSet, project: Path) -> Non
 def test_markdown_orders_many_findings_and_escapes_scanned_text(rules: RuleSet, in_root: Path) -> None:
     result = example(rules)
     text = render("markdown", result, rules)
-    assert text.index("### Critical (4)") < text.index("### High (2)")
+    assert text.index("### Critical (4)") < text.index("### High (3)")
     table = [line for line in text.splitlines() if line.startswith("| ")]
-    assert table[1:] == ["| Critical | 4 |", "| High | 2 |", "| Medium | 0 |", "| Low | 0 |", "| **Total** | **6** |"]
+    # rows by severity, columns by verdict (public now, by default, if, one step away), totals
+    severities = {s: sum(1 for f in result.findings if f.active and f.severity == s) for s in Severity}
+    assert [row.split(" | ")[-1] for row in table[1:5]] == [f"{severities[s]} |" for s in sorted(Severity, reverse=True)]
+    assert table[1].startswith("| Critical | 4 |") and table[-1].endswith(f"| **{len(result.findings)}** |")
     # evidence is a nested list under its finding
     assert '  - var.customer_data_acl = "public-read" (set in terraform.tfvars) (`examples/terraform.tfvars:4`)' in text
     hostile = fake(message="ping @security-team <img src=x> *bold* [link](http://x) $x$ _em_ a|b")

@@ -26,7 +26,7 @@ def test_pictures_are_current(rules: RuleSet) -> None:
     flat = svg.replace("&#160;", " ")
     for rule in ("aws-s3-bucket-public-acl", "aws-rds-publicly-accessible", "aws-s3-public-access-not-blocked"):
         assert rule in flat, f"{TERMINAL_SVG} is stale: run `python -m linter.docs`"
-    assert "6 findings (4 critical, 2 high)" in flat
+    assert "9 findings (4 critical, 4 high, 1 low)" in flat and "[one step away]" in flat
 
 
 def test_ci_runs_the_readme_test_command() -> None:
@@ -61,3 +61,15 @@ def test_checks_reference_is_current(rules) -> None:
 
     text = (ROOT / WRITING_RULES).read_text()
     assert update_writing_rules(text, rules) == text, f"{WRITING_RULES} checks reference is stale: run `python -m linter.docs`"
+
+
+def test_verdict_table_is_generated_from_the_severity_table() -> None:
+    from linter.docs import VERDICTS_END, VERDICTS_START, verdicts_table
+    from linter.evaluation import SEVERITY_TABLE
+
+    text = (ROOT / "README.md").read_text()
+    block = text.split(VERDICTS_START, 1)[1].split(VERDICTS_END, 1)[0]
+    assert block.strip() == verdicts_table(), "README verdict table is stale: run `python -m linter.docs`"
+    rows = [line.split(" | ") for line in verdicts_table().splitlines()[2:]]
+    assert [row[0].strip("| ") for row in rows] == ["critical", "high", "medium", "low"]
+    assert [row[-1].strip("| ") for row in rows] == [str(SEVERITY_TABLE["posture"][s]) for s in sorted(SEVERITY_TABLE["posture"], reverse=True)]

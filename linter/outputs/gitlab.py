@@ -3,14 +3,18 @@
 A JSON array with one issue per active finding (accepted, suppressed, baseline and
 pre-existing findings are left out: the merge request widget shows what needs work):
 
-- ``description``: the message; ``check_name``: the rule id;
+- ``description``: the rule id, the verdict in words (``public now``, ``public by
+  default``, ``public if``, ``one step away``) and the message; ``check_name``: the rule id;
 - ``fingerprint``: the baseline fingerprint relative to the current directory, so GitLab
   matches an issue across commits when lines move (made unique within the report when two
   findings share one, because GitLab keys issues by it);
-- ``severity``: critical is ``blocker``, high ``critical``, medium ``major``, low ``minor``;
+- ``severity``: critical is ``blocker``, high ``critical``, medium ``major``, low
+  ``minor``; a posture finding (one step away), which fails the run only when it is
+  strict, is ``info`` unless it is;
 - ``location.path`` relative to the current directory (the project root in a job),
   ``location.lines.begin`` (and ``end``);
-- ``categories: ["Security"]``, ``content.body`` (Markdown) with the evidence and the fix.
+- ``categories: ["Security"]``, ``content.body`` (Markdown) with the verdict and why, the
+  evidence and the fix.
 
 Input errors (a file that could not be read or parsed, so was not checked) are issues too,
 with ``check_name`` ``seawall-input-error`` and severity ``blocker``: a merge request must
@@ -28,6 +32,7 @@ from linter.baseline import fingerprint
 from linter.model import Finding, InputError, ScanResult, Severity, format_path
 from linter.outputs.paths import report_path
 from linter.ruleset import RuleSet
+from linter.verdicts import blocking, label
 
 SEVERITIES = {Severity.CRITICAL: "blocker", Severity.HIGH: "critical", Severity.MEDIUM: "major", Severity.LOW: "minor"}
 
@@ -41,7 +46,9 @@ def _code(text: str) -> str:
 
 
 def body(f: Finding) -> str:
-    lines = [f"**{f.title}** (`{f.rule_id}`, {f.severity})", "", " ".join(f.message.split())]
+    lines = [f"**{f.title}** (`{f.rule_id}`, {f.severity}, {label(f.verdict)})", "", " ".join(f.message.split())]
+    if f.verdict_reason:
+        lines += ["", f"Why {label(f.verdict)}: {' '.join(f.verdict_reason.split())}"]
     if f.resource:
         where = f.resource + (f".{format_path(f.path)}" if f.path else "")
         lines += ["", f"Resource: {_code(where)}"]
@@ -57,14 +64,14 @@ def body(f: Finding) -> str:
     return "\n".join(lines)
 
 
-def issue(f: Finding, fp: str) -> dict[str, Any]:
+def issue(f: Finding, fp: str, strict: bool = False) -> dict[str, Any]:
     return {
         "type": "issue",
         "engine_name": "seawall",
         "check_name": f.rule_id,
-        "description": f"{f.rule_id}: {' '.join(f.message.split())}",
+        "description": f"{f.rule_id} ({label(f.verdict)}): {' '.join(f.message.split())}",
         "categories": ["Security"],
-        "severity": SEVERITIES[f.severity],
+        "severity": SEVERITIES[f.severity] if blocking(f, strict) else "info",
         "fingerprint": fp,
         "location": {
             "path": report_path(f.span.file),
@@ -84,7 +91,7 @@ def render(result: ScanResult, rules: RuleSet) -> str:
         seen[fp] = n + 1
         if n:
             fp = hashlib.sha256(f"{fp}\x1f{n}".encode()).hexdigest()[:32]
-        issues.append(issue(f, fp))
+        issues.append(issue(f, fp, result.strict))
     for e in sorted(result.errors, key=lambda e: e.sort_key()):
         issues.append(error_issue(e))
     return json.dumps(issues, indent=2, ensure_ascii=False) + "\n"

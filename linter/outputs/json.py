@@ -1,4 +1,7 @@
-"""``--format json``: the versioned machine-readable report (documented in the README)."""
+"""``--format json``: the versioned machine-readable report (documented in the README).
+
+Fields are only ever added within a version: each finding's ``verdict`` and
+``verdict_reason`` and the summary's ``by_verdict`` and ``strict`` were added to version 1."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from typing import Any
 
 from linter.model import Finding, ScanResult, Severity, format_path
 from linter.ruleset import RuleSet
+from linter.verdicts import by_verdict
 
 VERSION = 1
 
@@ -30,6 +34,8 @@ def finding_dict(f: Finding) -> dict[str, Any]:
         ],
         "remediation": f.remediation,
         "subject": f.subject or f.resource,
+        "verdict": f.verdict,
+        "verdict_reason": f.verdict_reason,
         "suppressed": (
             {"kind": f.suppression.kind, "reason": f.suppression.reason, "file": f.suppression.span.file if f.suppression.span else None,
              "line": f.suppression.span.line if f.suppression.span else None, "until": f.suppression.until}
@@ -48,6 +54,8 @@ def summary(result: ScanResult) -> dict[str, Any]:
         "findings": len(active),
         "suppressed": len(result.findings) - len(active),
         "by_severity": by_severity,
+        "by_verdict": by_verdict(active),
+        "strict": result.strict,
         "errors": len(result.errors),
         "files_scanned": result.files_scanned,
         "resources": result.resources,

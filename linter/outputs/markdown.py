@@ -1,12 +1,16 @@
 """``--format markdown``: a report for pull-request comments and job summaries
 (``$GITHUB_STEP_SUMMARY``), written for GitHub's Markdown renderer.
 
-Layout: a heading with the verdict, a table of active findings by severity (every
-severity, then the total), the active findings grouped by severity (most severe first;
-within a group by file and line), each with ``file:line``, rule id, message, its evidence
-as a nested list and the fix; then input errors; then, collapsed in ``<details>``, the
-accepted and suppressed findings with their reasons (baseline and pre-existing findings
-only counted, as in the text output) and the notes.
+Layout: a heading saying how many findings are to fix (and how many are one step away),
+a table of active findings by severity and verdict (every severity and every verdict, with
+totals), the findings to fix grouped by severity (most severe first; within a group by
+file and line), each with ``file:line``, rule id, verdict in words (``public now``,
+``public by default``, ``public if``, ``one step away``), message, why it is not public
+now, its evidence as a nested list and the fix; then input errors; then, collapsed in
+``<details>``, the posture findings (one step away), which fail the run only when it is
+strict (a strict run lists them with the others), one line each; the accepted and
+suppressed findings with their reasons (baseline and pre-existing findings only counted,
+as in the text output) and the notes.
 
 Text from scanned files is escaped: Markdown punctuation is backslash-escaped, so a value
 cannot open emphasis, a link or raw HTML, and ``@name`` cannot mention anyone.
@@ -27,12 +31,13 @@ from typing import Any
 from linter.model import Finding, ScanResult, Severity
 from linter.outputs.paths import report_path
 from linter.ruleset import RuleSet
+from linter.verdicts import LABELS, blocking, label
 
 HEADING = "## seawall"
 BUDGET = 60_000  # characters of listed items; a PR comment holds 65,536
 FINDINGS_SHARE = 48_000  # what findings may use, leaving room for errors and the rest
 NOT_LISTED = ("baseline", "preexisting")
-LABELS = {Severity.CRITICAL: "Critical", Severity.HIGH: "High", Severity.MEDIUM: "Medium", Severity.LOW: "Low"}
+SEVERITY_LABELS = {Severity.CRITICAL: "Critical", Severity.HIGH: "High", Severity.MEDIUM: "Medium", Severity.LOW: "Low"}
 
 # `_` only where it could open or close emphasis: GFM ignores it inside words (aws_s3_bucket)
 _SPECIAL = re.compile(r"([\\`*\[\]<>|~&$]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
@@ -82,7 +87,9 @@ def finding_extras(finding: Finding, rules: RuleSet, locator: Any = None) -> str
 
 
 def finding_item(f: Finding, rules: RuleSet, locator: Any = None) -> list[str]:
-    lines = [f"- **{where(f.span.file, f.span.line)}** {code(f.rule_id)}: {escape(f.message)}"]
+    lines = [f"- **{where(f.span.file, f.span.line)}** {code(f.rule_id)} _{label(f.verdict)}_: {escape(f.message)}"]
+    if f.verdict_reason:
+        lines.append(f"  - **Why {label(f.verdict)}:** {escape(f.verdict_reason)}")
     for e in f.evidence:
         at = f" ({where(e.span.file, e.span.line)})" if e.span else ""
         lines.append(f"  - {escape(e.message)}{at}")
@@ -101,26 +108,40 @@ def finding_item(f: Finding, rules: RuleSet, locator: Any = None) -> list[str]:
 
 
 def summary_table(active: list[Finding]) -> list[str]:
-    counts = {s: sum(1 for f in active if f.severity == s) for s in Severity}
-    lines = ["| Severity | Findings |", "|---|---:|"]
+    """Active findings by severity (rows) and verdict (columns), with totals."""
+    verdicts = list(LABELS)
+    head = " | ".join(label(v)[:1].upper() + label(v)[1:] for v in verdicts)
+    lines = [f"| Severity | {head} | Total |", "|---|" + "---:|" * (len(verdicts) + 1)]
     for s in sorted(Severity, reverse=True):
-        lines.append(f"| {LABELS[s]} | {counts[s]} |")
-    lines.append(f"| **Total** | **{len(active)}** |")
+        row = [sum(1 for f in active if f.severity == s and f.verdict == v) for v in verdicts]
+        lines.append(f"| {SEVERITY_LABELS[s]} | {' | '.join(map(str, row))} | {sum(row)} |")
+    totals = [sum(1 for f in active if f.verdict == v) for v in verdicts]
+    lines.append(f"| **Total** | {' | '.join(f'**{n}**' for n in totals)} | **{len(active)}** |")
     return lines
+
+
+def posture_line(f: Finding) -> str:
+    """A posture finding on one line: place, rule, severity, message and why."""
+    why = f" ({escape(f.verdict_reason)})" if f.verdict_reason else ""
+    return f"- {where(f.span.file, f.span.line)} {code(f.rule_id)} ({f.severity}): {escape(f.message)}{why}"
 
 
 def render(result: ScanResult, rules: RuleSet) -> str:
     ordered = sorted(result.findings, key=lambda f: (f.sort_key(), f.message))
     active = [f for f in ordered if f.active]
+    to_fix = [f for f in active if blocking(f, result.strict)]
+    quiet = [f for f in active if not blocking(f, result.strict)]
     listed_suppressed = [f for f in ordered if f.suppression is not None and f.suppression.kind not in NOT_LISTED]
     counted = {kind: sum(1 for f in ordered if f.suppression is not None and f.suppression.kind == kind) for kind in NOT_LISTED}
     errors = sorted(result.errors, key=lambda e: e.sort_key())
 
-    n = len(active)
+    n = len(to_fix)
     if n:
         verdict = f"{n} finding{'s' if n != 1 else ''} to fix"
     else:
-        verdict = "no findings"
+        verdict = "no findings to fix" if quiet else "no findings"
+    if quiet:
+        verdict += f", {len(quiet)} one step away"
     if errors:
         verdict += f", {len(errors)} input error{'s' if len(errors) != 1 else ''}"
     out = [f"{HEADING}: {verdict}", ""]
@@ -137,17 +158,17 @@ def render(result: ScanResult, rules: RuleSet) -> str:
 
     budget = _Budget(BUDGET)
     locator = None
-    if result.graph is not None and any(f.severity >= Severity.CRITICAL for f in active):
+    if result.graph is not None and any(f.severity >= Severity.CRITICAL for f in to_fix):
         from linter.exposure import Locator
 
         locator = Locator(result.graph)  # indexed once for every diagram
     shown = 0
     full = False
     for s in sorted(Severity, reverse=True):
-        group = [f for f in active if f.severity == s]
+        group = [f for f in to_fix if f.severity == s]
         if not group or full:
             continue
-        out += [f"### {LABELS[s]} ({len(group)})", ""]
+        out += [f"### {SEVERITY_LABELS[s]} ({len(group)})", ""]
         for f in group:
             item = finding_item(f, rules, locator)
             # the first finding is always listed; the others while they fit, most severe first
@@ -164,6 +185,10 @@ def render(result: ScanResult, rules: RuleSet) -> str:
         out += [f"### Input errors ({len(errors)})", ""]
         lines = [f"- {code(f'{report_path(e.file)}:{e.line}:{e.column}')} {escape(e.message)} ({escape(e.kind)})" for e in errors]
         out += budget.listing(lines, "input errors") + [""]
+
+    if quiet:
+        out += ["<details>", f"<summary>{len(quiet)} finding{'s' if len(quiet) != 1 else ''} one step away (posture: nothing is reachable through {'them' if len(quiet) != 1 else 'it'} today; {'they fail' if len(quiet) != 1 else 'it fails'} the run only with --strict)</summary>", ""]
+        out += budget.listing([posture_line(f) for f in quiet], "findings one step away") + ["", "</details>", ""]
 
     if listed_suppressed:
         lines = [

@@ -7,8 +7,22 @@ has its help text. Results keep seawall's exact spans (``columnKind`` is
 
 Mapping:
 
-- level: critical and high are ``error``, medium ``warning``, low ``note``; the rule's
+- level: critical and high are ``error``, medium ``warning``, low ``note``;
   ``security-severity`` (GitHub's convention) is 9.5 / 8.0 / 5.5 / 3.0.
+- severity on GitHub: code scanning documents ``security-severity`` on the rule (the
+  ``reportingDescriptor``) only, while a finding's severity is the rule's placed by its
+  verdict and raised for sensitive data (``linter/evaluation.py``). So each rule that
+  produced a result has a descriptor at its own severity (id: the rule id), and one more
+  for every other severity its results have, with the hierarchical id
+  ``<rule-id>/<severity>`` (SARIF's sub-rule form), a ``relationships`` entry naming the
+  rule (kind ``superset``: the rule covers these results), and that severity's
+  ``security-severity`` and default level. A result's ``ruleId`` and ``ruleIndex`` name
+  the descriptor of its own severity, so the severity GitHub shows is seawall's. The result
+  also carries ``properties.security-severity`` (which code scanning reads too, though only
+  the rule's is documented) and its ``level``. A finding whose severity changes moves to
+  another rule id: code scanning closes its alert and opens one at the new severity;
+- ``properties.verdict`` (``exposed``, ``default``, ``conditional``, ``posture``) and
+  ``properties.verdictReason`` on each result;
 - evidence with a place becomes a ``relatedLocation`` (ids 1, 2, …) and a link to it in
   the message (``[file:line](id)``, SARIF's embedded links; literal brackets are escaped);
 - ``partialFingerprints["seawall/v1"]`` is the baseline fingerprint relative to the
@@ -119,9 +133,11 @@ def rule_name(rule_id: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in re.split(r"[^A-Za-z0-9]+", rule_id) if part)
 
 
-def rule_descriptor(rule_id: str, rule: Rule | None, sample: Finding) -> dict[str, Any]:
+def rule_descriptor(rule_id: str, rule: Rule | None, sample: Finding, at: Severity | None = None) -> dict[str, Any]:
     """The reportingDescriptor of ``rule_id``; ``rule`` is None for the built-in suppression
-    check and for rules the RuleSet does not know (described from their finding)."""
+    check and for rules the RuleSet does not know (described from their finding). ``at``
+    asks for the descriptor of its results at another severity than the rule's own (id
+    ``<rule-id>/<severity>``)."""
     from linter.suppress import META_RULE, meta_rule
 
     if rule is None and rule_id == META_RULE:
@@ -132,6 +148,8 @@ def rule_descriptor(rule_id: str, rule: Rule | None, sample: Finding) -> dict[st
     else:
         title, description, remediation = sample.title, sample.title, sample.remediation
         references, severity, tags = (), sample.severity, ()
+    own = at is None or at == severity
+    severity = at if at is not None else severity
     text = paragraphs(description)
     md = [description.strip()]
     help_text = [text]
@@ -150,7 +168,7 @@ def rule_descriptor(rule_id: str, rule: Rule | None, sample: Finding) -> dict[st
     else:
         properties["problem.severity"] = "warning"
     desc: dict[str, Any] = {
-        "id": rule_id,
+        "id": rule_id if own else f"{rule_id}/{severity}",
         "name": rule_name(rule_id),
         "shortDescription": {"text": title},
         "fullDescription": {"text": text},
@@ -159,8 +177,39 @@ def rule_descriptor(rule_id: str, rule: Rule | None, sample: Finding) -> dict[st
     if references:
         desc["helpUri"] = references[0]
     desc["defaultConfiguration"] = {"level": LEVELS[severity]}
+    if not own:
+        desc["relationships"] = [{"target": {"id": rule_id}, "kinds": ["superset"], "description": {"text": f"the findings of {rule_id} whose severity is {severity}"}}]
     desc["properties"] = properties
     return desc
+
+
+def descriptors_of(findings: list[Finding], rules: RuleSet) -> tuple[list[dict[str, Any]], dict[tuple[str, Severity], int]]:
+    """The descriptors of the rules with results, sorted by rule id, each followed by its
+    descriptors at the other severities of its results (most severe first); and the index
+    of the descriptor for each (rule id, severity) that results have."""
+    from linter.suppress import META_RULE
+
+    samples: dict[str, Finding] = {}
+    severities: dict[str, set[Severity]] = {}
+    for f in findings:
+        samples.setdefault(f.rule_id, f)
+        severities.setdefault(f.rule_id, set()).add(f.severity)
+    descriptors: list[dict[str, Any]] = []
+    index: dict[tuple[str, Severity], int] = {}
+    for rid in sorted(samples):
+        rule = rules.get(rid)
+        base = len(descriptors)
+        descriptors.append(rule_descriptor(rid, rule, samples[rid]))
+        own = rule.severity if rule is not None else samples[rid].severity
+        for sev in sorted(severities[rid], reverse=True):
+            if sev == own or rid == META_RULE:  # the built-in check has no security severity
+                index[(rid, sev)] = base
+                continue
+            sub = rule_descriptor(rid, rule, samples[rid], sev)
+            sub["relationships"][0]["target"]["index"] = base
+            index[(rid, sev)] = len(descriptors)
+            descriptors.append(sub)
+    return descriptors, index
 
 
 def message_text(f: Finding) -> str:
@@ -193,9 +242,11 @@ def suppression_dict(s: Suppression) -> dict[str, Any]:
     return out
 
 
-def result_dict(f: Finding, rule_index: int, base_dir: str, baseline_states: bool) -> dict[str, Any]:
+def result_dict(f: Finding, rule_index: int, base_dir: str, baseline_states: bool, rule_id: str | None = None) -> dict[str, Any]:
+    """``rule_id`` and ``rule_index`` name the descriptor of the finding's rule at its
+    severity (see ``descriptors_of``)."""
     out: dict[str, Any] = {
-        "ruleId": f.rule_id,
+        "ruleId": rule_id or f.rule_id,
         "ruleIndex": rule_index,
         "level": LEVELS[f.severity],
         "message": {"text": message_text(f)},
@@ -230,11 +281,17 @@ def result_dict(f: Finding, rule_index: int, base_dir: str, baseline_states: boo
         "resource": f.resource,
         "subject": f.subject or f.resource,
         "path": format_path(f.path),
+        "verdict": f.verdict,
+        "verdictReason": f.verdict_reason,
     }
     if f.conditions:
         props["conditions"] = list(f.conditions)
     out["properties"] = props
     return out
+
+
+def _result(f: Finding, descriptors: list[dict[str, Any]], i: int, base_dir: str, baseline_states: bool) -> dict[str, Any]:
+    return result_dict(f, i, base_dir, baseline_states, descriptors[i]["id"])
 
 
 def _notification(level: str, message: str, file: str, line: int, column: int, descriptor: str) -> dict[str, Any]:
@@ -257,12 +314,7 @@ def note_notification(n: Note) -> dict[str, Any]:
 def sarif_document(result: ScanResult, rules: RuleSet) -> dict[str, Any]:
     base_dir = os.getcwd()
     findings = sorted(result.findings, key=lambda f: (f.sort_key(), f.message))
-    rule_ids = sorted({f.rule_id for f in findings})
-    samples: dict[str, Finding] = {}
-    for f in findings:
-        samples.setdefault(f.rule_id, f)
-    descriptors = [rule_descriptor(rid, rules.get(rid), samples[rid]) for rid in rule_ids]
-    index = {rid: i for i, rid in enumerate(rule_ids)}
+    descriptors, index = descriptors_of(findings, rules)
     baseline_states = result.compared_with is not None or any(f.suppression is not None and f.suppression.kind == NOT_NEW for f in findings)
     driver: dict[str, Any] = {"name": "seawall", "version": tool_version(), "semanticVersion": tool_version()}
     uri = information_uri()
@@ -280,7 +332,7 @@ def sarif_document(result: ScanResult, rules: RuleSet) -> dict[str, Any]:
             }
         ],
         "originalUriBaseIds": {SRCROOT: {"uri": Path(base_dir).as_uri().rstrip("/") + "/"}},
-        "results": [result_dict(f, index[f.rule_id], base_dir, baseline_states) for f in findings],
+        "results": [_result(f, descriptors, index[(f.rule_id, f.severity)], base_dir, baseline_states) for f in findings],
         "columnKind": "unicodeCodePoints",
         "properties": {
             "filesScanned": result.files_scanned,

@@ -1,11 +1,15 @@
 """``--format text``: what a person reads in a terminal or a log.
 
-Each finding starts with a ``path:line:col: SEVERITY rule-id message`` line (the shape
-editors and CI problem matchers understand), then a short frame of the source with the
-setting underlined, the evidence chain and the fix; a summary by file and by severity
-closes the report. The layout is the same everywhere; colour is added only when asked for
-(``linter/terminal.py`` decides: a terminal, no ``NO_COLOR``). ``quiet`` keeps the findings
-and input errors and drops everything else.
+Each finding starts with a ``path:line:col: SEVERITY rule-id [verdict] message`` line (the
+shape editors and CI problem matchers understand; the verdict in words: ``public now``,
+``public by default``, ``public if``, ``one step away``), then a short frame of the source
+with the setting underlined, the evidence chain, why the verdict is not ``public now`` and
+the fix. Posture findings (one step away) that do not fail the run come after the others in
+a section of their own, shown quietly (their first line, why, and the fix), or not at all
+with ``show-posture = false``; a strict run shows them in full, since they fail it. A summary
+by file, by severity and by verdict closes the report. The layout is the same everywhere;
+colour is added only when asked for (``linter/terminal.py`` decides: a terminal, no
+``NO_COLOR``). ``quiet`` keeps the findings and input errors and drops everything else.
 """
 
 from __future__ import annotations
@@ -20,12 +24,19 @@ from linter.parsers.terraform.plan import is_state_file
 from linter.redact import redact
 from linter.ruleset import RuleSet
 from linter.sources import source_lines
+from linter.verdicts import POSTURE, by_verdict, label, phrase
 
 SEVERITY_STYLE: dict[Severity, dict[str, object]] = {
     Severity.CRITICAL: {"fg": "bright_magenta", "bold": True},
     Severity.HIGH: {"fg": "red", "bold": True},
     Severity.MEDIUM: {"fg": "yellow", "bold": True},
     Severity.LOW: {"fg": "cyan", "bold": True},
+}
+VERDICT_STYLE: dict[str, dict[str, object]] = {
+    "exposed": {"fg": "red", "bold": True},
+    "default": {"fg": "yellow"},
+    "conditional": {"fg": "yellow"},
+    "posture": {"fg": "blue"},
 }
 FRAME_WIDTH = 100  # longer lines are cut around the underlined part
 MAX_SPAN_LINES = 3  # a longer setting shows its first and last lines
@@ -57,8 +68,23 @@ def render(result: ScanResult, rules: RuleSet, color: bool = False, quiet: bool 
         return files[path]
 
     out: list[str] = []
-    for f in (f for f in result.findings if f.active):
-        out.extend(_finding(f, lines_of(f.span.file), paint))
+    active = [f for f in result.findings if f.active]
+    posture = [f for f in active if f.verdict == POSTURE]
+    for f in active:
+        if f.verdict != POSTURE:
+            out.extend(_finding(f, lines_of(f.span.file), paint))
+    if posture and result.strict:  # they fail the run: in full
+        out.append(_posture_heading(len(posture), True, paint))
+        out.append("")
+        for f in posture:
+            out.extend(_finding(f, lines_of(f.span.file), paint))
+    elif posture and result.show_posture:  # quietly: the first line, why, and the fix
+        out.append(_posture_heading(len(posture), False, paint))
+        out.append("")
+        for f in posture:
+            out.append(_head(f, paint))
+            out.extend(_why_and_fix(f, paint))
+            out.append("")
     if not quiet:
         for f in result.findings:
             # accepted and suppressed findings are listed; baseline and pre-existing ones only counted
@@ -80,16 +106,36 @@ def render(result: ScanResult, rules: RuleSet, color: bool = False, quiet: bool 
     return text + "\n" if text else ""
 
 
+def _head(f: Finding, paint: _Painter) -> str:
+    verdict = paint(f"[{label(f.verdict)}]", **VERDICT_STYLE.get(f.verdict, {}))
+    return f"{paint(f'{f.span.file}:{f.span.line}:{f.span.column}:', bold=True)} {paint(f.severity.name, **SEVERITY_STYLE[f.severity])} {paint(f.rule_id, bold=True)} {verdict} {f.message}"
+
+
+def _why_and_fix(f: Finding, paint: _Painter) -> list[str]:
+    out = []
+    if f.verdict_reason:
+        out.append(f"    {paint('verdict:', fg='cyan')} {f.verdict_reason}")
+    if f.remediation:
+        out.append(f"    {paint('fix:', fg='green', bold=True)} {first_sentence(f.remediation)}")
+    return out
+
+
+def _posture_heading(n: int, strict: bool, paint: _Painter) -> str:
+    what, them, they = (f"{n} posture findings", "them", "they") if n != 1 else ("1 posture finding", "it", "it")
+    if strict:
+        why = f"nothing is reachable through {them} today; --strict: {they} fail{'s' if n == 1 else ''} the run like exposures"
+    else:
+        why = f"nothing is reachable through {them} today; {they} fail{'s' if n == 1 else ''} the run only with --strict"
+    return paint(f"one step away: {what} ({why}):", bold=True)
+
+
 def _finding(f: Finding, lines: list[str], paint: _Painter) -> list[str]:
-    style = SEVERITY_STYLE[f.severity]
-    head = f"{paint(f'{f.span.file}:{f.span.line}:{f.span.column}:', bold=True)} {paint(f.severity.name, **style)} {paint(f.rule_id, bold=True)} {f.message}"
-    out = [head]
+    out = [_head(f, paint)]
     out.extend(code_frame(lines, f.span, paint, f.severity))
     for e in f.evidence:
         where = f"  [{e.span.file}:{e.span.line}]" if e.span else ""
         out.append(f"    {paint('evidence:', fg='cyan')} {e.message}{paint(where, dim=True)}")
-    if f.remediation:
-        out.append(f"    {paint('fix:', fg='green', bold=True)} {first_sentence(f.remediation)}")
+    out.extend(_why_and_fix(f, paint))
     out.append("")
     return out
 
@@ -175,7 +221,10 @@ def summary_line(result: ScanResult) -> str:
     n = len(active)
     text = f"{n} finding{'s' if n != 1 else ''}"
     if n:
-        text += f" ({', '.join(parts)}) in {files} file{'s' if files != 1 else ''}"
+        verdicts = by_verdict(active)
+        text += f" ({', '.join(parts)}) in {files} file{'s' if files != 1 else ''}: {phrase(verdicts)}"
+        if verdicts[POSTURE] and not result.strict and not result.show_posture:
+            text += " (those one step away not listed: show-posture = false)"
     kinds: dict[str, int] = {}
     for f in result.findings:
         if f.suppression is not None:

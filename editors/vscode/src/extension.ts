@@ -13,6 +13,7 @@ function readSettings(): Settings {
     interpreter: config.get<string>("interpreter", DEFAULTS.interpreter),
     configFile: config.get<string>("configFile", DEFAULTS.configFile),
     strict: config.get<boolean>("strict", DEFAULTS.strict),
+    showPosture: config.get<boolean>("showPosture", DEFAULTS.showPosture),
     debounceMs: config.get<number>("debounceMs", DEFAULTS.debounceMs),
   };
 }

@@ -8,10 +8,11 @@ export interface Settings {
   interpreter: string;
   configFile: string;
   strict: boolean;
+  showPosture: boolean;
   debounceMs: number;
 }
 
-export const DEFAULTS: Settings = { path: "", interpreter: "", configFile: "", strict: false, debounceMs: 300 };
+export const DEFAULTS: Settings = { path: "", interpreter: "", configFile: "", strict: false, showPosture: true, debounceMs: 300 };
 
 export interface ServerCommand {
   command: string;
@@ -31,7 +32,7 @@ export function serverCommand(settings: Settings, workspaceFolder?: string): Ser
 
 /** What the server reads at `initialize` (see linter/lsp.py). */
 export function initializationOptions(settings: Settings, workspaceFolder?: string): Record<string, unknown> {
-  const options: Record<string, unknown> = { debounceMs: settings.debounceMs, strict: settings.strict };
+  const options: Record<string, unknown> = { debounceMs: settings.debounceMs, strict: settings.strict, showPosture: settings.showPosture };
   if (settings.configFile.trim()) {
     const file = settings.configFile.trim();
     options.configFile = workspaceFolder && !path.isAbsolute(file) ? path.join(workspaceFolder, file) : file;

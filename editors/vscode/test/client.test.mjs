@@ -75,8 +75,10 @@ test("the settings start the server from the interpreter, or seawall on PATH", (
   assert.deepEqual(initializationOptions({ ...DEFAULTS, strict: true, configFile: "ci/seawall.toml" }, "/work"), {
     debounceMs: 300,
     strict: true,
+    showPosture: true,
     configFile: "/work/ci/seawall.toml",
   });
+  assert.equal(initializationOptions({ ...DEFAULTS, showPosture: false }).showPosture, false);
 });
 
 test("diagnostics and the quick fix come from seawall lsp", { skip: !python && "SEAWALL_PYTHON is not set" }, async () => {

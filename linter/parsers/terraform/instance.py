@@ -221,7 +221,7 @@ class ModuleInstance:
                 n, why = possible
                 return [
                     Instance(self, mode, rtype, name, block, f"{base}[{i}]", i, {"count": {"index": i}},
-                             possible=Evidence(f"{self.prefix}{base}[{i}] is a possible instance: {why}", attrs["count"].span))
+                             possible=Evidence(f"{self.prefix}{base}[{i}] is a possible instance: {why}", attrs["count"].span, origin="possible"))
                     for i in range(n)
                 ]
             try:

@@ -197,7 +197,9 @@ class ModuleCall:
             note = f" (its instances are not known: {self.unknown.reason})" if self.unknown is not None else ""
             if self.possible:
                 note = f" (a possible instance: {self.possible})"
-            call_ev = Evidence(f"{parent.prefix}{address} is called at {where}{note}", block.header)
+            # a call that may not happen (a possible instance, instances not known) makes
+            # what it creates hold in some cases only (the `conditional` verdict)
+            call_ev = Evidence(f"{parent.prefix}{address} is called at {where}{note}", block.header, origin="possible" if note else "")
             chain = parent.call_chain + (call_ev,)
             inputs: dict[str, VarValue | Callable[[], VarValue]] = {
                 arg: self._lazy_input(arg, attr, env)
