@@ -410,7 +410,7 @@ def provider_names(rules: Any) -> dict[str, str]:
 
 @main.group(invoke_without_command=True)
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
-@click.option("--provider", metavar="PROVIDER", help="Only rules for this provider: its name or the prefix of its rule ids (aws, azure, google or gcp, kubernetes or k8s).")
+@click.option("--provider", metavar="PROVIDER", help="Only rules for this provider: its name or the prefix of its rule ids (aws, azure, google or gcp, kubernetes or k8s, alicloud, oci, digitalocean, openstack, github, tencentcloud, yandex, ncloud, ibm, mongodbatlas, snowflake, gitlab, azuredevops, linode, hcloud).")
 @click.pass_context
 def rules(ctx: click.Context, fmt: str, provider: str | None) -> None:
     """List the rules: id, severity, formats and title."""

@@ -118,7 +118,7 @@ def as_port(value: Any) -> int | None:
 
 def parse_ports(value: Any) -> list[PortRange]:
     """Every way a provider writes ports -> ranges. ``22``, ``"22"``, ``"1000-2000"``, ``"*"``,
-    ``"22,3389"``, ``"21, 22-23"``, and lists of those. What is not known (an Unknown, a
+    ``"22,3389"``, ``"21, 22-23"``, ``"22/22"`` (Alibaba Cloud), and lists of those. What is not known (an Unknown, a
     word that is not a port) becomes :data:`UNKNOWN`; an empty list gives no range."""
     if isinstance(value, list):
         out: list[PortRange] = []
@@ -134,6 +134,12 @@ def parse_ports(value: Any) -> list[PortRange]:
         return parse_ports([part for part in (p.strip() for p in text.split(",")) if part])
     if text.lower() in ALL_WORDS or text in ("0-65535", "1-65535"):
         return [ALL]
+    if "/" in text:  # Alibaba Cloud writes "22/22", and "-1/-1" for every port
+        lo_text, _, hi_text = text.partition("/")
+        whole = from_to(lo_text, hi_text)
+        if whole == PortRange(1, 65535):
+            return [ALL]
+        return [whole] if whole.lo is not None else [UNKNOWN]
     lo_text, sep, hi_text = text.partition("-")
     lo, hi = as_port(lo_text), as_port(hi_text) if sep else as_port(lo_text)
     if lo is None or hi is None or hi < lo:

@@ -21,6 +21,11 @@ from linter.ports import ALL, UNKNOWN, PortRange, from_to, grade, parse_ports
         (["80", "8000-8100"], [PortRange(80, 80), PortRange(8000, 8100)]),
         ("ssh", [UNKNOWN]),
         ("30-20", [UNKNOWN]),
+        ("22/22", [PortRange(22, 22)]),  # Alibaba Cloud
+        ("8000/9000", [PortRange(8000, 9000)]),
+        ("-1/-1", [ALL]),
+        ("1/65535", [ALL]),
+        ("22/x", [UNKNOWN]),
     ],
 )
 def test_ports_in_every_spelling(written: object, ranges: list[PortRange]) -> None:

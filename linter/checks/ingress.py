@@ -60,6 +60,7 @@ PARAMS: dict[str, Any] = {
                 "from": _PATHS,
                 "to": _PATHS,
                 "ranges": {"type": "array", "items": _PATHS, "minItems": 1},
+                "absent": {"enum": ["all", "unknown"], "description": "What an entry that writes no ports means: every port of its protocol (`all`: OpenStack rules, OCI security lists without port options) or not known (`unknown`, the default)."},
                 "per_protocol": {
                     "type": "object",
                     "additionalProperties": False,
@@ -72,7 +73,11 @@ PARAMS: dict[str, Any] = {
             "type": "object",
             "additionalProperties": False,
             "required": ["path", "allow"],
-            "properties": {"path": _PATHS, "allow": {"type": "array", "items": {"type": "string"}, "minItems": 1}},
+            "properties": {
+                "path": _PATHS,
+                "allow": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                "default": {"type": "string", "description": "The word an entry that does not write the setting means (the provider's default)."},
+            },
             "description": "Entry setting holding allow/deny and the words meaning allow (case-insensitive); omitted: every entry allows.",
         },
         "order": {**_PATHS, "description": "Entry setting holding its evaluation order (rule number, priority; lower first). With it, a deny of the same group evaluated earlier that refuses the internet on the same ports shadows an allow."},
@@ -150,16 +155,19 @@ def _ranges(data: Any, params: dict[str, Any]) -> list[tuple[str | None, PortRan
         return []
     if proto == "all":
         return [(proto, ALL)]
+    absent = ALL if spec.get("absent") == "all" else UNKNOWN
     if "ranges" in spec:
         values = [v for v in (_get(data, key) for key in spec["ranges"]) if v is not None]
         if not values:
-            return [(proto, UNKNOWN)]
+            return [(proto, absent)]
         for value in values:
             out.extend((proto, r) for r in parse_ports(value))
         return out
     lo, hi = _get(data, spec.get("from", "from_port")), _get(data, spec.get("to", "to_port"))
     if lo is None and hi is None and proto not in _PORTED and proto is not None:
         return [(proto, ALL)]  # protocols without ports (ESP, GRE): all of their traffic
+    if lo is None and hi is None:
+        return [(proto, absent)]
     return [(proto, from_to(lo, hi))]
 
 
@@ -220,6 +228,8 @@ def entries_of(ctx: Context, res: Resource, params: dict[str, Any]) -> list[Entr
         allow: bool | None = True
         if action is not None:
             word = _get(data, action["path"])
+            if word is None:
+                word = action.get("default")
             allow = None if word is None or isinstance(word, Unknown) else str(word).strip().lower() in {w.lower() for w in action["allow"]}
         order = as_port(_get(data, params["order"])) if "order" in params else None
         entry = Entry(res, base, data, group, allow, order, _ranges(data, params))
