@@ -119,7 +119,7 @@ class Plan:
     def report(self) -> str:
         done = [o for o in self.outcomes if o.rules]
         left = [o for o in self.outcomes if not o.rules]
-        lines = [f"{len(self.outcomes)} peer suppression(s) found: {len(done)} migrated, {len(left)} with no seawall counterpart"]
+        lines = [f"{len(self.outcomes)} peer suppression(s) found: {len(done)} migrated, {len(left)} not migrated"]
         for o in done:
             f = o.found
             lines.append(f"  {f.file}:{f.line}: {f.written} -> {', '.join(o.rules)}")
