@@ -340,6 +340,35 @@ def fix_command(ctx: click.Context, dry_run: bool, show_diff: bool, **params: An
     sys.exit(code)
 
 
+@main.command("migrate")
+@click.argument("path", required=False, default=".", type=click.Path())
+@click.option("--dry-run", is_flag=True, help="Show the changes as a unified diff and change no file (the default).")
+@click.option("--write", is_flag=True, help="Apply the changes.")
+def migrate_command(path: str, dry_run: bool, write: bool) -> None:
+    """Turn Checkov, tfsec, Trivy, cfn_nag and kube-linter suppressions in the repository at
+    PATH into seawall suppressions and configuration, keeping their reasons. Check ids with
+    no seawall counterpart are listed. Shows the diff unless --write is given."""
+    from linter.migrate import MigrateError, plan
+
+    if dry_run and write:
+        raise click.UsageError("--dry-run and --write exclude each other")
+    try:
+        migration = plan(path)
+    except MigrateError as exc:
+        click.echo(f"seawall migrate: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
+    click.echo(migration.report(), nl=False)
+    if not migration.changes:
+        click.echo("nothing to change")
+    elif write:
+        for rel in migration.write():
+            click.echo(f"wrote {rel}")
+    else:
+        click.echo(migration.diff(), nl=False)
+        click.echo(f"dry run: {len(migration.changes)} file(s) would change; run `seawall migrate --write` to apply")
+    sys.exit(EXIT_ERROR if migration.errors else EXIT_CLEAN)
+
+
 @main.command("graph")
 @_scan_options
 @click.option("--format", "fmt", type=click.Choice(["mermaid", "dot"]), default="mermaid", show_default=True, help="Mermaid (GitHub renders it in Markdown) or Graphviz DOT (dot -Tsvg).")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
@@ -75,14 +75,29 @@ def group_of(peer_id: str) -> str:
 class PeerMap:
     peer: str
     checks: tuple[PeerCheck, ...]
+    # other tools' ids for the same checks: a peer id of the map, or seawall rule ids
+    equivalents: dict[str, str | tuple[str, ...]] = field(default_factory=dict)
 
     def get(self, peer_id: str) -> PeerCheck | None:
         return next((c for c in self.checks if c.id == peer_id), None)
 
+    def resolve(self, any_id: str) -> PeerCheck | None:
+        """The entry for a peer's id, or for another tool's id of the same check (tfsec,
+        Trivy: ``equivalents``); None when the map has neither."""
+        found = self.get(any_id)
+        if found is not None:
+            return found
+        same = self.equivalents.get(any_id)
+        if isinstance(same, str):
+            return self.get(same)
+        if same:
+            return PeerCheck(any_id, ("equivalents",), f"{any_id}, an id of another tool", "rules", rules=same)
+        return None
+
     def rules_for(self, peer_id: str) -> tuple[str, ...]:
         """The seawall rules that report what the peer's check reports (its posture rules
         too); empty when none does or the id is not in the map."""
-        check = self.get(peer_id)
+        check = self.resolve(peer_id)
         return check.rules if check is not None else ()
 
     def rule_ids(self) -> set[str]:
@@ -124,7 +139,22 @@ def parse(text: str) -> PeerMap:
     data = yaml.load(text, Loader=SafeLoader)
     if not isinstance(data, dict) or not isinstance(data.get("checks"), dict) or not isinstance(data.get("peer"), str):
         raise CoverageError(f"{os.path.basename(MAP_FILE)}: needs `peer` (a name) and `checks` (peer id -> entry)")
-    return PeerMap(data["peer"], tuple(_entry(str(k), v) for k, v in data["checks"].items()))
+    return PeerMap(data["peer"], tuple(_entry(str(k), v) for k, v in data["checks"].items()), _equivalents(data.get("equivalents") or {}))
+
+
+def _equivalents(data: Any) -> dict[str, str | tuple[str, ...]]:
+    where = f"{os.path.basename(MAP_FILE)}: equivalents"
+    if not isinstance(data, dict):
+        raise CoverageError(f"{where}: a mapping of another tool's id to a peer id or a list of seawall rule ids")
+    out: dict[str, str | tuple[str, ...]] = {}
+    for key, value in data.items():
+        if isinstance(value, str) and value:
+            out[str(key)] = value
+        elif isinstance(value, list) and value and all(isinstance(v, str) and v for v in value):
+            out[str(key)] = tuple(value)
+        else:
+            raise CoverageError(f"{where}: {key}: a peer id or a list of seawall rule ids")
+    return out
 
 
 @functools.lru_cache(maxsize=1)

@@ -46,7 +46,7 @@ from linter.locate import locate, value_at
 from linter.model import Evidence, Path, Severity
 from linter.ports import ALL, Grade, PortRange, as_port, grade, parse_ports
 from linter.settings import setting_values
-from linter.values import JsonString, Unknown, display, truth
+from linter.values import JsonString, Unknown, display, on_off, truth
 
 Truth = bool | None
 
@@ -530,7 +530,8 @@ class Reach:
         refused: Truth = False
         for name in spec.get("flags", ()):
             for path, value in setting_values(res, name):
-                on = truth(value) if not isinstance(value, (dict, list)) else bool(value)
+                # a flag in any of the words providers use (ECS `AssignPublicIp: ENABLED`)
+                on = (on_off(value) if on_off(value) is not None else truth(value)) if not isinstance(value, (dict, list)) else bool(value)
                 if on is True:
                     asks.append(path)
                 elif on is None:
