@@ -33,6 +33,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from linter import conditions
 from linter.checks import Context, named_check
 from linter.evaluation import Hit
 from linter.graph import Resource, ResourceGraph
@@ -307,12 +308,12 @@ def _depth(attrs: Any, path: Path) -> int:
 
 
 def loose_equal(value: Any, expected: Any) -> bool:
-    """Rule values against written ones: on/off words alike, strings without case."""
+    """The rule conditions' equality (:func:`linter.conditions.loose_equal`), except that a
+    switch expected on or off reads every on/off word providers write (``"Enabled"``,
+    ``"yes"``: :func:`linter.values.on_off`), and surrounding spaces do not count."""
     if isinstance(expected, bool):
         return on_off(value) is expected
-    if isinstance(expected, str) and isinstance(value, str):
-        return value.strip().lower() == expected.strip().lower()
-    return bool(value == expected)
+    return conditions.loose_equal(value.strip() if isinstance(value, str) else value, expected)
 
 
 def linked(graph: ResourceGraph, res: Resource, via: Iterable[str], types: Iterable[str], name_setting: str = "name") -> list[Resource]:
