@@ -202,7 +202,7 @@ def _run(config: RunConfig, rules: RuleSet | None, debug: bool, keep_graph: bool
         findings = merge_overlay_findings(findings, graph.by_id)
     # suppressions are decided for every finding before choosing what to report: a finding
     # reported through a named file (a plan, a variables file) may sit in a file not named
-    findings = apply_intent(_dedupe(_merge_openings(findings)), graph)
+    findings = apply_intent(_dedupe(_merge_openings(findings), set(config.severity_overrides)), graph)
     directives = collect_directives(parsed.comments, graph)
     policy = SuppressionPolicy(
         require_reason=config.require_reason,
@@ -296,14 +296,15 @@ def _merge_openings(findings: list[Finding]) -> list[Finding]:
     return out
 
 
-def _dedupe(findings: list[Finding]) -> list[Finding]:
+def _dedupe(findings: list[Finding], fixed: set[str] | frozenset[str] = frozenset()) -> list[Finding]:
     """One finding per rule, place, resource (without its module path) and message.
 
     The same finding reached several ways (module calls from several callers, the module
     judged with its own defaults) is reported once: the most severe, most deeply called one,
     with the evidence of every way, each other way named. Findings of templates evaluated
     once per undecidable condition case are merged: one that holds in every case is
-    unconditional; otherwise its evidence names the cases."""
+    unconditional; otherwise its evidence names the cases (and is one severity step down,
+    unless the configuration ``fixed`` the rule's severity)."""
     groups: dict[tuple[object, ...], list[Finding]] = {}
     for f in sorted(findings, key=lambda f: (-f.severity, -f.resource.count("module."), f.sort_key(), f.message)):
         groups.setdefault((f.rule_id, f.span, *_in_module(f)), []).append(f)
@@ -326,6 +327,6 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
         note = Evidence(when + " (a condition the template leaves undecided)")
         verdict = first.verdict if first.verdict == "posture" else "conditional"
         # an exposure as written that holds in some cases only is one step down (the table)
-        severity = SEVERITY_TABLE["conditional"][first.severity] if first.verdict == "exposed" else first.severity
+        severity = SEVERITY_TABLE["conditional"][first.severity] if first.verdict == "exposed" and first.rule_id not in fixed else first.severity
         out.append(replace(first, severity=severity, conditions=tuple(cases), evidence=first.evidence + (note,), verdict=verdict, verdict_reason=f"public {when}" if verdict == "conditional" else first.verdict_reason))
     return out

@@ -74,9 +74,11 @@ class Converter:
             out.spans[key] = out.span
             return out
         if isinstance(node, yaml.MappingNode):
-            merged = any(k.tag == "tag:yaml.org,2002:merge" for k, _ in node.value)
+            # keys written in this mapping (not brought in by a << merge, which they may override)
+            written = {id(k) for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge"}
             self.constructor.flatten_mapping(node)  # resolves << merge keys
             out = PDict(span=self.span(node.start_mark, node.end_mark))
+            seen: set[Any] = set()
             for key_node, value_node in node.value:
                 key = self.convert(key_node, depth + 1, False)
                 if isinstance(key, (dict, list)) or (self.cfn and not isinstance(key, str)):
@@ -87,8 +89,10 @@ class Converter:
                     entry = out.span
                 else:
                     entry = self.span(key_node.start_mark, (value_node if not self.cfn or _marked(value_node) else key_node).end_mark)
-                if key in out and not (merged and self.cfn):  # in a template, a key a merge (<<) brought in may be overridden
-                    self.duplicates.append(DuplicateKey(str(key), entry))
+                if id(key_node) in written:
+                    if key in seen:
+                        self.duplicates.append(DuplicateKey(str(key), entry))
+                    seen.add(key)
                 out[key] = self.convert(value_node, depth + 1, cfn_tags)
                 out.spans[key] = entry
             return out

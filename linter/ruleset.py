@@ -278,19 +278,33 @@ def parse_rule(data: Any, file: str, builtin: bool, validated: bool = False) -> 
 
 
 def read_rule_data(path: str) -> Any:
+    """A rule file's data, refusing alias bombs and keys written twice in one mapping (YAML
+    would keep the last one silently, so half of what the author wrote would be ignored)."""
     import yaml
 
-    from linter.yamlsafe import load_yaml_bounded
+    from linter.positioned import Converter
+    from linter.yamlsafe import SafeLoader, check_node_budget, describe_yaml_error
 
     try:
         with open(path, encoding="utf-8") as fh:
-            return load_yaml_bounded(fh.read())
+            loader = SafeLoader(fh.read())
+        try:
+            node = loader.get_single_node()
+        finally:
+            loader.dispose()
+        if node is None:
+            return None
+        check_node_budget(node)
+        converter = Converter(path)
+        data = converter.convert(node)
     except OSError as exc:
         raise RuleError(path, "", f"cannot read: {exc.strerror or exc}") from None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else ""
-        raise RuleError(path, where, f"invalid YAML: {getattr(exc, 'problem', None) or exc}") from None
+        line, _col, problem = describe_yaml_error(exc)
+        raise RuleError(path, f"line {line}", problem) from None
+    for dup in converter.duplicates:
+        raise RuleError(path, f"line {dup.span.line}", f"key {dup.key!r} is written twice in one mapping; YAML keeps only the last one")
+    return data
 
 
 def load_rule_file(path: str, builtin: bool) -> Rule:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -187,6 +188,22 @@ def test_invalid_template_is_an_error_with_a_line(rules: RuleSet, tmp_path: Path
     [err] = result.errors
     assert err.file.endswith("bad.yaml") and err.line == 4 and "invalid template" in err.message
     assert [f.rule_id for f in result.findings] == ["aws-s3-bucket-public-acl"]
+
+
+def test_a_template_without_resources_is_an_error_not_a_clean_file(rules: RuleSet, tmp_path: Path) -> None:
+    """Read as a template but with no Resources mapping: nothing was checked, so the scan
+    says so at the line that made it a template (never a clean result)."""
+    (tmp_path / "stack.json").write_text('{\n  "AWSTemplateFormatVersion": "2010-09-09",\n  "Outputs": {}\n}\n')
+    (tmp_path / "list.yaml").write_text('AWSTemplateFormatVersion: "2010-09-09"\nResources:\n  - Type: AWS::S3::Bucket\n')
+    (tmp_path / "event.json").write_text('{"requestId": 1, "fragment": {"Resources": {"B": {"Type": "AWS::S3::Bucket"}}}}\n')
+    result = run(RunConfig(paths=[str(tmp_path)]), rules)
+    assert [(os.path.basename(n.file), n.message) for n in result.notes if "Resources" in n.message] == [
+        ("event.json", "mentions CloudFormation resource types but has no top-level Resources section: not read as a template")
+    ]
+    errors = sorted((os.path.basename(e.file), e.line, e.message) for e in result.errors)
+    assert [(f, line) for f, line, _ in errors] == [("list.yaml", 2), ("stack.json", 2)]
+    assert "Resources section is not a mapping" in errors[0][2] and "Resources section is missing" in errors[1][2]
+    assert all("nothing in this file was checked" in m for _, _, m in errors)
 
 
 def test_cfn_lint_is_not_imported_for_terraform_only_scans(tmp_path: Path) -> None:

@@ -170,3 +170,21 @@ def test_conditions_inside_params_are_compiled_at_load() -> None:
     params["only"] = {"path": "name", "matches": "(unclosed"}
     with pytest.raises(RuleError, match=r"params\.only"):
         parse_rule(data, "/x/test-rule-example.yaml", builtin=False)
+
+
+def test_a_key_written_twice_is_an_error_with_its_line(tmp_path: Path) -> None:
+    """YAML keeps the last of two equal keys silently; a rule author meant both. A key a
+    `<<` merge brought in may still be overridden (the anchors of the built-in rules do)."""
+    import yaml
+
+    text = yaml.safe_dump(_rule_data(id="acme-twice"), sort_keys=False)
+    (tmp_path / "acme-twice.yaml").write_text(text + "severity: low\n")
+    with pytest.raises(RuleError) as err:
+        load_rules([str(tmp_path)], builtin=False)
+    line = len(text.splitlines()) + 1
+    assert f"acme-twice.yaml: line {line}: key 'severity' is written twice" in str(err.value)
+    merged = "match:\n  terraform: {type: aws_s3_bucket, when: {<<: {path: acl, equals: private}, equals: public-read}}\n"
+    data = _rule_data(id="acme-twice")
+    del data["match"]
+    (tmp_path / "acme-twice.yaml").write_text(yaml.safe_dump(data, sort_keys=False) + merged)
+    assert [r.id for r in load_rules([str(tmp_path)], builtin=False)] == ["acme-twice"]

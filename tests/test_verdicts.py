@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from linter.model import Severity
+
 BUCKET = """
 variable "acl" {
   default = "public-read"
@@ -154,3 +156,13 @@ def test_a_group_opening_the_instance_finding_leaves_out_stays(scan) -> None:
     got = sorted((f.rule_id, f.span.line) for f in result.findings)
     # the SSH opening is merged into the instance finding; the 8080 one is only the group's
     assert got == [(HOST_RULE, 21), (SG_RULE, 8)], got
+
+
+def test_a_configured_severity_is_kept_for_an_undecided_condition(scan) -> None:
+    """The configuration's severity for a rule is the user's decision: a finding that holds
+    under an undecided condition stays conditional but is not lowered below it."""
+    rule = "aws-security-group-public-ingress"
+    plain = {f.span.line: f for f in scan({"stack.yaml": TEMPLATE}, select=[rule]).findings}
+    fixed = {f.span.line: f for f in scan({"stack.yaml": TEMPLATE}, select=[rule], severity_overrides={rule: Severity.CRITICAL}).findings}
+    assert plain[23].verdict == fixed[23].verdict == "conditional"
+    assert plain[23].severity < Severity.CRITICAL and fixed[23].severity == Severity.CRITICAL

@@ -176,6 +176,18 @@ def load_cloudformation(paths: list[str], max_bytes: int, param_file: str | None
         except Exception as exc:
             out.errors.append(internal_error(path, exc))
             continue
+        if not isinstance(doc.get("Resources"), PDict):
+            key = "Resources" if "Resources" in doc else next((k for k in ("AWSTemplateFormatVersion", "Transform") if k in doc), None)
+            if key is None:
+                # resource types inside some other JSON (a macro's test event, a tool's
+                # state): not a template, but say so rather than pass it over in silence
+                out.notes.append(Note(path, 1, "mentions CloudFormation resource types but has no top-level Resources section: not read as a template"))
+                continue
+            # a template (its format version, transform or Resources say so) without what a
+            # template must have: never a clean result for a file nothing checked
+            what = "is not a mapping of resources" if key == "Resources" else "is missing"
+            out.errors.append(InputError(path, doc.spans[key].line, 1, f"the template's top-level Resources section {what} (CloudFormation requires it), so nothing in this file was checked", "parse"))
+            continue
         try:
             out.resources.extend(template_resources(doc, path, given, param_file))
         except Exception as exc:
