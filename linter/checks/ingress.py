@@ -91,9 +91,10 @@ PARAMS: dict[str, Any] = {
             "description": (
                 "The severity for each grade of the reachable ports (linter/ports.py): critical (all ports, remote administration, a database/admin port the range is about), "
                 "high (wide or unknown ranges), medium (other ports), web (80/443 alone), icmp (an ICMP entry: ping and network error messages, no service; "
-                "only with a severity are ICMP entries read as openings at all). `none` means not reported. Defaults: critical, high, medium, none, none."
+                "only with a severity are ICMP entries read as openings at all), all (every port or every protocol, graded apart from the rest of critical; "
+                "default: as `critical`). `none` means not reported. Defaults: critical, high, medium, none, none."
             ),
-            "properties": {k: _SEVERITY for k in ("critical", "high", "medium", "web", "icmp")},
+            "properties": {k: _SEVERITY for k in ("critical", "high", "medium", "web", "icmp", "all")},
         },
         "max_width": {"type": "integer", "minimum": 1, "description": "Ranges wider than this many ports are not reported (a network ACL's ephemeral range)."},
         "unknown_ports": {"enum": ["report", "skip"], "description": "An entry whose ports are not known: graded high (report, the default) or left out (skip)."},
@@ -356,6 +357,7 @@ def _listening(ctx: Context, group: Resource | None, params: dict[str, Any]) -> 
 def _severity(g: Grade, params: dict[str, Any], kind: str | None) -> Severity | None:
     """The rule's severity for a grade, or for a ``kind`` of opening graded apart (web, icmp)."""
     table = {"critical": "critical", "high": "high", "medium": "medium", "web": "none", "icmp": "none", **params.get("grades", {})}
+    table.setdefault("all", table["critical"])
     key = kind or {Severity.CRITICAL: "critical", Severity.HIGH: "high"}.get(g.severity, "medium")
     word = table[key]
     return None if word == "none" else Severity.parse(word)
@@ -382,7 +384,7 @@ def internet_ingress(ctx: Context, res: Resource) -> Iterator[Hit]:
     all ports, remote administration, or a database/admin port the range is about are
     critical; wide or unknown ranges high; other ports medium; 80/443 alone are public web
     endpoints; ICMP is read only when `grades.icmp` reports it (`grades` maps each to the
-    rule's severity). A range that merely
+    rule's severity; `grades.all` grades every port apart from the other critical ones). A range that merely
     contains a sensitive port says so without being graded by it, unless something using
     the group (`attached_by`) is known to listen there. The finding is located on the
     source addresses and names the group, what uses it, and where each deciding value was
@@ -415,7 +417,7 @@ def internet_ingress(ctx: Context, res: Resource) -> Iterator[Hit]:
                 g, kind = Grade(Severity.LOW, "anyone can ping the hosts behind it and find them (no service listens on ICMP)"), "icmp"
             else:
                 found = grade(r, listening)
-                g, kind = found or Grade(Severity.LOW, f"web {r.describe()}"), None if found else "web"
+                g, kind = found or Grade(Severity.LOW, f"web {r.describe()}"), "all" if r.everything else None if found else "web"
             severity = _severity(g, params, kind)
             if severity is not None:
                 graded.append((g, severity, proto, r))

@@ -261,10 +261,10 @@ PARAMS: dict[str, Any] = {
                 for state in ("public", "unknown", "none")
             },
         },
-        "grades": {  # as internet-ingress grades ports; ICMP is not read here (no service listens on it)
+        "grades": {  # as internet-ingress grades ports; ICMP is not read here, and all ports stay critical
             **INGRESS_PARAMS["properties"]["grades"],
             "description": "The severity for each grade of the reached ports (linter/ports.py): critical (all ports, remote administration, a database/admin port), high (wide or unknown ranges), medium (other ports), web (80/443 alone). `none` means not reported. Defaults: critical, high, medium, none.",
-            "properties": {k: v for k, v in INGRESS_PARAMS["properties"]["grades"]["properties"].items() if k != "icmp"},
+            "properties": {k: v for k, v in INGRESS_PARAMS["properties"]["grades"]["properties"].items() if k not in ("icmp", "all")},
         },
         "note": {"type": "string", "minLength": 10, "description": "one sentence of evidence added to every finding"},
     },
