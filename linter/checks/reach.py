@@ -261,6 +261,16 @@ PARAMS: dict[str, Any] = {
                 for state in ("public", "unknown", "none")
             },
         },
+        "unreached": {
+            "type": "object",
+            "additionalProperties": False,
+            "description": (
+                "Report the other side instead: a resource whose public address is known and that nothing reaches at `grades` (what a rule with the same "
+                "params reports) gets one finding where its address is decided, with the rule's severity and verdict (a posture: one rule away). "
+                "Openings the grades leave out (web ports) are named in the evidence. Not reported when the address or the filter is not known."
+            ),
+            "properties": {"evidence": {"type": "string", "minLength": 10, "description": "one sentence of evidence added to each finding"}},
+        },
         "grades": {  # as internet-ingress grades ports; ICMP is not read here, and all ports stay critical
             **INGRESS_PARAMS["properties"]["grades"],
             "description": "The severity for each grade of the reached ports (linter/ports.py): critical (all ports, remote administration, a database/admin port), high (wide or unknown ranges), medium (other ports), web (80/443 alone). `none` means not reported. Defaults: critical, high, medium, none.",
@@ -314,6 +324,7 @@ class Opening:
     what: str  # "security group", "firewall rule"
     owner: Resource  # the group or rule
     entry: Entry
+    certain: bool = True  # False: whether it allows, admits the internet or applies is not known
 
     def ranges(self) -> list[PortRange]:
         return [r for _, r in self.entry.protocols]
@@ -622,14 +633,15 @@ class Reach:
                 params = {k: v for k, v in spec.items() if k != "role"}
                 for res in self.graph.of_type(*self.role(spec["role"])):
                     for entry in entries_of(self.ctx, res, params):
-                        if entry.allow is True and entry.world is True and entry.protocols:
+                        if entry.allow is not False and entry.world is not False and entry.protocols:
                             owner = entry.group or res
-                            index.setdefault(owner.id, []).append(Opening("security group", owner, entry))
+                            index.setdefault(owner.id, []).append(Opening("security group", owner, entry, entry.allow is True and entry.world is True))
             self._openings = index
         return self._openings
 
     def group_openings(self, group: Resource) -> list[Opening]:
-        """The entries of ``group`` that admit the whole internet."""
+        """The entries of ``group`` that admit the whole internet (``certain``), or may
+        (an action or sources not known)."""
         return self.openings_index().get(group.id, [])
 
     def groups_of(self, holder: Resource, spec: dict[str, Any]) -> tuple[list[Resource], bool, bool]:
@@ -722,8 +734,8 @@ class Reach:
                 path = rule.setting_path(spec["network"])
                 keys = self._network_keys(rule, value_at(rule.attrs, path), path)
                 for entry in entries_of(self.ctx, rule, params):
-                    if entry.allow is True and entry.world is True and entry.protocols:
-                        opening = Opening("firewall rule", rule, entry)
+                    if entry.allow is not False and entry.world is not False and entry.protocols:
+                        opening = Opening("firewall rule", rule, entry, entry.allow is True and entry.world is True)
                         for key in keys:
                             index.setdefault(key, []).append(opening)
             return index
@@ -915,6 +927,14 @@ class Filter:
     everything: bool = False
     openings: list[Opening] = field(default_factory=list)
     evidence: list[Evidence] = field(default_factory=list)
+    doubtful: list[Opening] = field(default_factory=list)  # openings that may apply (not known)
+    incomplete: bool = False  # a named group is not in the scanned code
+
+
+def _split(openings: Iterable[Opening], incomplete: bool = False, evidence: list[Evidence] | None = None) -> Filter:
+    """A filter of the certain openings, the doubtful ones kept apart."""
+    found = list(dict.fromkeys(openings))
+    return Filter(openings=[o for o in found if o.certain], evidence=evidence or [], doubtful=[o for o in found if not o.certain], incomplete=incomplete)
 
 
 def _unfiltered(holder: Resource, why: str) -> Filter:
@@ -931,7 +951,7 @@ def filter_of(model: Reach, res: Resource, holder: Resource) -> Filter | None:
         if missing and spec.get("missing") == "admit":
             return _unfiltered(holder, "names a security group that is not defined in the scanned code")
         if named:
-            return Filter(openings=[o for g in groups for o in model.group_openings(g)])
+            return _split((o for g in groups for o in model.group_openings(g)), missing)
         unnamed = spec.get("unnamed", "admit")
         if unnamed == "admit":
             return _unfiltered(holder, "has no security group")
@@ -939,7 +959,7 @@ def filter_of(model: Reach, res: Resource, holder: Resource) -> Filter | None:
         if when is not None and model.condition(when, "params.groups.unnamed.when").evaluate(holder.attrs)[0] is not True:
             return _unfiltered(holder, "has no security group")
         defaults = model.default_groups(holder, unnamed["default"])
-        return Filter(openings=[o for g in defaults for o in model.group_openings(g)], evidence=[Evidence(f"{holder.address} names no security group, so it gets the default group of its network")])
+        return _split((o for g in defaults for o in model.group_openings(g)), evidence=[Evidence(f"{holder.address} names no security group, so it gets the default group of its network")])
     if "firewalls" in params:
         spec = params["firewalls"]
         networks = model.interface_networks(res, spec)
@@ -947,7 +967,9 @@ def filter_of(model: Reach, res: Resource, holder: Resource) -> Filter | None:
             return None
         index = model.firewall_openings(spec)
         candidates = list(dict.fromkeys(o for key in sorted(networks) for o in index.get(key, ())))
-        return Filter(openings=[o for o in candidates if model.targets(o.owner, res, spec) is True])
+        applies = {o: model.targets(o.owner, res, spec) for o in candidates}
+        kept = [o if applies[o] is True else replace(o, certain=False) for o in candidates if applies[o] is not False]
+        return _split(kept)
     if "own" in params:
         return Filter(openings=[Opening("rule", res, e) for e in entries_of(model.ctx, res, params["own"]) if e.allow is True and e.world is True and e.protocols])
     if "opens" in params:
@@ -1040,8 +1062,10 @@ def internet_reach(ctx: Context, res: Resource) -> Iterator[Hit]:
     and the port it forwards to, a container port; shown on the port), each opening of the
     resource's own (shown on its sources), or the resource as a whole (shown where its
     address is decided). `placement` says what is reported when the address is public,
-    not known, or absent (subnets with no route from the internet). Messages may use
-    {what}, {reached}, {why}, {address} and {filter}."""
+    not known, or absent (subnets with no route from the internet). With `unreached` it
+    reports the other side: a public address that nothing reaches at `grades` (one finding
+    where the address is decided; the posture counterpart of a rule with the same params).
+    Messages may use {what}, {reached}, {why}, {address} and {filter}."""
     params = ctx.params
     model = reach(ctx)
     holder = res
@@ -1059,6 +1083,9 @@ def internet_reach(ctx: Context, res: Resource) -> Iterator[Hit]:
         return
     filt = filter_of(model, res, holder)
     if filt is None:
+        return
+    if "unreached" in params:
+        yield from _unreached(ctx, model, res, address, how, filt)
         return
     for reached in reached_by(model, res, filt):
         severity: Severity | None = reached.severity
@@ -1111,6 +1138,36 @@ def internet_reach(ctx: Context, res: Resource) -> Iterator[Hit]:
             value=value,
             facts=facts,
         )
+
+
+def _unreached(ctx: Context, model: Reach, res: Resource, address: Address, how: str, filt: Filter) -> Iterator[Hit]:
+    """``res`` has a public address and nothing reaches it at the rule's grades: one
+    finding where the address is decided (the `unreached` params)."""
+    params = ctx.params
+    if address.public is not True or filt.incomplete or reached_by(model, res, filt):
+        return
+    if filt.doubtful and reached_by(model, res, Filter(openings=filt.doubtful)):
+        return  # an opening that may apply would be reported: not known
+    evidence = list(address.evidence)
+    for opening in filt.openings[:3]:
+        evidence.extend(opening.evidence())
+    if not filt.openings:
+        evidence.append(Evidence("nothing in the scanned code admits the whole internet to it today"))
+    evidence.extend(filt.evidence)
+    if params["unreached"].get("evidence"):
+        evidence.append(Evidence(params["unreached"]["evidence"]))
+    if params.get("note"):
+        evidence.append(Evidence(params["note"]))
+    ports = ", ".join(dict.fromkeys(r.describe() for o in filt.openings for r in o.ranges()))
+    admitted = f"the internet is admitted only on {ports}" if ports else "nothing admits the internet to it"
+    yield Hit(
+        res,
+        address.path,
+        message=None if ctx.rule.message else f"{params['what']} {res.address} has a public address, one rule away from the internet: {how}, and {admitted} today",
+        evidence=list(dict.fromkeys(evidence)),
+        value=value_at(res.attrs, address.path) if address.path else None,
+        facts={"what": params["what"], "address": how, "filter": admitted, "reached": ports, "why": admitted},
+    )
 
 
 @named_check("public-subnet", SUBNET_PARAMS)
