@@ -122,6 +122,20 @@ ADDRESS_PARAMS: dict[str, Any] = {
                 "properties": {"role": _ROLE, "via": {**_NAMES, "description": "their settings naming this resource"}},
             },
         },
+        "names": {
+            "type": "array",
+            "description": "public address resources it names (an Azure network interface's `ip_configuration[*].public_ip_address_id`): naming one that meets `where` gives it a public address",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["role", "via"],
+                "properties": {
+                    "role": _ROLE,
+                    "via": {**_NAME, "description": "its setting naming them (`[*]` allowed)"},
+                    "where": {"type": "object", "description": "a condition on the named resource (a SKU that is reachable at all); not met or not known: not a public address known from the code"},
+                },
+            },
+        },
         "subnets": {**_NAMES, "description": "settings naming its subnets (role `subnet`): a public subnet gives it an address, and subnets that all have no route from the internet make an address useless"},
         "default_network": {"type": "boolean", "description": "when no subnet is named it is launched in the default network, whose subnets give public addresses and route the internet, unless one of its groups belongs to a network of the scanned code (`groups.network`)"},
         "switch": {"type": "array", "items": _SWITCH, "description": "settings whose value makes it public (`ip_address_type = \"Public\"`, a scheme), read as the public-endpoint check reads them, with their defaults"},
@@ -140,7 +154,7 @@ GROUPS_PARAMS: dict[str, Any] = {
         "entries": {"type": "array", "minItems": 1, "items": _ROLE_ENTRIES, "description": "how each role's resources write the groups' entries, as the internet-ingress check reads them (`group` settings name the group of a rule resource)"},
         "unnamed": {
             "oneOf": [
-                {"const": "admit"},
+                {"enum": ["admit", "closed"]},
                 {
                     "type": "object",
                     "additionalProperties": False,
@@ -151,7 +165,28 @@ GROUPS_PARAMS: dict[str, Any] = {
                     },
                 },
             ],
-            "description": "when it names no group: `admit` (nothing filters its traffic), or the default group of its configuration (default: `admit`)",
+            "description": "when it names no group: `admit` (nothing filters its traffic), `closed` (nothing reaches it: an Azure Standard public address denies inbound traffic no NSG allows), or the default group of its configuration (default: `admit`)",
+        },
+        "attachments": {
+            "type": "array",
+            "description": "resources that attach groups to it (or to its subnet) from outside: an Azure network interface's or subnet's NSG association",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["role", "via", "group"],
+                "properties": {
+                    "role": {**_ROLE, "description": "the attaching resources' role"},
+                    "via": {**_NAME, "description": "their setting naming what the group is attached to"},
+                    "group": {**_NAME, "description": "their setting naming the group"},
+                    "through": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["setting", "role"],
+                        "description": "the group is attached to something it names (its subnet), not to itself",
+                        "properties": {"setting": {**_NAME, "description": "its setting naming it (`[*]` allowed)"}, "role": _ROLE},
+                    },
+                },
+            },
         },
         "missing": {"enum": ["admit", "ignore"], "description": "a named group not in the scanned code: assumed to admit everything (`admit`), or left out (`ignore`, the default)"},
         "network": {**_NAME, "description": "the group setting naming its network (role `network`), for `address.default_network`"},
@@ -269,7 +304,10 @@ PARAMS: dict[str, Any] = {
                 "params reports) gets one finding where its address is decided, with the rule's severity and verdict (a posture: one rule away). "
                 "Openings the grades leave out (web ports) are named in the evidence. Not reported when the address or the filter is not known."
             ),
-            "properties": {"evidence": {"type": "string", "minLength": 10, "description": "one sentence of evidence added to each finding"}},
+            "properties": {
+                "evidence": {"type": "string", "minLength": 10, "description": "one sentence of evidence added to each finding"},
+                "users": {**_ROLE, "description": "resources that use it (a virtual machine using a network interface), named in the evidence"},
+            },
         },
         "grades": {  # as internet-ingress grades ports; ICMP is not read here, and all ports stay critical
             **INGRESS_PARAMS["properties"]["grades"],
@@ -540,6 +578,12 @@ class Reach:
             return Address(True, (), [Evidence(spec["always"])], "always")
         if spec.get("switch"):
             return self._switched(res, spec)
+        for link in spec.get("names", ()):
+            for path, _ in setting_values(res, link["via"]):
+                for found in self.graph.linked_at(res, path, self.role(link["role"])):
+                    if "where" in link and self.condition(link["where"], "params.address.names.where").evaluate(found.attrs)[0] is not True:
+                        continue
+                    return Address(True, path, [Evidence(f"{res.address} uses public address {found.address} ({shown(res, path)})", found.span)], "named")
         subnets, named, complete = self._subnets(res, spec.get("subnets", ()))
         asks: list[Path] = []
         refused: Truth = False
@@ -645,11 +689,26 @@ class Reach:
         return self.openings_index().get(group.id, [])
 
     def groups_of(self, holder: Resource, spec: dict[str, Any]) -> tuple[list[Resource], bool, bool]:
-        """The groups ``holder`` names; whether it names any; whether one is not in the code."""
+        """The groups ``holder`` names or that are attached to it (or to what it names, its
+        subnet); whether it has any; whether one is not in the code."""
         groups: list[Resource] = []
         named = False
         missing = False
         types = self.role("group")
+        for att in spec.get("attachments", ()):
+            targets = [holder]
+            if "through" in att:
+                targets = []
+                for path, value in setting_values(holder, att["through"]["setting"]):
+                    found = self.graph.linked_at(holder, path, self.role(att["through"]["role"]))
+                    missing = missing or (not found and value not in (None, "", []))  # not in the code: its groups are not known
+                    targets.extend(t for t in found if t not in targets)
+            for target in targets:
+                for attacher in self.graph.linked_from(target, self.role(att["role"]), att["via"]):
+                    named = True
+                    found = self.graph.linked(attacher, att["group"], types)
+                    missing = missing or not found
+                    groups.extend(g for g in found if g not in groups)
         for name in spec.get("settings", ()):
             for path, value in setting_values(holder, name):
                 items = _items(value)
@@ -955,6 +1014,8 @@ def filter_of(model: Reach, res: Resource, holder: Resource) -> Filter | None:
         unnamed = spec.get("unnamed", "admit")
         if unnamed == "admit":
             return _unfiltered(holder, "has no security group")
+        if unnamed == "closed":
+            return Filter(evidence=[Evidence(f"no security group is attached to {holder.address}: its public address admits no inbound traffic until one allows it")], incomplete=missing)
         when = unnamed.get("when")
         if when is not None and model.condition(when, "params.groups.unnamed.when").evaluate(holder.attrs)[0] is not True:
             return _unfiltered(holder, "has no security group")
@@ -1035,6 +1096,7 @@ _HOW = {
     "subnet": "its subnet gives it a public IP address",
     "default-network": "it is launched in the default VPC",
     "switch": "it has a public IP address",
+    "named": "it uses a public IP address",
     "always": "it always has a public IP address",
 }
 
@@ -1149,6 +1211,9 @@ def _unreached(ctx: Context, model: Reach, res: Resource, address: Address, how:
     if filt.doubtful and reached_by(model, res, Filter(openings=filt.doubtful)):
         return  # an opening that may apply would be reported: not known
     evidence = list(address.evidence)
+    if params["unreached"].get("users"):
+        users = [u for u in model.graph.referrers(res) if u.type in model.role(params["unreached"]["users"])]
+        evidence.extend(Evidence(f"{u.address} uses it and is reachable at that address", u.span) for u in users[:3])
     for opening in filt.openings[:3]:
         evidence.extend(opening.evidence())
     if not filt.openings:
