@@ -27,7 +27,7 @@ resource "aws_security_group" "internal_api" {
   }
 }
 
-# Correct: a public web load balancer on HTTPS is how websites work.
+# One step away: a public web load balancer on HTTPS is how websites work; shown as posture.
 resource "aws_security_group" "web_lb" {
   name   = "${local.name_prefix}-web-lb"
   vpc_id = var.vpc_id

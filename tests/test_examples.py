@@ -36,6 +36,8 @@ EXPECTED = {
     ("aws-s3-bucket-public-policy", "storage.tf", 96, Severity.HIGH, "conditional"),
     # SSH opened on nodes in private subnets: nothing reaches it today
     ("aws-eks-node-group-ssh-open", "cluster.tf", 36, Severity.LOW, "posture"),
+    # the web load balancer's HTTPS open to the world: how websites work, shown one step away
+    ("aws-security-group-public-web-ingress", "network.tf", 39, Severity.LOW, "posture"),
 }
 
 
@@ -75,18 +77,19 @@ def seawall(*args: str) -> subprocess.CompletedProcess[str]:
 def test_the_command_from_the_readme_fails_on_exposures_and_shows_posture_apart() -> None:
     proc = seawall("scan", "examples/")
     assert proc.returncode == 1
-    assert proc.stdout.count(": CRITICAL ") == 4 and proc.stdout.count(": HIGH ") == 4 and proc.stdout.count(": LOW ") == 1
-    section = proc.stdout.index("one step away: 2 posture findings (nothing is reachable through them today; they fail the run only with --strict):")
+    assert proc.stdout.count(": CRITICAL ") == 4 and proc.stdout.count(": HIGH ") == 4 and proc.stdout.count(": LOW ") == 2
+    section = proc.stdout.index("one step away: 3 posture findings (nothing is reachable through them today; they fail the run only with --strict):")
     assert proc.stdout.index("examples/cluster.tf:36:5: LOW aws-eks-node-group-ssh-open [one step away]") > section
+    assert proc.stdout.index("examples/network.tf:39:5: LOW aws-security-group-public-web-ingress [one step away]") > section
     assert proc.stdout.count("[public now]") == 4 and proc.stdout.index("[public if]") < section and proc.stdout.index("[public by default]") < section
-    assert "9 findings (4 critical, 4 high, 1 low) in 4 files: 4 public now, 1 public by default, 2 public if, 2 one step away;" in proc.stdout
+    assert "10 findings (4 critical, 4 high, 2 low) in 4 files: 4 public now, 1 public by default, 2 public if, 3 one step away;" in proc.stdout
 
 
 def test_posture_alone_passes_and_strict_fails_it() -> None:
-    only = ["scan", "examples/", "--select", "aws-eks-node-group-ssh-open"]
+    only = ["scan", "examples/", "--select", "aws-eks-node-group-ssh-open,aws-security-group-public-web-ingress"]
     assert seawall(*only).returncode == 0
     strict = seawall(*only, "--strict")
-    assert strict.returncode == 1 and "--strict: it fails the run like exposures" in strict.stdout
+    assert strict.returncode == 1 and "--strict: they fail the run like exposures" in strict.stdout
 
 
 def test_the_readme_shows_one_finding_of_each_verdict_as_seawall_prints_it() -> None:

@@ -137,3 +137,103 @@ def test_evidence_comes_from_the_witness_of_this_finding_only(scan) -> None:
     assert set(by_line) == {15, 19}
     assert any("SSHLocation" in e.message for e in by_line[15].evidence)
     assert not any("SSHLocation" in e.message for e in by_line[19].evidence), [e.message for e in by_line[19].evidence]
+
+
+def test_exposure_and_posture_rules_split_a_groups_ports_without_overlap(scan) -> None:
+    """Issue 15: the web/ICMP posture rule reports only what the exposure rule leaves out,
+    ICMP is read only by the rule that grades it, and an ICMP finding carries no ports (so
+    it is never merged into a port's finding)."""
+    result = scan(
+        {
+            "main.tf": """
+resource "aws_security_group" "mixed" {
+  ingress {
+    from_port   = 22
+    to_port     = 22
+    protocol    = "tcp"
+    cidr_blocks = ["0.0.0.0/0"]
+  }
+  ingress {
+    from_port   = 443
+    to_port     = 443
+    protocol    = "tcp"
+    cidr_blocks = ["0.0.0.0/0"]
+  }
+  ingress {
+    from_port   = -1
+    to_port     = -1
+    protocol    = "icmp"
+    cidr_blocks = ["0.0.0.0/0"]
+  }
+  ingress {
+    from_port   = 0
+    to_port     = 0
+    protocol    = "-1"
+    cidr_blocks = ["0.0.0.0/0"]
+  }
+}
+"""
+        },
+        select=["aws-security-group-public-ingress", "aws-security-group-public-web-ingress"],
+    )
+    by_line: dict[int, list[str]] = {}
+    for f in result.findings:
+        by_line.setdefault(f.span.line, []).append(f.rule_id)
+    assert by_line == {
+        7: ["aws-security-group-public-ingress"],
+        13: ["aws-security-group-public-web-ingress"],
+        19: ["aws-security-group-public-web-ingress"],
+        25: ["aws-security-group-public-ingress"],
+    }
+    icmp = next(f for f in result.findings if f.span.line == 19)
+    assert icmp.verdict == "posture" and icmp.ports == () and "ICMP" in icmp.message
+
+
+def test_network_acl_rules_split_every_port_from_administration_ports(scan) -> None:
+    """`grades.all` grades every port apart from the other critical ports: the admin rule
+    keeps SSH, the posture rule keeps every port and FTP, the ephemeral range is neither's."""
+    result = scan(
+        {
+            "main.tf": """
+resource "aws_network_acl" "public" {
+  vpc_id = "vpc-0123456789abcdef0"
+  ingress {
+    protocol   = "tcp"
+    rule_no    = 100
+    action     = "allow"
+    cidr_block = "0.0.0.0/0"
+    from_port  = 22
+    to_port    = 22
+  }
+  ingress {
+    protocol   = "tcp"
+    rule_no    = 110
+    action     = "allow"
+    cidr_block = "0.0.0.0/0"
+    from_port  = 20
+    to_port    = 21
+  }
+  ingress {
+    protocol   = "tcp"
+    rule_no    = 120
+    action     = "allow"
+    cidr_block = "0.0.0.0/0"
+    from_port  = 1024
+    to_port    = 65535
+  }
+  ingress {
+    protocol   = "-1"
+    rule_no    = 130
+    action     = "allow"
+    cidr_block = "0.0.0.0/0"
+    from_port  = 0
+    to_port    = 0
+  }
+}
+"""
+        },
+        select=["aws-network-acl-public-admin-ingress", "aws-network-acl-public-ingress"],
+    )
+    got = sorted((f.span.line, f.rule_id) for f in result.findings)
+    assert got == [(8, "aws-network-acl-public-admin-ingress"), (16, "aws-network-acl-public-ingress"), (32, "aws-network-acl-public-ingress")]
+    assert all(f.verdict == "posture" for f in result.findings)

@@ -32,6 +32,7 @@ _PROTOCOLS = {
     "1": "icmp", "icmp": "icmp", "58": "icmpv6", "icmpv6": "icmpv6", "ipv6-icmp": "icmpv6",
 }  # fmt: skip
 _NOT_A_SERVICE = ("icmp", "icmpv6")
+_ICMP_NAMES = {"icmp": "ICMP", "icmpv6": "ICMPv6"}
 _PORTED = ("tcp", "udp", "sctp")
 
 _PATHS = {"type": "string", "minLength": 1}
@@ -50,7 +51,7 @@ PARAMS: dict[str, Any] = {
             "properties": {"unless": {"type": "array", "items": _PATHS, "description": "Entry settings that, when set, make an entry without sources not apply to the internet (source tags)."}},
             "description": "An entry with no sources at all admits the whole internet (Google Cloud firewalls default to 0.0.0.0/0), unless one of `unless` is set.",
         },
-        "protocol": {**_PATHS, "description": "Entry setting holding the protocol (names or numbers; -1/all/* mean every protocol; ICMP is not a service and is never reported)."},
+        "protocol": {**_PATHS, "description": "Entry setting holding the protocol (names or numbers; -1/all/* mean every protocol; ICMP (icmp, icmpv6, 1, 58) is not a service and is left out unless `grades.icmp` reports it)."},
         "protocols": {"type": "array", "items": {"enum": ["tcp", "udp", "sctp", "all"]}, "description": "Only entries of these protocols count (network ACLs: tcp, udp)."},
         "ports": {
             "type": "object",
@@ -87,8 +88,13 @@ PARAMS: dict[str, Any] = {
         "grades": {
             "type": "object",
             "additionalProperties": False,
-            "description": "The severity for each grade of the reachable ports (linter/ports.py): critical (all ports, remote administration, a database/admin port the range is about), high (wide or unknown ranges), medium (other ports), web (80/443 alone). `none` means not reported. Defaults: critical, high, medium, none.",
-            "properties": {k: _SEVERITY for k in ("critical", "high", "medium", "web")},
+            "description": (
+                "The severity for each grade of the reachable ports (linter/ports.py): critical (all ports, remote administration, a database/admin port the range is about), "
+                "high (wide or unknown ranges), medium (other ports), web (80/443 alone), icmp (an ICMP entry: ping and network error messages, no service; "
+                "only with a severity are ICMP entries read as openings at all), all (every port or every protocol, graded apart from the rest of critical; "
+                "default: as `critical`). `none` means not reported. Defaults: critical, high, medium, none, none."
+            ),
+            "properties": {k: _SEVERITY for k in ("critical", "high", "medium", "web", "icmp", "all")},
         },
         "max_width": {"type": "integer", "minimum": 1, "description": "Ranges wider than this many ports are not reported (a network ACL's ephemeral range)."},
         "unknown_ports": {"enum": ["report", "skip"], "description": "An entry whose ports are not known: graded high (report, the default) or left out (skip)."},
@@ -153,9 +159,16 @@ def _only(ctx: Context, params: dict[str, Any]) -> Condition | None:
     return ctx.memo(("only", repr(spec)), lambda: compile_condition(spec, "params.only")) if spec else None
 
 
+def _icmp(params: dict[str, Any]) -> bool:
+    """Whether the rule reads ICMP entries as openings (``grades.icmp`` reports them)."""
+    return params.get("grades", {}).get("icmp", "none") != "none"
+
+
 def _ranges(data: Any, params: dict[str, Any]) -> list[tuple[str | None, PortRange]]:
-    """(protocol, port range) pairs an entry allows; ICMP left out."""
+    """(protocol, port range) pairs an entry allows; ICMP (all of its types, as ALL) only
+    when the rule reports it, else left out."""
     spec = params["ports"]
+    icmp = _icmp(params)
     out: list[tuple[str | None, PortRange]] = []
     if "per_protocol" in spec:
         per = spec["per_protocol"]
@@ -167,6 +180,8 @@ def _ranges(data: Any, params: dict[str, Any]) -> list[tuple[str | None, PortRan
                 continue
             proto = _protocol(_get(block, per["protocol"]))
             if proto in _NOT_A_SERVICE:
+                if icmp:
+                    out.append((proto, ALL))
                 continue
             ports = _get(block, per["ports"])
             if proto == "all" or ports is None or ports == []:
@@ -176,7 +191,7 @@ def _ranges(data: Any, params: dict[str, Any]) -> list[tuple[str | None, PortRan
         return out
     proto = _protocol(_get(data, params["protocol"])) if "protocol" in params else None
     if proto in _NOT_A_SERVICE:
-        return []
+        return [(proto, ALL)] if icmp else []
     if proto == "all":
         return [(proto, ALL)]
     absent = ALL if spec.get("absent") == "all" else UNKNOWN
@@ -339,9 +354,11 @@ def _listening(ctx: Context, group: Resource | None, params: dict[str, Any]) -> 
     return ports, attached
 
 
-def _severity(g: Grade, params: dict[str, Any], web: bool) -> Severity | None:
-    table = {"critical": "critical", "high": "high", "medium": "medium", "web": "none", **params.get("grades", {})}
-    key = "web" if web else {Severity.CRITICAL: "critical", Severity.HIGH: "high"}.get(g.severity, "medium")
+def _severity(g: Grade, params: dict[str, Any], kind: str | None) -> Severity | None:
+    """The rule's severity for a grade, or for a ``kind`` of opening graded apart (web, icmp)."""
+    table = {"critical": "critical", "high": "high", "medium": "medium", "web": "none", "icmp": "none", **params.get("grades", {})}
+    table.setdefault("all", table["critical"])
+    key = kind or {Severity.CRITICAL: "critical", Severity.HIGH: "high"}.get(g.severity, "medium")
     word = table[key]
     return None if word == "none" else Severity.parse(word)
 
@@ -349,6 +366,9 @@ def _severity(g: Grade, params: dict[str, Any], web: bool) -> Severity | None:
 def _describe(ranges: Iterable[tuple[str | None, PortRange]]) -> str:
     parts = []
     for proto, r in ranges:
+        if proto in _NOT_A_SERVICE:
+            parts.append(_ICMP_NAMES[proto])
+            continue
         text = r.describe()
         parts.append(f"{proto} {text}" if proto and proto not in ("all",) and r.known and not r.everything else text)
     return ", ".join(dict.fromkeys(parts))
@@ -359,11 +379,12 @@ def internet_ingress(ctx: Context, res: Resource) -> Iterator[Hit]:
     """Entries that admit the whole internet, graded by the ports they reach.
 
     Reads the entries of the resource (inline rules, or the resource itself as one rule),
-    keeps those that meet `only` and admit sources covering the internet, drops ICMP and the
-    ports an earlier deny of the same group refuses (with `order`), and grades what is left
-    by port: all ports, remote administration, or a database/admin port the range is
-    about are critical; wide or unknown ranges high; other ports medium; 80/443 alone are
-    public web endpoints (`grades` maps each to the rule's severity). A range that merely
+    keeps those that meet `only` and admit sources covering the internet, drops the ports an
+    earlier deny of the same group refuses (with `order`), and grades what is left by port:
+    all ports, remote administration, or a database/admin port the range is about are
+    critical; wide or unknown ranges high; other ports medium; 80/443 alone are public web
+    endpoints; ICMP is read only when `grades.icmp` reports it (`grades` maps each to the
+    rule's severity; `grades.all` grades every port apart from the other critical ones). A range that merely
     contains a sensitive port says so without being graded by it, unless something using
     the group (`attached_by`) is known to listen there. The finding is located on the
     source addresses and names the group, what uses it, and where each deciding value was
@@ -391,10 +412,13 @@ def internet_ingress(ctx: Context, res: Resource) -> Iterator[Hit]:
             reachable.extend((proto, part) for part in left)
         graded: list[tuple[Grade, Severity, str | None, PortRange]] = []
         for proto, r in reachable:
-            g = grade(r, listening)
-            web = g is None
-            g = g or Grade(Severity.LOW, f"web {r.describe()}")
-            severity = _severity(g, params, web)
+            kind: str | None
+            if proto in _NOT_A_SERVICE:
+                g, kind = Grade(Severity.LOW, "anyone can ping the hosts behind it and find them (no service listens on ICMP)"), "icmp"
+            else:
+                found = grade(r, listening)
+                g, kind = found or Grade(Severity.LOW, f"web {r.describe()}"), "all" if r.everything else None if found else "web"
+            severity = _severity(g, params, kind)
             if severity is not None:
                 graded.append((g, severity, proto, r))
         if not graded:
@@ -421,7 +445,9 @@ def internet_ingress(ctx: Context, res: Resource) -> Iterator[Hit]:
         message = f"{params['what']} {name} admits the whole internet ({', '.join(entry.sources)}) on {_describe((p, r) for _, _, p, r in graded)}{through}: {g.why}"
         if params.get("consequence"):
             message += f"; {params['consequence']}"
-        facts: dict[str, Any] = {"ports": [(r.lo if r.lo is not None else 0, r.hi if r.hi is not None else 65535) for _, _, _, r in graded], "sources": ", ".join(entry.sources)}
+        # ports (ICMP has none: a finding about ICMP alone is never merged into a port's finding)
+        ports = [(r.lo if r.lo is not None else 0, r.hi if r.hi is not None else 65535) for _, _, p, r in graded if p not in _NOT_A_SERVICE]
+        facts: dict[str, Any] = {"ports": ports, "sources": ", ".join(entry.sources)}
         if params.get("placement"):
             from linter.checks.reach import placement_verdict  # reach builds on this module
 

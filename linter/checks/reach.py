@@ -122,6 +122,20 @@ ADDRESS_PARAMS: dict[str, Any] = {
                 "properties": {"role": _ROLE, "via": {**_NAMES, "description": "their settings naming this resource"}},
             },
         },
+        "names": {
+            "type": "array",
+            "description": "public address resources it names (an Azure network interface's `ip_configuration[*].public_ip_address_id`): naming one that meets `where` gives it a public address",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["role", "via"],
+                "properties": {
+                    "role": _ROLE,
+                    "via": {**_NAME, "description": "its setting naming them (`[*]` allowed)"},
+                    "where": {"type": "object", "description": "a condition on the named resource (a SKU that is reachable at all); not met or not known: not a public address known from the code"},
+                },
+            },
+        },
         "subnets": {**_NAMES, "description": "settings naming its subnets (role `subnet`): a public subnet gives it an address, and subnets that all have no route from the internet make an address useless"},
         "default_network": {"type": "boolean", "description": "when no subnet is named it is launched in the default network, whose subnets give public addresses and route the internet, unless one of its groups belongs to a network of the scanned code (`groups.network`)"},
         "switch": {"type": "array", "items": _SWITCH, "description": "settings whose value makes it public (`ip_address_type = \"Public\"`, a scheme), read as the public-endpoint check reads them, with their defaults"},
@@ -140,7 +154,7 @@ GROUPS_PARAMS: dict[str, Any] = {
         "entries": {"type": "array", "minItems": 1, "items": _ROLE_ENTRIES, "description": "how each role's resources write the groups' entries, as the internet-ingress check reads them (`group` settings name the group of a rule resource)"},
         "unnamed": {
             "oneOf": [
-                {"const": "admit"},
+                {"enum": ["admit", "closed"]},
                 {
                     "type": "object",
                     "additionalProperties": False,
@@ -151,7 +165,28 @@ GROUPS_PARAMS: dict[str, Any] = {
                     },
                 },
             ],
-            "description": "when it names no group: `admit` (nothing filters its traffic), or the default group of its configuration (default: `admit`)",
+            "description": "when it names no group: `admit` (nothing filters its traffic), `closed` (nothing reaches it: an Azure Standard public address denies inbound traffic no NSG allows), or the default group of its configuration (default: `admit`)",
+        },
+        "attachments": {
+            "type": "array",
+            "description": "resources that attach groups to it (or to its subnet) from outside: an Azure network interface's or subnet's NSG association",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["role", "via", "group"],
+                "properties": {
+                    "role": {**_ROLE, "description": "the attaching resources' role"},
+                    "via": {**_NAME, "description": "their setting naming what the group is attached to"},
+                    "group": {**_NAME, "description": "their setting naming the group"},
+                    "through": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["setting", "role"],
+                        "description": "the group is attached to something it names (its subnet), not to itself",
+                        "properties": {"setting": {**_NAME, "description": "its setting naming it (`[*]` allowed)"}, "role": _ROLE},
+                    },
+                },
+            },
         },
         "missing": {"enum": ["admit", "ignore"], "description": "a named group not in the scanned code: assumed to admit everything (`admit`), or left out (`ignore`, the default)"},
         "network": {**_NAME, "description": "the group setting naming its network (role `network`), for `address.default_network`"},
@@ -261,7 +296,24 @@ PARAMS: dict[str, Any] = {
                 for state in ("public", "unknown", "none")
             },
         },
-        "grades": {**INGRESS_PARAMS["properties"]["grades"]},
+        "unreached": {
+            "type": "object",
+            "additionalProperties": False,
+            "description": (
+                "Report the other side instead: a resource whose public address is known and that nothing reaches at `grades` (what a rule with the same "
+                "params reports) gets one finding where its address is decided, with the rule's severity and verdict (a posture: one rule away). "
+                "Openings the grades leave out (web ports) are named in the evidence. Not reported when the address or the filter is not known."
+            ),
+            "properties": {
+                "evidence": {"type": "string", "minLength": 10, "description": "one sentence of evidence added to each finding"},
+                "users": {**_ROLE, "description": "resources that use it (a virtual machine using a network interface), named in the evidence"},
+            },
+        },
+        "grades": {  # as internet-ingress grades ports; ICMP is not read here, and all ports stay critical
+            **INGRESS_PARAMS["properties"]["grades"],
+            "description": "The severity for each grade of the reached ports (linter/ports.py): critical (all ports, remote administration, a database/admin port), high (wide or unknown ranges), medium (other ports), web (80/443 alone). `none` means not reported. Defaults: critical, high, medium, none.",
+            "properties": {k: v for k, v in INGRESS_PARAMS["properties"]["grades"]["properties"].items() if k not in ("icmp", "all")},
+        },
         "note": {"type": "string", "minLength": 10, "description": "one sentence of evidence added to every finding"},
     },
 }
@@ -310,6 +362,7 @@ class Opening:
     what: str  # "security group", "firewall rule"
     owner: Resource  # the group or rule
     entry: Entry
+    certain: bool = True  # False: whether it allows, admits the internet or applies is not known
 
     def ranges(self) -> list[PortRange]:
         return [r for _, r in self.entry.protocols]
@@ -525,6 +578,12 @@ class Reach:
             return Address(True, (), [Evidence(spec["always"])], "always")
         if spec.get("switch"):
             return self._switched(res, spec)
+        for link in spec.get("names", ()):
+            for path, _ in setting_values(res, link["via"]):
+                for found in self.graph.linked_at(res, path, self.role(link["role"])):
+                    if "where" in link and self.condition(link["where"], "params.address.names.where").evaluate(found.attrs)[0] is not True:
+                        continue
+                    return Address(True, path, [Evidence(f"{res.address} uses public address {found.address} ({shown(res, path)})", found.span)], "named")
         subnets, named, complete = self._subnets(res, spec.get("subnets", ()))
         asks: list[Path] = []
         refused: Truth = False
@@ -618,22 +677,38 @@ class Reach:
                 params = {k: v for k, v in spec.items() if k != "role"}
                 for res in self.graph.of_type(*self.role(spec["role"])):
                     for entry in entries_of(self.ctx, res, params):
-                        if entry.allow is True and entry.world is True and entry.protocols:
+                        if entry.allow is not False and entry.world is not False and entry.protocols:
                             owner = entry.group or res
-                            index.setdefault(owner.id, []).append(Opening("security group", owner, entry))
+                            index.setdefault(owner.id, []).append(Opening("security group", owner, entry, entry.allow is True and entry.world is True))
             self._openings = index
         return self._openings
 
     def group_openings(self, group: Resource) -> list[Opening]:
-        """The entries of ``group`` that admit the whole internet."""
+        """The entries of ``group`` that admit the whole internet (``certain``), or may
+        (an action or sources not known)."""
         return self.openings_index().get(group.id, [])
 
     def groups_of(self, holder: Resource, spec: dict[str, Any]) -> tuple[list[Resource], bool, bool]:
-        """The groups ``holder`` names; whether it names any; whether one is not in the code."""
+        """The groups ``holder`` names or that are attached to it (or to what it names, its
+        subnet); whether it has any; whether one is not in the code."""
         groups: list[Resource] = []
         named = False
         missing = False
         types = self.role("group")
+        for att in spec.get("attachments", ()):
+            targets = [holder]
+            if "through" in att:
+                targets = []
+                for path, value in setting_values(holder, att["through"]["setting"]):
+                    found = self.graph.linked_at(holder, path, self.role(att["through"]["role"]))
+                    missing = missing or (not found and value not in (None, "", []))  # not in the code: its groups are not known
+                    targets.extend(t for t in found if t not in targets)
+            for target in targets:
+                for attacher in self.graph.linked_from(target, self.role(att["role"]), att["via"]):
+                    named = True
+                    found = self.graph.linked(attacher, att["group"], types)
+                    missing = missing or not found
+                    groups.extend(g for g in found if g not in groups)
         for name in spec.get("settings", ()):
             for path, value in setting_values(holder, name):
                 items = _items(value)
@@ -718,8 +793,8 @@ class Reach:
                 path = rule.setting_path(spec["network"])
                 keys = self._network_keys(rule, value_at(rule.attrs, path), path)
                 for entry in entries_of(self.ctx, rule, params):
-                    if entry.allow is True and entry.world is True and entry.protocols:
-                        opening = Opening("firewall rule", rule, entry)
+                    if entry.allow is not False and entry.world is not False and entry.protocols:
+                        opening = Opening("firewall rule", rule, entry, entry.allow is True and entry.world is True)
                         for key in keys:
                             index.setdefault(key, []).append(opening)
             return index
@@ -911,6 +986,14 @@ class Filter:
     everything: bool = False
     openings: list[Opening] = field(default_factory=list)
     evidence: list[Evidence] = field(default_factory=list)
+    doubtful: list[Opening] = field(default_factory=list)  # openings that may apply (not known)
+    incomplete: bool = False  # a named group is not in the scanned code
+
+
+def _split(openings: Iterable[Opening], incomplete: bool = False, evidence: list[Evidence] | None = None) -> Filter:
+    """A filter of the certain openings, the doubtful ones kept apart."""
+    found = list(dict.fromkeys(openings))
+    return Filter(openings=[o for o in found if o.certain], evidence=evidence or [], doubtful=[o for o in found if not o.certain], incomplete=incomplete)
 
 
 def _unfiltered(holder: Resource, why: str) -> Filter:
@@ -927,15 +1010,17 @@ def filter_of(model: Reach, res: Resource, holder: Resource) -> Filter | None:
         if missing and spec.get("missing") == "admit":
             return _unfiltered(holder, "names a security group that is not defined in the scanned code")
         if named:
-            return Filter(openings=[o for g in groups for o in model.group_openings(g)])
+            return _split((o for g in groups for o in model.group_openings(g)), missing)
         unnamed = spec.get("unnamed", "admit")
         if unnamed == "admit":
             return _unfiltered(holder, "has no security group")
+        if unnamed == "closed":
+            return Filter(evidence=[Evidence(f"no security group is attached to {holder.address}: its public address admits no inbound traffic until one allows it")], incomplete=missing)
         when = unnamed.get("when")
         if when is not None and model.condition(when, "params.groups.unnamed.when").evaluate(holder.attrs)[0] is not True:
             return _unfiltered(holder, "has no security group")
         defaults = model.default_groups(holder, unnamed["default"])
-        return Filter(openings=[o for g in defaults for o in model.group_openings(g)], evidence=[Evidence(f"{holder.address} names no security group, so it gets the default group of its network")])
+        return _split((o for g in defaults for o in model.group_openings(g)), evidence=[Evidence(f"{holder.address} names no security group, so it gets the default group of its network")])
     if "firewalls" in params:
         spec = params["firewalls"]
         networks = model.interface_networks(res, spec)
@@ -943,7 +1028,9 @@ def filter_of(model: Reach, res: Resource, holder: Resource) -> Filter | None:
             return None
         index = model.firewall_openings(spec)
         candidates = list(dict.fromkeys(o for key in sorted(networks) for o in index.get(key, ())))
-        return Filter(openings=[o for o in candidates if model.targets(o.owner, res, spec) is True])
+        applies = {o: model.targets(o.owner, res, spec) for o in candidates}
+        kept = [o if applies[o] is True else replace(o, certain=False) for o in candidates if applies[o] is not False]
+        return _split(kept)
     if "own" in params:
         return Filter(openings=[Opening("rule", res, e) for e in entries_of(model.ctx, res, params["own"]) if e.allow is True and e.world is True and e.protocols])
     if "opens" in params:
@@ -1009,6 +1096,7 @@ _HOW = {
     "subnet": "its subnet gives it a public IP address",
     "default-network": "it is launched in the default VPC",
     "switch": "it has a public IP address",
+    "named": "it uses a public IP address",
     "always": "it always has a public IP address",
 }
 
@@ -1036,8 +1124,10 @@ def internet_reach(ctx: Context, res: Resource) -> Iterator[Hit]:
     and the port it forwards to, a container port; shown on the port), each opening of the
     resource's own (shown on its sources), or the resource as a whole (shown where its
     address is decided). `placement` says what is reported when the address is public,
-    not known, or absent (subnets with no route from the internet). Messages may use
-    {what}, {reached}, {why}, {address} and {filter}."""
+    not known, or absent (subnets with no route from the internet). With `unreached` it
+    reports the other side: a public address that nothing reaches at `grades` (one finding
+    where the address is decided; the posture counterpart of a rule with the same params).
+    Messages may use {what}, {reached}, {why}, {address} and {filter}."""
     params = ctx.params
     model = reach(ctx)
     holder = res
@@ -1055,6 +1145,9 @@ def internet_reach(ctx: Context, res: Resource) -> Iterator[Hit]:
         return
     filt = filter_of(model, res, holder)
     if filt is None:
+        return
+    if "unreached" in params:
+        yield from _unreached(ctx, model, res, address, how, filt)
         return
     for reached in reached_by(model, res, filt):
         severity: Severity | None = reached.severity
@@ -1107,6 +1200,39 @@ def internet_reach(ctx: Context, res: Resource) -> Iterator[Hit]:
             value=value,
             facts=facts,
         )
+
+
+def _unreached(ctx: Context, model: Reach, res: Resource, address: Address, how: str, filt: Filter) -> Iterator[Hit]:
+    """``res`` has a public address and nothing reaches it at the rule's grades: one
+    finding where the address is decided (the `unreached` params)."""
+    params = ctx.params
+    if address.public is not True or filt.incomplete or reached_by(model, res, filt):
+        return
+    if filt.doubtful and reached_by(model, res, Filter(openings=filt.doubtful)):
+        return  # an opening that may apply would be reported: not known
+    evidence = list(address.evidence)
+    if params["unreached"].get("users"):
+        users = [u for u in model.graph.referrers(res) if u.type in model.role(params["unreached"]["users"])]
+        evidence.extend(Evidence(f"{u.address} uses it and is reachable at that address", u.span) for u in users[:3])
+    for opening in filt.openings[:3]:
+        evidence.extend(opening.evidence())
+    if not filt.openings:
+        evidence.append(Evidence("nothing in the scanned code admits the whole internet to it today"))
+    evidence.extend(filt.evidence)
+    if params["unreached"].get("evidence"):
+        evidence.append(Evidence(params["unreached"]["evidence"]))
+    if params.get("note"):
+        evidence.append(Evidence(params["note"]))
+    ports = ", ".join(dict.fromkeys(r.describe() for o in filt.openings for r in o.ranges()))
+    admitted = f"the internet is admitted only on {ports}" if ports else "nothing admits the internet to it"
+    yield Hit(
+        res,
+        address.path,
+        message=None if ctx.rule.message else f"{params['what']} {res.address} has a public address, one rule away from the internet: {how}, and {admitted} today",
+        evidence=list(dict.fromkeys(evidence)),
+        value=value_at(res.attrs, address.path) if address.path else None,
+        facts={"what": params["what"], "address": how, "filter": admitted, "reached": ports, "why": admitted},
+    )
 
 
 @named_check("public-subnet", SUBNET_PARAMS)
