@@ -80,10 +80,14 @@ def parse_inputs(config: RunConfig) -> tuple[ParseOutput, Inventory]:
             out.extend(_load_plan(plan, plan_sources[plan], config))
             bar.advance()
         from linter.parsers.kubernetes import helm_release_notes, link_terraform
+        from linter.parsers.kubernetes.helm import render_releases
 
         # Kubernetes objects written with the Terraform kubernetes provider join the model
         link_terraform(out.resources)
-        out.notes.extend(helm_release_notes(out.resources))
+        # a helm_release of a local chart is rendered with the release's values
+        releases, rendered_releases = render_releases(out.resources, config.max_bytes, config.paths)
+        out.notes.extend(helm_release_notes([r for r in out.resources if r.id not in rendered_releases]))
+        out.extend(releases)
     if templates:
         from linter.parsers.cloudformation import load_cloudformation
 

@@ -257,6 +257,37 @@ class JsonString(str):
         return (JsonString, (str(self), self.decoded))
 
 
+def plain_data(value: Any) -> Any:
+    """Positioned data (PDict, PList, JsonString…) as plain dicts, lists and strings, for
+    encoders that take only the built-in types (YAML, JSON for another process)."""
+    if isinstance(value, dict):
+        return {str(k): plain_data(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain_data(v) for v in value]
+    if isinstance(value, str):
+        return str(value)
+    return value
+
+
+class SourcedText(str):
+    """Text that remembers where it came from: the file a ``file()`` call read (``path``),
+    or the structure a ``yamlencode(...)`` encoded, with its spans (``decoded``). Unlike a
+    JsonString, conditions do not step into it; readers that take the text as a document
+    (the values of a ``helm_release``) use it to point at the deciding line."""
+
+    path: str | None
+    decoded: Any
+
+    def __new__(cls, text: str, path: str | None = None, decoded: Any = None) -> SourcedText:
+        obj = super().__new__(cls, text)
+        obj.path = path
+        obj.decoded = decoded
+        return obj
+
+    def __reduce__(self) -> Any:
+        return (SourcedText, (str(self), self.path, self.decoded))
+
+
 def decode_json_value(value: Any) -> Any:
     """A JSON document held in a value: a JsonString's structure, a JSON text, or the value itself."""
     import json

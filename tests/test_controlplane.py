@@ -86,7 +86,8 @@ def test_kubernetes_variable_references_expand_from_the_environment() -> None:
     got = _words(["--authorization-mode=$(MODE)", "$$(MODE)", "--x=$(SECRET)", "--y=$(UNSET)"], ("args",), env)
     assert got[0].text == "--authorization-mode=AlwaysAllow"
     assert got[1].text == "$(MODE)"
-    assert isinstance(got[2].text, Unknown)
+    # the flag is set, to a value not known (not absent: absent would mean the default)
+    assert got[2].text == "--x=" and isinstance(got[2].unknown, Unknown)
     assert got[3].text == "--y=$(UNSET)"
 
 

@@ -147,3 +147,10 @@ def test_alltrue_anytrue_with_unknowns() -> None:
     assert ev("anytrue([u, true])") is True
     assert ev("alltrue([u, false])") is False
     assert isinstance(ev("alltrue([u, true])"), Unknown)
+
+
+def test_yamlencode_of_an_object_keeps_its_positions() -> None:
+    # an HCL object literal is positioned data; yamlencode used to raise on it
+    out = ev('yamlencode({service = {type = "LoadBalancer"}})')
+    assert out == "service:\n  type: LoadBalancer\n"
+    assert out.decoded["service"]["type"] == "LoadBalancer" and out.decoded["service"].spans["type"].line == 1

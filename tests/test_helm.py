@@ -163,3 +163,52 @@ def test_a_named_values_file_renders_its_chart(rules: RuleSet) -> None:
     result = run(RunConfig(paths=[str(CHART / "values.yaml")]), rules)
     assert not result.errors, result.errors
     assert [(f.rule_id, Path(f.span.file).name, f.span.line) for f in result.findings] == [("k8s-service-public-load-balancer", "values.yaml", 9)]
+
+
+RELEASE_CASE = FIXTURES / "k8s-service-public-load-balancer" / "fail" / "helm_release_local_chart"
+
+
+@needs_helm
+def test_a_helm_release_renders_its_local_chart_with_its_values(rules: RuleSet, tmp_path: Path) -> None:
+    # issue 16: the release's `set` makes the chart's Service public; reported at that set,
+    # the template line and the release named in the evidence, with the release's name
+    shutil.copytree(RELEASE_CASE, tmp_path / "infra")
+    result = run(RunConfig(paths=[str(tmp_path)], select=["k8s-service-public-load-balancer"]), rules)
+    assert not result.errors, result.errors
+    assert where(result, tmp_path) == [("k8s-service-public-load-balancer", "Service/catalog-catalog", "infra/main.tf", 16)]
+    [f] = result.findings
+    assert any('helm_release.catalog set "service.type"' in e.message and e.span and e.span.file.endswith("templates/service.yaml") and e.span.line == 10 for e in f.evidence)
+    assert not [n for n in result.notes if "helm_release" in n.message]
+
+
+@needs_helm
+def test_a_set_sensitive_value_is_applied_but_never_shown(rules: RuleSet, tmp_path: Path) -> None:
+    case = tmp_path / "infra"
+    shutil.copytree(RELEASE_CASE, case)
+    text = (case / "main.tf").read_text().replace("  set {\n", "  set_sensitive {\n")
+    (case / "main.tf").write_text(text)
+    result = run(RunConfig(paths=[str(tmp_path)], select=["k8s-service-public-load-balancer"]), rules)
+    [f] = result.findings
+    assert f.span.line == 16
+    shown = " ".join([f.message] + [e.message for e in f.evidence])
+    assert "LoadBalancer" not in shown.replace("load balancer", "") and "value not shown: set_sensitive" in shown
+
+
+def test_a_helm_release_without_the_engine_is_a_note(rules: RuleSet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    shutil.copytree(RELEASE_CASE, tmp_path / "infra")
+    monkeypatch.setattr(helm, "available", lambda: False)
+    result = run(RunConfig(paths=[str(tmp_path / "infra" / "main.tf")], select=["k8s-service-public-load-balancer"]), rules)
+    assert not result.findings and not result.errors
+    [note] = [n for n in result.notes if "helm_release.catalog" in n.message]
+    assert "pip install 'seawall[helm]'" in note.message and note.line == 3
+
+
+@needs_helm
+def test_a_helm_release_chart_outside_the_scanned_tree_is_not_read(rules: RuleSet, tmp_path: Path) -> None:
+    # the chart path leads out of the scanned folder: not rendered, the values are a note
+    shutil.copytree(RELEASE_CASE / "charts", tmp_path / "charts")
+    (tmp_path / "infra").mkdir()
+    (tmp_path / "infra" / "main.tf").write_text((RELEASE_CASE / "main.tf").read_text().replace("./charts/catalog", "../charts/catalog"))
+    result = run(RunConfig(paths=[str(tmp_path / "infra")], select=["k8s-service-public-load-balancer"]), rules)
+    assert not result.findings
+    assert [n for n in result.notes if "helm_release.catalog" in n.message and "not applied" in n.message]

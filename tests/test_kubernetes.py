@@ -255,12 +255,14 @@ def test_any_kind_carrying_a_pod_template_is_a_workload(rules: RuleSet, tmp_path
 
 
 def test_helm_release_values_are_noted_not_silently_ignored(rules: RuleSet, tmp_path: Path) -> None:
-    # a release that makes the chart's Service public through `set` is not rendered: the
-    # run says so at the release instead of looking clean
+    # a release of a remote chart that makes the chart's Service public through `set` is
+    # not rendered (nothing is downloaded): the run says so at the release instead of
+    # looking clean (a local chart is rendered with the values: tests/test_helm.py)
     (tmp_path / "main.tf").write_text(
         'resource "helm_release" "catalog" {\n'
         '  name  = "catalog"\n'
-        '  chart = "./charts/catalog"\n'
+        '  repository = "https://charts.example.com"\n'
+        '  chart = "catalog"\n'
         "  set {\n"
         '    name  = "service.type"\n'
         '    value = "LoadBalancer"\n'
@@ -274,4 +276,4 @@ def test_helm_release_values_are_noted_not_silently_ignored(rules: RuleSet, tmp_
     result = run(RunConfig(paths=[str(tmp_path)], cache=False), rules)
     notes = [n for n in result.notes if "helm_release" in n.message]
     assert [(Path(n.file).name, n.line) for n in notes] == [("main.tf", 1)]
-    assert "(set)" in notes[0].message and "--helm-set" in notes[0].message
+    assert "(set)" in notes[0].message and "remote chart" in notes[0].message and "--helm-set" in notes[0].message

@@ -84,6 +84,11 @@ CASES = [
     "demo:tests/service-mesh-istio-with-all-components",
     "demo:tests/spanner-with-all-components",
 ]
+# every rule's overlay fixture (issue 16: a Kustomize overlay case for each Kubernetes rule)
+CASES += sorted(
+    f"fixture:{k.parent.relative_to(FIXTURES).as_posix()}"
+    for k in FIXTURES.glob("*/*/kustomize*/overlays/*/kustomization.yaml")
+)
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -93,6 +98,8 @@ def test_rendering_matches_kustomize(case: str, tmp_path: Path) -> None:
         directory = CORPUS / rel
         if not directory.is_dir():
             pytest.skip("corpus not found")
+    elif where == "fixture":
+        directory = FIXTURES / rel
     elif where == "demo":
         directory = microservices_demo(tmp_path) / rel
     else:

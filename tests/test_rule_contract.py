@@ -45,6 +45,37 @@ def test_every_rule_has_fixtures_both_ways(rules: RuleSet) -> None:
     assert not problems, "\n".join(problems)
 
 
+def kubernetes_shapes(case: Path) -> set[str]:
+    """The shapes of Kubernetes input a fixture case holds besides plain manifests: a Helm
+    chart (a folder with a `Chart.yaml`) and a Kustomize overlay (two or more
+    kustomizations: an overlay and the base it builds on)."""
+    if not case.is_dir():
+        return set()
+    shapes = set()
+    if any(case.rglob("Chart.yaml")):
+        shapes.add("chart")
+    if len([p for name in ("kustomization.yaml", "kustomization.yml", "Kustomization") for p in case.rglob(name)]) >= 2:
+        shapes.add("kustomize-overlay")
+    return shapes
+
+
+def test_kubernetes_rules_have_every_shape_both_ways(rules: RuleSet) -> None:
+    """Issue 16: each Kubernetes rule has fail and pass cases as a manifest, a Kustomize
+    overlay, a chart, and in the Terraform kubernetes provider when it has a clause there."""
+    problems = []
+    for rule in rules:
+        if "kubernetes" not in rule.formats:
+            continue
+        for kind in ("fail", "pass"):
+            folder = FIXTURES / rule.id / kind
+            cases = sorted(folder.iterdir()) if folder.is_dir() else []
+            have = set().union(set(), *(case_formats(c) | kubernetes_shapes(c) for c in cases))
+            for want in ("kubernetes", "chart", "kustomize-overlay", *(["terraform"] if "terraform" in rule.formats else [])):
+                if want not in have:
+                    problems.append(f"{rule.id}: no {kind} case for {want}")
+    assert not problems, "\n".join(problems)
+
+
 def test_every_fixture_folder_has_a_rule(rules: RuleSet) -> None:
     orphans = [p.name for p in FIXTURES.iterdir() if p.is_dir() and not p.name.startswith("_") and rules.get(p.name) is None]
     assert not orphans

@@ -3,9 +3,10 @@
 A component (kube-apiserver, the kubelet, etcd, the Kubernetes dashboard) is found where it
 runs or where it is configured:
 
-- in a container of any pod template (a static pod, any workload; the Terraform kubernetes
-  provider's pods and workloads through ``containers`` paths) whose command runs the
-  component's binary, or whose image's entrypoint is the component (``images``);
+- in a container of any pod template (a static pod, any workload, the Terraform kubernetes
+  provider's pods and workloads: pod templates are found by shape in either spelling)
+  whose command runs the component's binary, or whose image's entrypoint is the component
+  (``images``);
 - in a configuration object that writes the component's flags (``args``: kubeadm's
   ``apiServer.extraArgs``, ``etcd.local.extraArgs``, ``nodeRegistration.kubeletExtraArgs``)
   or its settings as fields (``fields``: a ``KubeletConfiguration``).
@@ -28,11 +29,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from linter.checks import CONDITION, Context, named_check
-from linter.conditions import WILDCARD, Condition, compile_condition, parse_path, resolve
+from linter.conditions import WILDCARD, Condition, compile_condition, parse_path
 from linter.evaluation import Hit, render
 from linter.graph import Resource
 from linter.locate import locate, value_at
 from linter.model import Evidence, Path, Severity
+from linter.parsers.kubernetes import containers
 from linter.values import Unknown, display
 
 _NAME = {"type": "string", "minLength": 1}
@@ -84,7 +86,6 @@ PARAMS: dict[str, Any] = {
             },
         },
         "as_of": {"type": "string", "pattern": r"^\d+\.\d+$", "description": "the Kubernetes version whose reference documents the defaults, named when a default decides"},
-        "containers": {**_NAMES, "description": "where the containers are (Terraform: `spec[*].container[*]`); default: every container of every pod template, found by shape"},
         "args": {**_NAMES, "description": "where a configuration object writes the component's flags: a map of flag to value, or a list of `name`/`value` (kubeadm v1beta4)"},
         "fields": {"type": "object", "additionalProperties": _NAME, "description": "where a configuration object writes each setting as a field (`anonymous-auth: authentication.anonymous.enabled`)"},
         "defaults": {"type": "object", "description": "this source's defaults, over the settings' own (kubeadm's, a configuration file's)"},
@@ -100,6 +101,7 @@ _SHELLS = {"sh", "bash", "ash", "dash", "zsh", "ksh"}
 _WRAPPERS = {"exec", "env", "nice", "nohup", "tini", "dumb-init", "go-runner", "catatonit"}
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 _K8S_VAR = re.compile(r"\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)")
+_FLAG_VALUE = re.compile(r"(-{1,2}[^=\s]+=)(.*)", re.S)
 _VERSION = re.compile(r"^v?(\d+)\.(\d+)")
 
 
@@ -112,6 +114,8 @@ class Token:
 
     text: str | Unknown
     path: Path
+    # `--flag=$(VAR)` with VAR not known: the text keeps `--flag=`, the value is this
+    unknown: Unknown | None = None
 
 
 @dataclass
@@ -162,7 +166,13 @@ def _words(items: Any, base: Path, env: dict[str, tuple[Any, Path]]) -> list[Tok
         if isinstance(item, Unknown):
             out.append(Token(item, base + (i,)))
         elif isinstance(item, (str, int, float)) and not isinstance(item, bool):
-            out.append(Token(_expand(str(item), env), base + (i,)))
+            text = _expand(str(item), env)
+            flag = _FLAG_VALUE.fullmatch(str(item))
+            if isinstance(text, Unknown) and flag and not isinstance(_expand(flag.group(1), env), Unknown):
+                # only the value is not known: the flag is still set (to an unknown value)
+                out.append(Token(flag.group(1), base + (i,), unknown=text))
+            else:
+                out.append(Token(text, base + (i,)))
     return out
 
 
@@ -258,25 +268,10 @@ def _env(container: dict[str, Any], base: Path) -> dict[str, tuple[Any, Path]]:
 # --------------------------------------------------------------------------- where a component runs
 
 
-def _container_paths(ctx: Context, res: Resource) -> Iterator[tuple[Path, dict[str, Any]]]:
-    patterns = ctx.params.get("containers")
-    if patterns:
-        for pattern in patterns:
-            found, _ = resolve(res.attrs, parse_path(pattern))
-            for path, node in found:
-                if isinstance(node, dict):
-                    yield path, node
-        return
-    from linter.parsers.kubernetes import containers
-
-    if res.format == "kubernetes":
-        yield from containers(res)
-
-
 def _from_containers(ctx: Context, res: Resource) -> Iterator[Invocation]:
     binaries = [str(b).split() for b in ctx.params.get("binaries") or []]
     images = set(ctx.params.get("images") or [])
-    for base, container in _container_paths(ctx, res):
+    for base, container in containers(res):
         env = _env(container, base)
         name, version = image_name(container.get("image"))
         label = f"container {container.get('name')}" if isinstance(container.get("name"), str) else "its container"
@@ -378,7 +373,8 @@ def _flag_values(inv: Invocation, names: list[str], kind: str) -> list[tuple[Any
         if name not in names:
             continue
         if eq:
-            out.append((value, words[i - 1].path, text))
+            unknown = words[i - 1].unknown
+            out.append((unknown if unknown is not None else value, words[i - 1].path, text))
         elif kind == "bool":
             out.append(("true", words[i - 1].path, text))
         elif i < len(words):
@@ -497,7 +493,7 @@ def component_flag(ctx: Context, res: Resource) -> Iterator[Hit]:
     Where the component runs: a container of any pod template whose command starts one of
     `binaries` (directly, through a wrapper such as `go-runner` or `exec`, or in a
     `sh -c` script), or whose image is one of `images` with no `command` (its `args` are
-    the flags); a Terraform clause says where its containers are (`containers`). Where it
+    the flags); manifests and the Terraform kubernetes provider alike. Where it
     is configured: an object that writes its flags (`args`: kubeadm's `extraArgs`, a map or
     a list of `name`/`value`), or its settings as fields (`fields`: a
     `KubeletConfiguration`). Each setting's value is read as the component reads it:

@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 from linter.model import Path
-from linter.values import PDict, PList
+from linter.values import PDict, PList, plain_data
 
 
 class StateError(Exception):
@@ -50,7 +50,7 @@ def as_plan(doc: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
             for r in module.get("resources") or []:
                 if isinstance(r, dict) and isinstance(r.get("address"), str):
                     located[r["address"]] = r.get("values")
-        return {"format_version": "1.2", "terraform_version": doc.get("terraform_version", ""), "planned_values": {"root_module": _plain(top)}}, located
+        return {"format_version": "1.2", "terraform_version": doc.get("terraform_version", ""), "planned_values": {"root_module": plain_data(top)}}, located
     if doc.get("version") != 4:
         raise StateError(f"unsupported state version {doc.get('version')} (seawall reads version 4, Terraform 0.12 and later)")
     modules: dict[str, list[dict[str, Any]]] = {}
@@ -68,22 +68,14 @@ def as_plan(doc: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
             if not isinstance(values, dict):
                 continue
             located[address] = values
-            entry = {"address": address, "mode": mode, "type": r["type"], "name": r["name"], "provider_name": r.get("provider", ""), "values": _plain(values)}
+            entry = {"address": address, "mode": mode, "type": r["type"], "name": r["name"], "provider_name": r.get("provider", ""), "values": plain_data(values)}
             if "index_key" in instance:
-                entry["index"] = _plain(instance["index_key"])
+                entry["index"] = plain_data(instance["index_key"])
             modules.setdefault(module, []).append(entry)
     root: dict[str, Any] = {"resources": modules.pop("", [])}
     if modules:
         root["child_modules"] = [{"address": m, "resources": rs} for m, rs in sorted(modules.items())]
     return {"format_version": "1.2", "terraform_version": doc.get("terraform_version", ""), "planned_values": {"root_module": root}}, located
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
 
 
 def line_of(located: dict[str, Any], address: str, path: Path) -> int | None:

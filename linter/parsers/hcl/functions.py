@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from linter.values import MAX_NODES, JsonString, Unknown, contains_unknown, expanded_size, hcl_equal, is_number, type_name
+from linter.values import MAX_NODES, JsonString, SourcedText, Unknown, contains_unknown, expanded_size, hcl_equal, is_number, plain_data, type_name
 
 MAX_COLLECTION = 10_000  # a bound on what one function may build (range, chunklist…)
 
@@ -159,7 +159,8 @@ def f_yamlencode(v: Any) -> str:
 
     if contains_unknown(v):
         raise FunctionError("value not known")
-    return str(yaml.safe_dump(v, sort_keys=False))
+    text = str(yaml.safe_dump(plain_data(v), sort_keys=False))
+    return SourcedText(text, decoded=v) if isinstance(v, (dict, list)) else text
 
 
 def f_base64encode(s: Any) -> str:

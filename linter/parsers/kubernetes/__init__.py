@@ -574,9 +574,10 @@ def link_terraform(resources: list[Resource]) -> None:
 
 
 def helm_release_notes(resources: list[Resource]) -> list[Note]:
-    """A note for each Terraform ``helm_release`` that gives the chart values (``set``,
-    ``set_list``, ``set_sensitive``, ``values``): they are not rendered into the chart, so
-    what they make public is not checked (a local chart is scanned with its own values)."""
+    """A note for each Terraform ``helm_release`` of a remote chart that gives the chart
+    values (``set``, ``set_list``, ``set_sensitive``, ``values``): they are not rendered
+    into the chart (nothing is downloaded), so what they make public is not checked. A
+    release of a local chart is rendered with them (``helm.render_releases``)."""
     out: list[Note] = []
     for res in resources:
         if res.type != "helm_release" or res.format not in ("terraform", "terraform-plan"):
@@ -587,7 +588,7 @@ def helm_release_notes(resources: list[Resource]) -> list[Note]:
                 Note(
                     res.span.file,
                     res.span.line,
-                    f"{res.address}: the release's chart values ({', '.join(given)}) are not applied to the chart, so what they publish is not checked; "
+                    f"{res.address}: the release's chart values ({', '.join(given)}) are not applied to its remote chart (nothing is downloaded), so what they publish is not checked; "
                     "scan a local chart with them: seawall scan CHART --helm-values FILE --helm-set key=value",
                 )
             )

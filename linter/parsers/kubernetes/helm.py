@@ -34,7 +34,7 @@ from linter.model import Evidence, InputError, Note, Path, Span
 from linter.parsers.base import ParseOutput
 from linter.parsers.kubernetes import _objects, _resource, link, read_yaml
 from linter.sources import SourceError, read_source, source_problem
-from linter.values import PDict, PList, display
+from linter.values import PDict, PList, SourcedText, contains_unknown, display, plain_data
 
 RELEASE = "release-name"
 NAMESPACE = "default"
@@ -57,20 +57,40 @@ def chart_roots(chart_files: list[str]) -> list[str]:
 
 @dataclass
 class ValueSource:
-    """A values file read with positions (the chart's own or a --helm-values file)."""
+    """Values read with positions: the chart's own file, a --helm-values file, or what a
+    Terraform ``helm_release`` gives (``values`` entries, ``set`` blocks)."""
 
     file: str
     values: Any
+    # how the evidence names it, when it is not the chart's own values
+    label: str = ""
+    # the values are passed to Helm as --set strings, not as values (positions only)
+    positions_only: bool = False
+    # set_sensitive: the evidence does not show the value
+    sensitive: bool = False
+
+
+@dataclass
+class Release:
+    """A Terraform ``helm_release`` whose chart is a local folder: rendered with its name,
+    namespace, ``values`` and ``set``/``set_list``/``set_sensitive``, as the provider would."""
+
+    address: str
+    span: Span
+    name: str
+    namespace: str
+    sources: list[ValueSource]
+    sets: list[str]
 
 
 # ----------------------------------------------------------------------------- rendering
 
 
-def _render_request(chart: str, values: dict[str, Any], sets: list[str]) -> dict[str, Any]:
-    return {"chart": os.path.abspath(chart), "values": values, "set": sets, "release": RELEASE, "namespace": NAMESPACE}
+def _render_request(chart: str, values: dict[str, Any], sets: list[str], release: str = RELEASE, namespace: str = NAMESPACE) -> dict[str, Any]:
+    return {"chart": os.path.abspath(chart), "values": values, "set": sets, "release": release, "namespace": namespace}
 
 
-def render_in_child(chart: str, values: dict[str, Any], sets: list[str]) -> dict[str, Any]:
+def render_in_child(chart: str, values: dict[str, Any], sets: list[str], release: str = RELEASE, namespace: str = NAMESPACE) -> dict[str, Any]:
     """Render in a child process: Helm's library runs Go code with its own threads, which a
     forking parent must not hold, and a template that loops for ever is stopped by the time
     limit instead of hanging the scan."""
@@ -83,7 +103,7 @@ def render_in_child(chart: str, values: dict[str, Any], sets: list[str]) -> dict
         try:
             proc = subprocess.run(
                 [sys.executable, "-m", "linter.parsers.kubernetes.helm"],
-                input=json.dumps(_render_request(chart, values, sets)),
+                input=json.dumps(_render_request(chart, values, sets, release, namespace)),
                 capture_output=True,
                 text=True,
                 timeout=TIMEOUT,
@@ -316,14 +336,6 @@ def read_values(path: str, max_bytes: int, out: ParseOutput) -> ValueSource | No
     return ValueSource(path, value)
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
-
-
 def render_charts(chart_files: list[str], max_bytes: int, values_files: list[str], sets: list[str]) -> tuple[ParseOutput, set[str]]:
     """Render each chart; returns the resources and the chart folders rendered (their
     files are the rendering's input and are not scanned on their own)."""
@@ -346,22 +358,136 @@ def render_charts(chart_files: list[str], max_bytes: int, values_files: list[str
     return out, rendered
 
 
-def _render_chart(root: str, max_bytes: int, user_sources: list[ValueSource], sets: list[str], out: ParseOutput) -> bool:
+def render_releases(resources: list[Resource], max_bytes: int, scan_paths: list[str]) -> tuple[ParseOutput, set[str]]:
+    """Render the local chart of each Terraform ``helm_release`` with the release's values.
+
+    A release whose ``chart`` is a folder with a ``Chart.yaml`` inside the scanned tree and
+    that names no ``repository`` is rendered with its ``name``, ``namespace``, ``values``
+    entries (``yamlencode(...)``, ``file(...)``, text) and ``set``, ``set_list`` and
+    ``set_sensitive`` blocks, in the provider's order (values, then the set blocks). A value
+    they decided is reported at the argument that wrote it (the ``set`` block's value, the
+    line of the values file or of the ``yamlencode`` object); a ``set_sensitive`` value is
+    never shown. Returns the resources and the ids of the releases rendered (the others
+    keep the note that their values are not applied)."""
+    out = ParseOutput()
+    done: set[str] = set()
+    allowed = [os.path.realpath(p if os.path.isdir(p) else os.path.dirname(p) or ".") for p in scan_paths]
+    for res in resources:
+        if res.type != "helm_release" or res.format != "terraform":
+            continue
+        chart_dir = _local_chart(res, allowed)
+        if chart_dir is None:
+            continue
+        done.add(res.id)
+        if not available():
+            out.notes.append(Note(res.span.file, res.span.line, f"{res.address}: its local chart {chart_dir} is not rendered with the release's values: {INSTALL_HINT}"))
+            continue
+        try:
+            release = _release(res, max_bytes, out)
+            _render_chart(chart_dir, max_bytes, release.sources, release.sets, out, release)
+        except Exception as exc:
+            out.errors.append(internal_error(res.span.file, exc, f"rendering the chart of {res.address}"))
+    return out, done
+
+
+def _local_chart(res: Resource, allowed: list[str]) -> str | None:
+    """The folder of a release's chart when it is local and inside the scanned tree."""
+    repository = res.attrs.get("repository")
+    chart = res.attrs.get("chart")
+    if (repository is not None and repository != "") or not isinstance(chart, str) or not chart or "://" in chart:
+        return None
+    # a relative chart path is relative to Terraform's working directory, the root module
+    path = chart if os.path.isabs(chart) else os.path.join(res.root, chart)
+    real = os.path.realpath(path)
+    if not any(real == a or real.startswith(a.rstrip(os.sep) + os.sep) for a in allowed):
+        return None
+    return os.path.normpath(path) if os.path.isfile(os.path.join(path, "Chart.yaml")) else None
+
+
+def _release(res: Resource, max_bytes: int, out: ParseOutput) -> Release:
+    name = res.attrs.get("name")
+    namespace = res.attrs.get("namespace")
+    release = Release(res.address, res.span, name if isinstance(name, str) and name else RELEASE, namespace if isinstance(namespace, str) and namespace else NAMESPACE, [], [])
+    values = res.attrs.get("values")
+    for i, entry in enumerate(values if isinstance(values, list) else []):
+        span = values.spans[i] if isinstance(values, PList) and i < len(values.spans) and values.spans[i] is not None else res.span
+        source: ValueSource | None = None
+        if isinstance(entry, SourcedText) and entry.path:
+            source = read_values(entry.path, max_bytes, out)
+            if source is not None:
+                source.label = f"the values file {entry.path} of {res.address}"
+        elif isinstance(entry, SourcedText) and isinstance(entry.decoded, PDict):
+            source = ValueSource(span.file, entry.decoded, label=f"the values of {res.address}")
+        elif isinstance(entry, str):
+            docs, error, _ = read_yaml(entry, span.file, lambda line, col, at=span: (at.line, at.column))
+            if error is not None or (docs and not isinstance(docs[0], dict)):
+                out.errors.append(InputError(span.file, span.line, span.column, f"{res.address}: values entry {i} is not a YAML mapping"))
+            elif docs:
+                source = ValueSource(span.file, docs[0], label=f"the values of {res.address}")
+        else:
+            out.notes.append(Note(span.file, span.line, f"{res.address}: values entry {i} is not known, so the chart is rendered without it"))
+        if source is not None:
+            release.sources.append(source)
+    for kind in ("set", "set_list", "set_sensitive"):
+        blocks = res.attrs.get(kind)
+        for i, block in enumerate(blocks if isinstance(blocks, list) else []):
+            span = blocks.spans[i] if isinstance(blocks, PList) and i < len(blocks.spans) and blocks.spans[i] is not None else res.span
+            key, value = (block.get("name"), block.get("value")) if isinstance(block, dict) else (None, None)
+            if not isinstance(key, str) or value is None or contains_unknown(value):
+                out.notes.append(Note(span.file, span.line, f"{res.address}: a {kind} whose name or value is not known is not applied to the chart"))
+                continue
+            text = "{" + ",".join(_set_word(v) for v in value) + "}" if isinstance(value, list) else _set_word(value)
+            release.sets.append(f"{key}={text}")
+            at = block.spans.get("value", span) if isinstance(block, PDict) else span
+            placed = _set_positions(key, at)
+            if placed is not None:
+                shown = f'{res.address} {kind} "{key}"'
+                release.sources.append(ValueSource(at.file, placed, label=shown, positions_only=True, sensitive=kind == "set_sensitive"))
+    return release
+
+
+def _set_word(value: Any) -> str:
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
+
+
+def _set_positions(name: str, span: Span) -> PDict | None:
+    """Where a ``set`` name's value is written, as a values tree (``a.b`` -> {a: {b}}), for
+    names without list indexes or escaped dots."""
+    if "[" in name or "\\" in name:
+        return None
+    parts = name.split(".")
+    root = node = PDict(span=span)
+    for part in parts[:-1]:
+        child = PDict(span=span)
+        node[part] = child
+        node.spans[part] = span
+        node = child
+    node[parts[-1]] = None
+    node.spans[parts[-1]] = span
+    return root
+
+
+def _render_chart(root: str, max_bytes: int, user_sources: list[ValueSource], sets: list[str], out: ParseOutput, release: Release | None = None) -> bool:
     chart_yaml = os.path.join(root, "Chart.yaml")
     own = read_values(os.path.join(root, "values.yaml"), max_bytes, out) if os.path.isfile(os.path.join(root, "values.yaml")) else None
     sources = ([own] if own else []) + user_sources
     user_values: dict[str, Any] = {}
     for source in user_sources:
-        user_values = merge_values(user_values, _plain(source.values))
-    answer = render_in_child(root, user_values, sets)
+        if not source.positions_only:
+            user_values = merge_values(user_values, plain_data(source.values))
+    name, namespace = (release.name, release.namespace) if release else (RELEASE, NAMESPACE)
+    answer = render_in_child(root, user_values, sets, name, namespace)
     if "error" in answer:
-        out.errors.append(_render_error(root, str(answer["error"])))
+        error = _render_error(root, str(answer["error"]))
+        if release is not None:  # shown on the release, naming the chart's line
+            error = InputError(release.span.file, release.span.line, release.span.column, f"{release.address}: {error.message} ({error.file}:{error.line})")
+        out.errors.append(error)
         return False
     out.files.append(chart_yaml)
     out.files.extend(source.file for source in sources)
     for name in answer.get("missing") or []:
         out.notes.append(Note(chart_yaml, _line_of(chart_yaml, str(name)), f"Helm dependency {name!r} is not vendored under charts/ (seawall downloads nothing): its templates are not scanned"))
-    final = merge_values(_plain(own.values) if own else {}, answer.get("values") or {})
+    final = merge_values(plain_data(own.values) if own else {}, answer.get("values") or {})
     helpers = _helpers_refs(root)
     group: list[Resource] = []
     counts: dict[str, int] = {}
@@ -375,16 +501,19 @@ def _render_chart(root: str, max_bytes: int, user_sources: list[ValueSource], se
             source_text = ""
         out.files.append(template)
         refs = values_references(source_text) | helpers
-        for obj, moved in _read_rendered(text, template, source_text, refs, final, sources, answer.get("set") or {}, out):
+        # values a --helm-set gave have no file; a release's set blocks have their lines
+        unplaced = {} if release is not None else answer.get("set") or {}
+        for obj, moved in _read_rendered(text, template, source_text, refs, final, sources, unplaced, out):
             if _is_test_hook(obj):
                 continue
             res = _resource(obj, template, counts)
             if res is None:
                 continue
-            res.id = f"{root}::helm::{res.address}" + (f"#{counts[res.address]}" if counts[res.address] > 1 else "")
+            tag = f"helm[{release.address}]" if release is not None else "helm"
+            res.id = f"{root}::{tag}::{res.address}" + (f"#{counts[res.address]}" if counts[res.address] > 1 else "")
             res.meta["helm_chart"] = root
-            res.meta["link_group"] = f"helm:{root}"
-            res.origins = _origins(obj, moved, chart_yaml, sets)
+            res.meta["link_group"] = f"{tag}:{root}"
+            res.origins = _origins(obj, moved, chart_yaml, sets, sources, release)
             group.append(res)
     link(group)
     out.resources.extend(group)
@@ -466,16 +595,20 @@ def _read_rendered(
         out.errors.append(InputError(template, error.line, error.column, f"the chart renders invalid YAML here: {error.message}"))
 
 
-def _origins(obj: PDict, moved: dict[tuple[int, Any], Span], chart_yaml: str, sets: list[str]) -> Any:
-    """Evidence naming the other file: the template line when a values file decided the
-    value, the chart otherwise."""
+def _origins(obj: PDict, moved: dict[tuple[int, Any], Span], chart_yaml: str, sets: list[str], sources: list[ValueSource], release: Release | None) -> Any:
+    """Evidence naming the other place: the template line when values decided the value
+    (and which values: the chart's, a file or argument of the helm_release), the chart
+    (and the helm_release that renders it) otherwise."""
 
     def origins(path: Path) -> list[Evidence]:
         node: Any = obj
         template_span: Span | None = None
+        placed: Span | None = None
         for part in path:
             if (id(node), part) in moved:
                 template_span = moved[(id(node), part)]
+                spans = node.spans
+                placed = spans.get(part) if isinstance(spans, dict) else spans[part] if isinstance(part, int) and part < len(spans) else None
             if isinstance(node, dict) and part in node:
                 node = node[part]
             elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
@@ -483,11 +616,29 @@ def _origins(obj: PDict, moved: dict[tuple[int, Any], Span], chart_yaml: str, se
             else:
                 break
         if template_span is not None:
-            return [Evidence(f"written by the template {template_span.file}:{template_span.line} from the chart's values ({display(node)})", template_span)]
+            source = _source_at(sources, placed)
+            label = source.label if source is not None and source.label else "the chart's values"
+            shown = "value not shown: set_sensitive" if source is not None and source.sensitive else display(node)
+            return [Evidence(f"written by the template {template_span.file}:{template_span.line} from {label} ({shown})", template_span)]
+        if release is not None:
+            return [Evidence(f"rendered from the Helm chart {os.path.dirname(chart_yaml) or '.'} by {release.address} (its values and set arguments)", release.span)]
         extra = f" and --helm-set {', '.join(sets)}" if sets else ""
         return [Evidence(f"rendered from the Helm chart {os.path.dirname(chart_yaml) or '.'} with its values{extra}", Span(chart_yaml, 1))]
 
     return origins
+
+
+def _source_at(sources: list[ValueSource], span: Span | None) -> ValueSource | None:
+    """The values source that wrote ``span`` (the last one whose values hold it)."""
+    if span is None:
+        return None
+
+    def holds(node: Any) -> bool:
+        spans = node.spans.values() if isinstance(node, PDict) else node.spans if isinstance(node, PList) else ()
+        children = node.values() if isinstance(node, PDict) else node if isinstance(node, PList) else ()
+        return any(s is span for s in spans) or any(holds(c) for c in children)
+
+    return next((source for source in reversed(sources) if source.file == span.file and holds(source.values)), None)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from linter.parsers.hcl import syntax as s
 from linter.parsers.hcl.evaluate import Budget, EvalError, Evaluator, Namespace, sub_expressions, traversal, walk_traversals
 from linter.parsers.hcl.functions import FUNCTIONS, FunctionError, to_bool, to_number, to_string
 from linter.parsers.terraform.config import ModuleConfig, literal_string
-from linter.values import MAX_NODES, JsonString, PDict, PList, Unknown, display, expanded_size, mark_via_variable
+from linter.values import MAX_NODES, JsonString, PDict, PList, SourcedText, Unknown, display, expanded_size, mark_via_variable
 
 if TYPE_CHECKING:
     from linter.parsers.terraform.contracts import Contract
@@ -424,7 +424,7 @@ class ModuleInstance:
                 raise FunctionError(exc.message) from None
             shown = shown_path(p)
             decoded = json_with_positions(text, shown) if text.lstrip().startswith(("{", "[")) else None
-            return JsonString(text, decoded) if decoded is not None else text
+            return JsonString(text, decoded) if decoded is not None else SourcedText(text, shown)
 
         def f_fileexists(p: Any) -> bool:
             return os.path.isfile(safe_path(p))
