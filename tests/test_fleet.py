@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from fleetgen import BUCKET_PUBLIC, DB_PRIVATE, DB_PUBLIC, commit, epoch, generated_fleet, git
+from fleetgen import BUCKET_PUBLIC, DB_PRIVATE, DB_PUBLIC, commit, epoch, generated_fleet, git, problem_units
 
 from linter.cli import main
 from linter.fleet.history import History
@@ -444,3 +444,54 @@ def test_the_scheduled_workflow_and_the_readme(actionlint: Path) -> None:
     assert proc.returncode == 0 and proc.stdout.strip() == "", proc.stdout + proc.stderr
     readme = (root / "README.md").read_text()
     assert "docs/fleet/seawall-fleet.yml" in readme and "seawall fleet scan fleet.txt" in readme
+
+
+class Counting:
+    """An engine that notes, as each unit reaches it, how many sources planning had
+    resolved so far, and returns each unit's result at once (without scanning)."""
+
+    name = "counting"
+
+    def __init__(self, resolved: list[str]) -> None:
+        self.resolved = resolved
+        self.at_dispatch: list[int] = []
+
+    def run(self, units: Iterable[Unit]) -> Iterator[UnitResult]:
+        for unit in units:
+            self.at_dispatch.append(len(self.resolved))
+            yield UnitResult(unit.source.name, "error", problem="not scanned by this test")
+
+
+def test_planning_streams_each_unit_is_dispatched_before_the_next_source_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import linter.fleet.scan as fleet_scan
+
+    size = 40
+    for i in range(size):  # plain folders: planning reads each one's files (its identity)
+        (tmp_path / "fleet" / f"r{i:02d}").mkdir(parents=True)
+        (tmp_path / "fleet" / f"r{i:02d}" / "main.tf").write_text(f"# {i}\n")
+    resolved: list[str] = []
+    real = fleet_scan.identify
+
+    def counted(source: object, target: object) -> tuple[str, int | None, str]:
+        resolved.append(source.name)  # type: ignore[attr-defined]
+        return real(source, target)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(fleet_scan, "identify", counted)
+    engine = Counting(resolved)
+    run = scan(tmp_path / "fleet", tmp_path / "h.db", engine)  # type: ignore[arg-type]
+    assert len(run.results) == size
+    assert engine.at_dispatch == list(range(1, size + 1))  # the first unit ran when 1 of 40 was read
+
+
+def test_local_workers_pull_units_only_when_a_worker_is_free() -> None:
+    from linter.fleet.engines import LocalEngine
+
+    pulled: list[int] = []
+    ahead = []
+    results = 0
+    for result in LocalEngine(2).run(problem_units(12, pulled)):
+        assert result.status == "error" and result.problem == "no such repository"
+        ahead.append(len(pulled) - results)
+        results += 1
+    assert results == 12 and len(pulled) == 12
+    assert ahead[0] <= 2 and max(ahead) <= 2  # at most one unit a worker is held
