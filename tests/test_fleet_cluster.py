@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from fleetgen import generated_fleet
+from fleetgen import generated_fleet, problem_units
 
 from linter.cli import main
 from linter.fleet.engines import DaskEngine, EngineError
@@ -98,6 +98,24 @@ def recorded_local(fleet: Path, tmp_path: Path) -> list[tuple[object, ...]]:
     db = tmp_path / "local.db"
     CliRunner().invoke(main, ["fleet", "scan", str(fleet), "--history", str(db), "--workers", "1"])
     return recorded(db)[1]
+
+
+def test_the_cluster_is_fed_units_as_it_has_room(cluster: object) -> None:
+    """Planning streams to a cluster too: a window of units is submitted ahead of their
+    results (2 workers x 1 thread: the minimum window, 8), never the whole plan."""
+    from linter.fleet.engines import WINDOW
+
+    engine = DaskEngine(cluster.scheduler_address)  # type: ignore[attr-defined]
+    pulled: list[int] = []
+    ahead = []
+    try:
+        for results, result in enumerate(engine.run(problem_units(40, pulled))):
+            assert result.problem == "no such repository"
+            ahead.append(len(pulled) - results)
+    finally:
+        engine.close()
+    assert len(ahead) == 40 and len(pulled) == 40
+    assert ahead[0] <= WINDOW and max(ahead) <= WINDOW
 
 
 def test_no_scheduler_is_a_clear_error() -> None:

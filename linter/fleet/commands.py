@@ -25,18 +25,29 @@ def fleet() -> None:
     """Scan every repository of an organisation and remember what is public since when."""
 
 
-def _open_history(path: str) -> Any:
-    from linter.fleet.history import History, HistoryError
+def _open_history(where: str, must_exist: bool = False) -> Any:
+    """The history at ``where``: a SQLite file path or a ``postgresql://`` URL."""
+    from linter.fleet.history import History, HistoryError, is_url
 
+    if not is_url(where):
+        import os
+
+        if must_exist and not os.path.isfile(where):
+            raise click.BadParameter(f"no history file {where!r} (give the path or URL `fleet scan --history` wrote)", param_hint="'--history'")
+        if os.path.isdir(where):
+            raise click.BadParameter(f"{where!r} is a folder, not a history file", param_hint="'--history'")
     try:
-        return History(path)
+        return History(where)
     except HistoryError as exc:
         raise click.UsageError(str(exc)) from None
 
 
+HISTORY_HELP = "The history: a SQLite file (created when missing) or a PostgreSQL URL postgresql://USER@HOST/DATABASE (needs seawall[postgres])."
+
+
 @fleet.command("scan")
 @click.argument("sources", type=click.Path(exists=True))
-@click.option("--history", "history_path", type=click.Path(dir_okay=False), default=DEFAULT_HISTORY, show_default=True, help="The SQLite history file (created when missing).")
+@click.option("--history", "history_path", metavar="PATH|URL", default=DEFAULT_HISTORY, show_default=True, help=HISTORY_HELP)
 @click.option("--workers", type=click.IntRange(min=0), default=0, help="Local worker processes (default: one per CPU).")
 @click.option("--cluster", metavar="ADDRESS", help="Run the units on the Dask scheduler at ADDRESS (tcp://host:8786); needs seawall[fleet].")
 @click.option("--allow-network", is_flag=True, help="Clone (or fetch) the git URLs listed in SOURCES; without it they are reported as not scanned.")
@@ -54,6 +65,7 @@ def fleet_scan(sources: str, history_path: str, workers: int, cluster: str | Non
     from linter.fleet.sources import Source, SourcesError
 
     history = _open_history(history_path)
+    where = history.where if history.dialect.name != "sqlite" else os.path.abspath(history_path)
     engine: Any
     try:
         engine = DaskEngine(cluster) if cluster else LocalEngine(workers)
@@ -88,7 +100,7 @@ def fleet_scan(sources: str, history_path: str, workers: int, cluster: str | Non
     click.echo(
         f"Run {run.run} on {run.engine}: {len(statuses)} repositories, {statuses.count('scanned')} scanned, {statuses.count('unchanged')} unchanged, "
         f"{len(run.failed)} not (fully) scanned; {sum(len(v) for v in run.appeared.values())} findings appeared, {sum(len(v) for v in run.fixed.values())} fixed "
-        f"({run.seconds:.1f} s). History: {os.path.abspath(history_path)}"
+        f"({run.seconds:.1f} s). History: {where}"
     )
     for name, f in run.new_exposed:
         click.echo(f"new exposed: {name}: {f.file}:{f.line}: {f.rule_id} ({f.severity}) {f.message}")
@@ -99,14 +111,14 @@ def fleet_scan(sources: str, history_path: str, workers: int, cluster: str | Non
 
 
 @fleet.command("report")
-@click.option("--history", "history_path", type=click.Path(dir_okay=False, exists=True), default=DEFAULT_HISTORY, show_default=True, help="The SQLite history file.")
+@click.option("--history", "history_path", metavar="PATH|URL", default=DEFAULT_HISTORY, show_default=True, help="The history `fleet scan` wrote: a SQLite file or a PostgreSQL URL.")
 @click.option("--markdown", "markdown_path", type=click.Path(dir_okay=False, writable=True), help="Also write the Markdown report to this file.")
 @click.option("--html", "html_path", type=click.Path(dir_okay=False, writable=True), help="Write the report as one self-contained HTML page to this file.")
 def fleet_report(history_path: str, markdown_path: str | None, html_path: str | None) -> None:
     """Print what is public now across the fleet, since when, and what changed in the last run."""
     from linter.fleet.report import build, html_page, markdown
 
-    history = _open_history(history_path)
+    history = _open_history(history_path, must_exist=True)
     try:
         report = build(history)
     finally:

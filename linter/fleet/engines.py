@@ -4,6 +4,10 @@ Both engines take the same units and yield each :class:`UnitResult` as it is rea
 any order; the coordinator records each one as it arrives. A unit never raises (errors
 are results), so the only failure an engine handles is a worker that dies.
 
+Both pull units from the coordinator's plan only when they have room (a free local worker;
+a cluster's threads each busy with one unit and one more queued), so planning streams
+and only the units in flight are held.
+
 - ``LocalEngine``: a process pool (``spawn``, so a worker starts clean). At most one unit
   per worker is in flight, so when a worker dies (the pool breaks) the units that were
   running are known: they are run again in a new pool, up to ``ATTEMPTS`` times each, then
@@ -25,6 +29,7 @@ from typing import Any, Protocol
 from linter.fleet.unit import Unit, UnitResult, scan_unit
 
 ATTEMPTS = 3
+WINDOW = 8  # units submitted to a cluster ahead of their results, at least
 
 
 class EngineError(Exception):
@@ -47,19 +52,36 @@ class LocalEngine:
         from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
         from concurrent.futures.process import BrokenProcessPool
 
-        todo = list(enumerate(units))
-        todo.reverse()  # pop() takes them in order
-        attempts = [0] * len(todo)
+        fresh = iter(units)  # pulled one at a time, when a worker is free (planning streams)
+        again: list[tuple[int, Unit]] = []  # units whose worker died, to run again first
+        attempts: dict[int, int] = {}  # by the unit's number, for the units that were retried
+        count = 0
         context = multiprocessing.get_context("spawn")
-        while todo:
+
+        def take() -> tuple[int, Unit] | None:
+            nonlocal count
+            if again:
+                return again.pop()
+            unit = next(fresh, None)
+            if unit is None:
+                return None
+            count += 1
+            return count, unit
+
+        nxt = take()
+        while nxt is not None:
             pool = ProcessPoolExecutor(self.workers, mp_context=context)
             running: dict[Future[UnitResult], tuple[int, Unit]] = {}
             broken = False
             try:
-                while (todo or running) and not broken:
-                    while todo and len(running) < self.workers:
-                        index, unit = todo.pop()
-                        running[pool.submit(scan_unit, unit)] = (index, unit)
+                while (nxt is not None or running) and not broken:
+                    while nxt is not None and len(running) < self.workers:
+                        try:
+                            running[pool.submit(scan_unit, nxt[1])] = nxt
+                        except BrokenProcessPool:  # a worker died since the last results: the running units say which
+                            broken = True
+                            break
+                        nxt = take() if len(running) < self.workers else None
                     wait(running, return_when=FIRST_COMPLETED)
                     for future in [f for f in running if f.done()]:
                         index, unit = running.pop(future)
@@ -72,16 +94,21 @@ class LocalEngine:
                             continue
                         # the pool broke: a worker died (killed, out of memory) while this ran
                         broken = True
-                        attempts[index] += 1
+                        attempts[index] = attempts.get(index, 0) + 1
                         if attempts[index] < ATTEMPTS:
-                            todo.append((index, unit))
+                            again.append((index, unit))
                         else:
                             yield UnitResult(unit.source.name, "error", problem=f"the worker process scanning it died {ATTEMPTS} times")
+                    if nxt is None and not broken:
+                        nxt = take()
             finally:
                 pool.shutdown(wait=not broken, cancel_futures=True)
             if broken:
-                todo.extend(running.values())  # not finished: started again, uncharged
-                todo.sort(reverse=True)
+                again.extend(running.values())  # not finished: started again, uncharged
+                if nxt is not None:
+                    again.append(nxt)
+                again.sort(reverse=True)  # pop() takes them in order
+                nxt = take()
 
 
 class DaskEngine:
@@ -99,18 +126,33 @@ class DaskEngine:
     def run(self, units: Iterable[Unit]) -> Iterator[UnitResult]:
         from distributed import as_completed
 
-        futures: dict[Any, Unit] = {}
-        for unit in units:
-            future = self.client.submit(scan_unit, unit, pure=False, key=f"seawall-unit-{len(futures)}-{unit.source.name}")
-            futures[future] = unit
-        for future in as_completed(futures, loop=self.client.loop):  # this client, not a default one
-            unit = futures.pop(future)
+        fresh = iter(units)
+        window = max(WINDOW, 2 * sum(self.client.nthreads().values()))  # every thread busy, one more queued each
+        in_flight: dict[Any, Unit] = {}
+        done = as_completed(loop=self.client.loop)  # this client, not a default one
+        count = 0
+
+        def submit() -> None:
+            nonlocal count
+            while len(in_flight) < window:
+                unit = next(fresh, None)
+                if unit is None:
+                    return
+                count += 1
+                future = self.client.submit(scan_unit, unit, pure=False, key=f"seawall-unit-{count}-{unit.source.name}")
+                in_flight[future] = unit
+                done.add(future)
+
+        submit()
+        for future in done:
+            unit = in_flight.pop(future)
             try:
                 yield future.result()
             except Exception as exc:  # KilledWorker, a worker that cannot import seawall...
                 yield UnitResult(unit.source.name, "error", problem=f"the cluster could not run it: {type(exc).__name__}: {exc}")
             finally:
                 future.release()
+            submit()
 
     def close(self) -> None:
         self.client.close()

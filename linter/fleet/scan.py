@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from linter.fleet.engines import Engine
@@ -101,8 +101,7 @@ def scan_fleet(
     version = rules_version(rule_dirs)
     run = history.start_run(engine.name, version, os.path.abspath(sources_path))
     out = FleetRun(run, engine.name)
-    by_name = {s.name: s for s in sources}
-    units: list[Unit] = []
+    in_flight: dict[str, Source] = {}  # units handed to the engine, by name, until their result
 
     def record(source: Source, result: UnitResult) -> None:
         done = history.record(run, source, result)
@@ -114,14 +113,17 @@ def scan_fleet(
         if progress is not None:
             progress(source, result)
 
-    for source in sources:
-        planned = plan_unit(source, history, version, allow_network, history_depth, rescan, rule_dirs)
-        if isinstance(planned, Unit):
-            units.append(planned)
-        else:
-            record(source, planned)
-    for result in engine.run(units):
-        record(by_name[result.name], result)
+    def plan(sources: Iterable[Source]) -> Iterator[Unit]:
+        for source in sources:
+            planned = plan_unit(source, history, version, allow_network, history_depth, rescan, rule_dirs)
+            if isinstance(planned, Unit):
+                in_flight[source.name] = source
+                yield planned
+            else:
+                record(source, planned)
+
+    for result in engine.run(plan(sources)):
+        record(in_flight.pop(result.name), result)
     history.finish_run(run)
     out.seconds = time.perf_counter() - start
     return out

@@ -21,6 +21,11 @@ or plan file) is a source named after it, scanned at ``HEAD``.
 Every problem with an entry (a path that does not exist, a URL without permission, a
 name used twice) is a source that cannot be scanned, reported with its line; the rest of
 the fleet is scanned.
+
+Sources are yielded one at a time, as they are read: the coordinator plans and dispatches
+each one before reading the next (``scan.py``), so the first units run while the rest of a
+long list is still being read, and only the names seen so far are kept (to refuse a name
+used twice).
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 STATE_SUFFIXES = (".tfstate", ".json")
@@ -55,8 +61,10 @@ class Source:
         return self.kind == "url" and not self.location.startswith("file://")
 
 
-def read_sources(path: str) -> list[Source]:
-    """The sources of a list file or of a folder of checkouts."""
+def read_sources(path: str) -> Iterator[Source]:
+    """The sources of a list file or of a folder of checkouts, one at a time. The list
+    itself is read (or the folder listed) now: SourcesError is raised here, before any
+    source is yielded."""
     if os.path.isdir(path):
         return _folder(path)
     try:
@@ -69,20 +77,21 @@ def read_sources(path: str) -> list[Source]:
     return parse_sources(text, path)
 
 
-def parse_sources(text: str, path: str) -> list[Source]:
+def parse_sources(text: str, path: str) -> Iterator[Source]:
+    return _unique(_entries(text, path))
+
+
+def _entries(text: str, path: str) -> Iterator[Source]:
     base = os.path.dirname(os.path.abspath(path))
-    out: list[Source] = []
     for number, line in enumerate(text.splitlines(), 1):
         where = f"{path}:{number}"
         try:
             words = shlex.split(line, comments=True)
         except ValueError as exc:
-            out.append(Source(name=f"{path}:{number}", location=line.strip(), kind="local", problem=f"cannot read this line: {exc}", where=where))
+            yield Source(name=f"{path}:{number}", location=line.strip(), kind="local", problem=f"cannot read this line: {exc}", where=where)
             continue
-        if not words:
-            continue
-        out.append(_entry(words, base, where))
-    return _unique(out)
+        if words:
+            yield _entry(words, base, where)
 
 
 def _entry(words: list[str], base: str, where: str) -> Source:
@@ -119,30 +128,30 @@ def _url_name(url: str) -> str:
     return text.removesuffix("/").removesuffix(".git")
 
 
-def _folder(path: str) -> list[Source]:
+def _folder(path: str) -> Iterator[Source]:
     base = os.path.abspath(path)
-    out = []
     try:
         names = sorted(os.listdir(base))
     except OSError as exc:
         raise SourcesError(f"{path}: cannot list the folder of checkouts: {exc.strerror or exc}") from None
+    return _checkouts(base, names)
+
+
+def _checkouts(base: str, names: list[str]) -> Iterator[Source]:
     for name in names:
         full = os.path.join(base, name)
         if name.startswith("."):
             continue
         if os.path.isdir(full) or name.endswith(STATE_SUFFIXES):
-            out.append(Source(name=name, location=full, kind="local", where=full))
-    return out
+            yield Source(name=name, location=full, kind="local", where=full)
 
 
-def _unique(sources: list[Source]) -> list[Source]:
+def _unique(sources: Iterable[Source]) -> Iterator[Source]:
     """A name listed twice would mix two histories: the later entries are problems."""
     seen: dict[str, str] = {}
-    out = []
     for s in sources:
         if s.name in seen:
             s = Source(name=f"{s.name} ({s.where})", location=s.location, kind=s.kind, ref=s.ref, problem=f"the name {s.name!r} is already used at {seen[s.name]} (give name=...)", where=s.where)
         else:
             seen[s.name] = s.where
-        out.append(s)
-    return out
+        yield s
