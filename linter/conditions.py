@@ -476,25 +476,31 @@ def _number(value: Any) -> float | None:
         return None
 
 
-_RELATED_KEYS = {"direction", "types", "role", "via", "where"}
+_RELATED_KEYS = {"direction", "types", "role", "via", "name", "where"}
 
 
 def _related(spec: Any, where: str) -> Fn:
-    """A connection: resources this one refers to (``direction: out``) or that refer to it
-    (``direction: in``), of ``types`` (or the clause's ``role``), through the setting ``via``
-    when given (by reference, or by name/ID), and meeting ``where`` when given (evaluated
-    on the related resource). True when one does; None when one might (something unknown)."""
+    """A connection: resources this one refers to (``direction: out``), that refer to it
+    (``direction: in``), or anywhere in its configuration, linked or not (``direction:
+    anywhere``: an account-level setting), of ``types`` (or the clause's ``role``), through
+    the setting ``via`` when given (by reference, or by name/ID matched against the
+    ``name`` setting of the resource named, default ``name``), and meeting ``where`` when
+    given (evaluated on the related resource). True when one does; None when one might
+    (something unknown)."""
     if not isinstance(spec, dict) or set(spec) - _RELATED_KEYS:
         raise ConditionError(f"{where}: takes {', '.join(sorted(_RELATED_KEYS))}")
     direction = spec.get("direction", "out")
-    if direction not in ("in", "out"):
-        raise ConditionError(f"{where}.direction: in or out")
+    if direction not in ("in", "out", "anywhere"):
+        raise ConditionError(f"{where}.direction: in, out or anywhere")
+    if direction == "anywhere" and "via" in spec:
+        raise ConditionError(f"{where}: direction anywhere takes no via")
     if ("types" in spec) == ("role" in spec):
         raise ConditionError(f"{where}: give types or role")
     types = spec.get("types")
     if types is not None and (not isinstance(types, list) or not all(isinstance(t, str) for t in types)):
         raise ConditionError(f"{where}.types: a list of resource types")
     via = spec.get("via")
+    name = str(spec.get("name", "name"))
     sub = compile_condition(spec["where"], f"{where}.where") if "where" in spec else None
 
     def fn(root: Any, base: Path, env: Env | None) -> Result:
@@ -509,13 +515,16 @@ def _related(spec: Any, where: str) -> Fn:
                     return False, []
                 if isinstance(value, Unknown) and not value.ref:
                     return None, []
-                others = graph.linked(res, via, wanted)
+                others = graph.linked(res, via, wanted, name_setting=name)
                 at = [res.setting_path(via)]
             else:
                 others = graph.references(res, None, wanted)
                 at = [base]
+        elif direction == "anywhere":
+            others = [o for o in graph.in_configuration(res.root, wanted) if o is not res]
+            at = [base]
         else:
-            others = graph.linked_from(res, wanted, via) if via is not None else graph.referrers(res, wanted)
+            others = graph.linked_from(res, wanted, via, name_setting=name) if via is not None else graph.referrers(res, wanted)
             at = [base]
         truth: Truth = False
         for other in others:
@@ -526,7 +535,7 @@ def _related(spec: Any, where: str) -> Fn:
                 t, _ = sub.evaluate(other.attrs, (), inner)
             if t is True:
                 truth = True
-                env.found.append((other, "refers to it" if direction == "in" else "it refers to"))
+                env.found.append((other, {"in": "refers to it", "out": "it refers to"}.get(direction, "in the same configuration")))
             elif t is None and truth is False:
                 truth = None
         return truth, (at if truth is True else [])

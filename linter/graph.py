@@ -180,6 +180,20 @@ class ResourceGraph:
             value = self._memo[key] = compute()
             return value
 
+    def in_configuration(self, root: str, types: Iterable[str]) -> list[Resource]:
+        """Resources of ``types`` in the configuration ``root`` (an account-level setting that
+        no link ties to what it governs), through one index per graph and types."""
+        wanted = tuple(types)
+
+        def index() -> dict[str, list[Resource]]:
+            out: dict[str, list[Resource]] = {}
+            for res in self.of_type(*wanted):
+                out.setdefault(res.root, []).append(res)
+            return out
+
+        self.lookups += 1
+        return list(self.memo(("in_configuration", wanted), index).get(root, ()))
+
     def references(self, res: Resource, attr: str | None = None, types: Iterable[str] | None = None) -> list[Resource]:
         """Resources that ``res`` refers to (through ``attr`` only, when given), of ``types``
         (by type or by role) when given."""

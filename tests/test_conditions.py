@@ -145,6 +145,7 @@ def test_numbers_and_ports(spec: dict, value: object, truth: bool | None) -> Non
         {"path": "p", "covers_port": "ssh"},
         {"related": {"types": ["a"], "role": "b"}},
         {"related": {"types": ["a"], "direction": "sideways"}},
+        {"related": {"types": ["a"], "direction": "anywhere", "via": "x"}},
         {"related": {"types": ["a"], "extra": 1}},
         {"related": {"types": ["a"]}, "path": "x"},
     ],

@@ -38,6 +38,12 @@ NOT_FIXED = {
     ("aws-s3-bucket-public-acl", "plan_with_source"),
     ("aws-s3-public-access-not-blocked", "flags_from_variables"),
     ("github-repository-public", "private_false.tf"),
+    ("azure-application-insights-public-query", "azapi.tf"),  # an azapi body writes the ARM property, not the azurerm setting the fix names
+    ("azure-healthcare-fhir-public-network", "azapi.tf"),  # an azapi body writes the ARM property, not the azurerm setting the fix names
+    ("azure-log-analytics-workspace-public-query", "azapi.tf"),  # an azapi body writes the ARM property, not the azurerm setting the fix names
+    ("azure-spring-apps-app-public", "azapi.tf"),  # an azapi body writes the ARM property, not the azurerm setting the fix names
+    ("azure-virtual-desktop-host-pool-public-network", "azapi.tf"),  # an azapi body writes the ARM property, not the azurerm setting the fix names
+    ("azure-virtual-desktop-workspace-public-network", "azapi.tf"),  # an azapi body writes the ARM property, not the azurerm setting the fix names
     ("ibm-kubernetes-public-service-endpoint", "classic.tf"),  # the fix is for VPC clusters; a classic cluster sets public_service_endpoint  # the fix writes visibility; a finding on `private` is left to the author
 }
 TERRAFORM = shutil.which("terraform")

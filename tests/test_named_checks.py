@@ -743,3 +743,22 @@ def test_reach_model_says_what_a_group_exposes(tmp_path: Path) -> None:
     assert [u.address for u in attached_to(ctx, default)] == ["aws_instance.batch"]
     [finding] = result.findings
     assert "aws_subnet.public sets map_public_ip_on_launch = true" in " ".join(e.message for e in finding.evidence)
+
+
+@pytest.mark.parametrize(
+    ("case", "says"),
+    [
+        ("waf_associated.tf", "aws_wafv2_web_acl_association.shop puts an AWS WAF web ACL in front of it"),
+        ("cfn_waf_associated.yaml", "ShopWaf puts an AWS WAF web ACL in front of it"),
+        ("web_alb.tf", "no AWS WAF web ACL is associated with it in the scanned code"),
+        ("cfn_web.yaml", "no AWS WAF web ACL is associated with it in the scanned code"),
+    ],
+)
+def test_internet_facing_load_balancer_names_its_waf(case: str, says: str, rules: RuleSet, tmp_path: Path) -> None:
+    # internet-reach `front.named`: the evidence says whether a web ACL is associated; the
+    # finding itself does not change (a WAF filters requests, the load balancer stays public)
+    root = copy_case(FIXTURES / "aws-lb-internet-facing" / "fail" / case, tmp_path)
+    result = run(RunConfig(paths=[str(root)], select=["aws-lb-internet-facing"]), rules)
+    [finding] = result.findings
+    assert finding.verdict == "posture"
+    assert says in [e.message for e in finding.evidence]

@@ -157,19 +157,6 @@ def _settings(value: Any) -> list[str]:
     return [value] if isinstance(value, str) else list(value or [])
 
 
-def _same_configuration(ctx: Context, types: tuple[str, ...], root: str) -> list[Resource]:
-    """Resources of ``types`` in the configuration ``root``, through one index per graph."""
-
-    def index() -> dict[str, list[Resource]]:
-        out: dict[str, list[Resource]] = {}
-        for res in ctx.graph.of_type(*types):
-            out.setdefault(res.root, []).append(res)
-        return out
-
-    ctx.graph.lookups += 1
-    return list(ctx.graph.memo(("grants.configuration", types), index).get(root, ()))
-
-
 def _step(ctx: Context, step: Any, current: list[Resource], holder: Resource) -> list[Resource]:
     if not isinstance(step, dict):
         return current  # "subject"/"holder" only mean something first
@@ -190,7 +177,7 @@ def _step(ctx: Context, step: Any, current: list[Resource], holder: Resource) ->
                     break
     else:
         for root in sorted({c.root for c in current} or {holder.root}):
-            out.extend(_same_configuration(ctx, types, root))
+            out.extend(ctx.graph.in_configuration(root, types))
     return list(dict.fromkeys(out))
 
 

@@ -234,6 +234,21 @@ PARAMS: dict[str, Any] = {
                 "via": {**_NAMES, "description": "settings naming the front"},
                 "switch": {"type": "array", "items": _SWITCH, "description": "the front's settings that make it internet-facing (`internal = false`, the default)"},
                 "only": {"type": "object", "description": "a condition the front must meet to count (not a gateway load balancer)"},
+                "named": {
+                    "type": "array",
+                    "description": "resources linked to the front that the evidence names, or says are absent (a web application firewall association); they do not change the finding",
+                    "items": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["role", "link", "present", "absent"],
+                        "properties": {
+                            "role": _ROLE,
+                            "link": {**_NAMES, "description": "their settings that point at the front"},
+                            "present": {**_NAME, "description": "the evidence when one is found: `{related}` names them"},
+                            "absent": {**_NAME, "description": "the evidence when none is found in the scanned code"},
+                        },
+                    },
+                },
             },
         },
         "network": NETWORK_PARAMS,
@@ -664,7 +679,16 @@ class Reach:
         switches = [read_switch(front, s) for s in spec["switch"]]
         if any(s.public is not True for s in switches):
             return front, Address(None if any(s.public is None for s in switches) else False)
-        return front, Address(True, (), [Evidence(f"{front.address} is internet-facing", front.span)] + [Evidence(f"{front.address}: {s.text}") for s in switches if not s.explicit], "front")
+        evidence = [Evidence(f"{front.address} is internet-facing", front.span)] + [Evidence(f"{front.address}: {s.text}") for s in switches if not s.explicit]
+        for named in spec.get("named", ()):
+            linked: list[Resource] = []
+            for setting in named["link"]:
+                linked.extend(r for r in self.graph.linked_from(front, self.role(named["role"]), setting) if r not in linked)
+            if linked:
+                evidence.append(Evidence(named["present"].replace("{related}", ", ".join(r.address for r in linked)), linked[0].span))
+            else:
+                evidence.append(Evidence(named["absent"]))
+        return front, Address(True, (), evidence, "front")
 
     # ------------------------------------------------------------------ filters
 
