@@ -83,7 +83,11 @@ def parse_inputs(config: RunConfig) -> tuple[ParseOutput, Inventory]:
         from linter.parsers.kubernetes.helm import render_releases
 
         # Kubernetes objects written with the Terraform kubernetes provider join the model
-        link_terraform(out.resources)
+        out.resources.extend(link_terraform(out.resources))
+        # a YAML file a kubectl_manifest reads (file()) is judged through it, not again alone
+        read = {r.meta["reads_manifest"] for r in out.resources if "reads_manifest" in r.meta}
+        out.errors.extend(r.meta.pop("manifest_error") for r in out.resources if "manifest_error" in r.meta)
+        manifests = [m for m in manifests if os.path.normpath(m) not in read]
         # a helm_release of a local chart is rendered with the release's values
         releases, rendered_releases = render_releases(out.resources, config.max_bytes, config.paths)
         out.notes.extend(helm_release_notes([r for r in out.resources if r.id not in rendered_releases]))

@@ -277,3 +277,37 @@ def test_helm_release_values_are_noted_not_silently_ignored(rules: RuleSet, tmp_
     notes = [n for n in result.notes if "helm_release" in n.message]
     assert [(Path(n.file).name, n.line) for n in notes] == [("main.tf", 1)]
     assert "(set)" in notes[0].message and "remote chart" in notes[0].message and "--helm-set" in notes[0].message
+
+
+def test_kubernetes_manifest_values_keep_their_origins(rules: RuleSet, tmp_path: Path) -> None:
+    # a manifest field from a variable's default is a `default` verdict, as for any
+    # Terraform attribute; a kubectl_manifest read from file() points into that file
+    (tmp_path / "main.tf").write_text(
+        'variable "service_type" {\n  default = "LoadBalancer"\n}\n'
+        'resource "kubernetes_manifest" "db" {\n'
+        "  manifest = {\n"
+        '    apiVersion = "v1"\n    kind = "Service"\n    metadata = { name = "db" }\n'
+        "    spec = {\n      type = var.service_type\n      ports = [{ port = 5432 }]\n    }\n"
+        "  }\n}\n"
+        'resource "kubectl_manifest" "cache" {\n  yaml_body = file("${path.module}/cache.yaml")\n}\n'
+    )
+    (tmp_path / "cache.yaml").write_text("apiVersion: v1\nkind: Service\nmetadata:\n  name: cache\nspec:\n  type: NodePort\n  ports: [{port: 6379}]\n")
+    (tmp_path / "objects").mkdir()
+    (tmp_path / "objects" / "cache.yaml").write_text((tmp_path / "cache.yaml").read_text())
+    (tmp_path / "cache.yaml").unlink()
+    (tmp_path / "main.tf").write_text((tmp_path / "main.tf").read_text().replace("/cache.yaml", "/objects/cache.yaml"))
+    # only the configuration is scanned: the YAML file is read through the kubectl_manifest
+    result = run(RunConfig(paths=[str(tmp_path / "main.tf"), str(tmp_path / "objects" / "cache.yaml")], cache=False), rules)
+    assert not result.errors, result.errors
+    found = sorted((f.rule_id, Path(f.span.file).name, f.span.line, f.verdict) for f in result.findings)
+    assert [f.resource for f in result.findings if f.rule_id == "k8s-service-node-port"] == ["kubectl_manifest.cache (Service/cache)"]
+    assert found == [
+        ("k8s-service-node-port", "cache.yaml", 6, "exposed"),
+        ("k8s-service-public-load-balancer", "main.tf", 10, "default"),
+    ]
+
+
+def test_a_kubectl_manifest_with_broken_yaml_is_an_error(rules: RuleSet, tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text('resource "kubectl_manifest" "x" {\n  yaml_body = <<-YAML\n    kind: [unclosed\n  YAML\n}\n')
+    result = run(RunConfig(paths=[str(tmp_path)], cache=False), rules)
+    assert [(Path(e.file).name, "invalid YAML" in e.message) for e in result.errors] == [("main.tf", True)]

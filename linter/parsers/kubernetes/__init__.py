@@ -554,12 +554,15 @@ def terraform_kind(rtype: str) -> str | None:
     return _TERRAFORM_KINDS.get(base) or "".join(part.capitalize() for part in base.split("_"))
 
 
-def link_terraform(resources: list[Resource]) -> None:
+def link_terraform(resources: list[Resource]) -> list[Resource]:
     """Kubernetes objects written with the Terraform kubernetes provider join the model:
     their kind, name, namespace and pod templates (found by shape, as in manifests) are
     recorded, an object carrying a pod template becomes a workload, and they are linked
-    like manifests, per configuration."""
-    group: list[Resource] = []
+    like manifests, per configuration. The objects a ``kubernetes_manifest`` (``manifest``)
+    or ``kubectl_manifest`` (``yaml_body``) writes are returned as Kubernetes objects of
+    their own (:func:`terraform_manifests`), judged like manifests and linked with the rest."""
+    manifests = terraform_manifests(resources)
+    group: list[Resource] = list(manifests)
     for res in resources:
         kind = terraform_kind(res.type) if res.meta.get("mode", "managed") == "managed" and not res.type.startswith("data.") else None
         if kind is None:
@@ -571,6 +574,75 @@ def link_terraform(resources: list[Resource]) -> None:
             res.roles = (*res.roles, WORKLOAD)
         group.append(res)
     link(group)
+    return manifests
+
+
+# what a Terraform resource's expansion says about whether it exists (verdicts)
+_INSTANCE_META = ("mode", "unknown_expansion", "possible_instance")
+
+
+def terraform_manifests(resources: list[Resource]) -> list[Resource]:
+    """The Kubernetes object of each ``kubernetes_manifest`` (its ``manifest`` object, with
+    the HCL positions of every field) and of each ``kubectl_manifest`` (its ``yaml_body``,
+    when it is a ``file()`` or a literal text), as a Kubernetes object addressed by the
+    Terraform resource: a finding lands on the line of the field in the ``.tf`` (or the
+    YAML file), and the values' origins (variables) are the Terraform resource's."""
+    out: list[Resource] = []
+    for res in resources:
+        if res.format != "terraform" or res.meta.get("mode", "managed") != "managed":
+            continue
+        objects: list[tuple[PDict, Path | None]]
+        if res.type == "kubernetes_manifest":
+            body = res.attrs.get("manifest")
+            objects = [(body, ("manifest",))] if isinstance(body, PDict) else []
+        elif res.type == "kubectl_manifest":
+            objects = [(obj, None) for obj in _yaml_body(res)]
+            path = getattr(res.attrs.get("yaml_body"), "path", None)
+            if objects and isinstance(path, str):
+                res.meta["reads_manifest"] = os.path.normpath(path)
+        else:
+            continue
+        for obj, prefix in objects:
+            made = _resource(obj, res.span.file, {})
+            if made is None:
+                continue
+            made.id = f"{res.id}::{made.address}"
+            made.address = f"{res.address} ({made.address})"
+            made.call_chain = res.call_chain
+            made.meta.update({k: res.meta[k] for k in _INSTANCE_META if k in res.meta})
+            made.meta["link_group"] = f"terraform:{res.root}"
+            if prefix is not None:
+                made.origins = _prefixed(res.origins, prefix)
+                made.chain = _prefixed(res.chain, prefix)
+            out.append(made)
+    return out
+
+
+def _prefixed(function: Any, prefix: Path) -> Any:
+    return (lambda path: function(prefix + tuple(path))) if function is not None else None
+
+
+def _yaml_body(res: Resource) -> list[PDict]:
+    """The objects of a ``kubectl_manifest``'s ``yaml_body``: a ``file()`` is read with its
+    own positions; a literal text (a heredoc) is placed on the ``.tf`` lines that hold it."""
+    from linter.values import SourcedText
+
+    body = res.attrs.get("yaml_body")
+    if not isinstance(body, str) or isinstance(body, Unknown):
+        return []
+    span = res.attrs.spans.get("yaml_body") if isinstance(res.attrs, PDict) else None
+    if isinstance(body, SourcedText) and body.path:
+        docs, error, _ = read_yaml(str(body), body.path)
+    elif span is not None and span.end_line and span.end_line - span.line >= str(body).count("\n"):
+        # a heredoc: its text starts on the line after the attribute's
+        first = span.line + 1
+        docs, error, _ = read_yaml(str(body), span.file, lambda line, col: (first + line, col + 1))
+    else:
+        at = span or res.span
+        docs, error, _ = read_yaml(str(body), at.file, lambda line, col: (at.line, at.column))
+    if error is not None:  # shown by the engine with the other input errors
+        res.meta["manifest_error"] = error
+    return [obj for doc in docs if isinstance(doc, PDict) for obj in _objects(doc)]
 
 
 def helm_release_notes(resources: list[Resource]) -> list[Note]:
