@@ -152,16 +152,20 @@ def postgres() -> Iterator[str]:
 _DATABASES = iter(range(1, 1 << 30))
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def history_at(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """Where a test's fleet history lives, once for each kind of database: a SQLite file,
-    and a new, empty database on the session's PostgreSQL server (skipped without one)."""
-    if request.param == "sqlite":
-        return str(tmp_path / "h.db")
-    server: str = request.getfixturevalue("postgres")  # skips without psycopg or the server package
+def new_database(server: str) -> str:
+    """The URL of a new, empty database on the PostgreSQL server at ``server``."""
     import psycopg
 
     name = f"fleet_{os.getpid()}_{next(_DATABASES)}"
     with psycopg.connect(server, autocommit=True) as admin:
         admin.execute(f"CREATE DATABASE {name}")
     return server.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def history_at(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where a test's fleet history lives, once for each kind of database: a SQLite file,
+    and a new, empty database on the session's PostgreSQL server (skipped without one)."""
+    if request.param == "sqlite":
+        return str(tmp_path / "h.db")
+    return new_database(request.getfixturevalue("postgres"))  # skips without psycopg or the server package
