@@ -35,7 +35,9 @@ from linter.values import count_unknown
 def select_rules(rules: RuleSet, config: RunConfig) -> RuleSet:
     chosen = [r for r in rules if not config.select or r.id in config.select or set(r.aliases) & set(config.select)]
     chosen = [r for r in chosen if r.id not in config.ignore and not set(r.aliases) & set(config.ignore)]
-    return RuleSet(chosen)
+    ids = {r.id for r in chosen}
+    deciding = {t: rules.by_id[t] for r in chosen for t in r.yields_to if t not in ids and t in rules.by_id}
+    return RuleSet(chosen, list(deciding.values()))
 
 
 def parse_inputs(config: RunConfig) -> tuple[ParseOutput, Inventory]:

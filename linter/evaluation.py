@@ -77,15 +77,29 @@ def evaluate_rules(
     policy = sensitivity or SensitivityPolicy()
     present = set(graph.by_type)
     bar = progress()
-    bar.phase("evaluating rules", len(rules))
-    for rule in rules:
+    bar.phase("evaluating rules", len(rules) + len(rules.deciding))
+    for rule in [*rules, *rules.deciding]:
         bar.advance()
         if not rule.types() & present:
             continue  # nothing of the kinds this rule looks at: do not even load it
         override = (severities or {}).get(rule.id)
         for hit in rule_hits(graph, rule, errors):
             findings.append(to_finding(rule, hit, None if override is not None else policy, override))
-    return findings, errors
+    return _yielded(findings, rules), errors
+
+
+def _yielded(findings: list[Finding], rules: RuleSet) -> list[Finding]:
+    """Drop the findings of rules that yield (``yields_to``) on what an exposure finding of
+    one of the named rules exposes: a bucket public through its ACL is not also one step
+    away for lack of a public access block."""
+    yielding = {r.id: set(r.yields_to) for r in rules if r.yields_to}
+    only_deciding = {r.id for r in rules.deciding}
+    exposed = {(f.rule_id, f.subject_id or f.resource_id) for f in findings if f.verdict != "posture"} if yielding else set()
+    return [
+        f for f in findings
+        if f.rule_id not in only_deciding
+        and (f.rule_id not in yielding or not any((other, f.subject_id or f.resource_id) in exposed for other in yielding[f.rule_id]))
+    ]
 
 
 def rule_hits(graph: ResourceGraph, rule: Rule, errors: list[InputError]) -> Iterator[Hit]:

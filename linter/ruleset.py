@@ -92,6 +92,9 @@ class Rule:
     # finding); with the sentence that says why, for every finding of the rule
     verdict: str = ""
     verdict_reason: str = ""
+    # rules whose exposure findings (not posture) make this rule's finding on the same
+    # exposed resource redundant (a posture rule yields to the rules of the exposure it guards)
+    yields_to: tuple[str, ...] = ()
 
     @property
     def formats(self) -> tuple[str, ...]:
@@ -106,6 +109,9 @@ class Rule:
 @dataclass
 class RuleSet:
     rules: list[Rule]
+    # rules not chosen for this run but evaluated to decide what a chosen rule yields to
+    # (``yields_to``); their own findings are never reported
+    deciding: list[Rule] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.by_id = {r.id: r for r in self.rules}
@@ -250,6 +256,7 @@ def parse_rule(data: Any, file: str, builtin: bool, validated: bool = False) -> 
     return Rule(
         verdict=str(data.get("verdict", "")),
         verdict_reason=str(data.get("verdict_reason", "")).strip(),
+        yields_to=tuple(data.get("yields_to", ())),
         severity_by=tuple(severity_by),
         id=data["id"],
         title=data["title"],

@@ -25,7 +25,12 @@ import seawall_action
 
 ACTION = yaml.safe_load((ROOT / "action.yml").read_text())
 PUBLIC = 'resource "aws_s3_bucket" "{name}" {{\n  bucket = "{name}"\n  acl    = "public-read"\n}}\n'
-PRIVATE = 'resource "aws_s3_bucket" "{name}" {{\n  bucket = "{name}"\n}}\n'
+# private and guarded: a bucket with no public access block is a posture finding of its own
+PRIVATE = (
+    'resource "aws_s3_bucket" "{name}" {{\n  bucket = "{name}"\n}}\n'
+    'resource "aws_s3_bucket_public_access_block" "{name}" {{\n  bucket                  = aws_s3_bucket.{name}.id\n'
+    '  block_public_acls       = true\n  ignore_public_acls      = true\n  block_public_policy     = true\n  restrict_public_buckets = true\n}}\n'
+)
 
 
 def git(cwd: Path, *args: str) -> str:

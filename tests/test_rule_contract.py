@@ -219,3 +219,12 @@ def test_a_key_written_twice_is_an_error_with_its_line(tmp_path: Path) -> None:
     del data["match"]
     (tmp_path / "acme-twice.yaml").write_text(yaml.safe_dump(data, sort_keys=False) + merged)
     assert [r.id for r in load_rules([str(tmp_path)], builtin=False)] == ["acme-twice"]
+
+
+def test_rules_yield_only_to_rules_that_exist(rules: RuleSet) -> None:
+    """`yields_to` names the rules whose exposure makes a posture finding redundant; a
+    misspelt id would silently keep the redundant finding."""
+    for rule in rules:
+        missing = [t for t in rule.yields_to if t not in rules.by_id]
+        assert not missing, f"{rule.id} yields to unknown rules {missing}"
+    assert any(r.yields_to for r in rules)
