@@ -97,6 +97,11 @@ def set_overrides(overrides: dict[str, str]) -> None:
     _lines.clear()
 
 
+def forget_lines() -> None:
+    """Drop the lines read so far (a unit of the scan is done with its files)."""
+    _lines.clear()
+
+
 def override_text(path: str) -> str | None:
     return _overrides.get(os.path.normpath(path)) if _overrides else None
 
