@@ -29,7 +29,7 @@ from linter.ruleset import RuleSet, load_rules
 from linter.sensitivity import SensitivityPolicy
 from linter.sources import SourceError, set_overrides, source_problem
 from linter.suppress import META_RULE, Directive, Intent, SuppressionPolicy, apply_intent, apply_suppressions, known_rule_ids
-from linter.units import Context, Part, kubernetes_parts, load_parts, terraform_groups
+from linter.units import Context, Part, kubernetes_parts, load_parts, scan_digest, terraform_groups
 
 
 def select_rules(rules: RuleSet, config: RunConfig) -> RuleSet:
@@ -149,6 +149,10 @@ def _run(config: RunConfig, rules: RuleSet | None, debug: bool, keep_graph: bool
         values=config.sensitivity_values or SensitivityPolicy().values,
     )
     ctx = Context(config, ruleset, sensitivity, inventory, debug, keep_graph)
+    if current_cache().enabled and not keep_graph and not config.overrides:
+        # units' results are cached (not for editor buffers or standard input, which change
+        # on every keystroke, nor when the whole graph is wanted)
+        ctx.digest = scan_digest(config, ruleset, inventory, debug)
     # one unit per part; a caller that wants the whole graph gets one unit of everything
     units: list[tuple[Part, ...]] = [tuple(parts)] if keep_graph else [(p,) for p in parts]
     findings: list[Finding] = []

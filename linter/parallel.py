@@ -36,7 +36,27 @@ def _files(unit: tuple[Part, ...]) -> int:
 
 
 def run_units(units: list[tuple[Part, ...]], ctx: Context) -> Iterator[UnitResult]:
-    """Each unit's result, in the order of ``units``."""
+    """Each unit's result, in the order of ``units``: from the cache when the unit is
+    unchanged (``ctx.digest`` set), else evaluated here or in worker processes."""
+    from linter.units import cached_result, store_result
+
+    done: dict[int, UnitResult] = {}
+    if ctx.digest:
+        for i, unit in enumerate(units):
+            hit = cached_result(unit, ctx)
+            if hit is not None:
+                done[i] = hit
+    todo = [i for i in range(len(units)) if i not in done]
+    for i, result in _evaluate([units[i] for i in todo], ctx):
+        if ctx.digest:
+            store_result(units[todo[i]], ctx, result)
+        done[todo[i]] = result
+    for i in range(len(units)):
+        yield done.pop(i)
+
+
+def _evaluate(units: list[tuple[Part, ...]], ctx: Context) -> Iterator[tuple[int, UnitResult]]:
+    """(index, result) of every unit, in any order."""
     from linter.progress import Progress, use
     from linter.progress import current as progress
 
@@ -51,7 +71,7 @@ def run_units(units: list[tuple[Part, ...]], ctx: Context) -> Iterator[UnitResul
             return
     from linter.units import evaluate_unit
 
-    for unit in units:
+    for i, unit in enumerate(units):
         use(Progress())  # the bar counts units; the parsers' own counting would double it
         try:
             result = evaluate_unit(unit, ctx)
@@ -59,7 +79,7 @@ def run_units(units: list[tuple[Part, ...]], ctx: Context) -> Iterator[UnitResul
             use(bar)
         collect_unit()
         bar.advance()
-        yield result
+        yield i, result
 
 
 def collect_unit() -> None:
@@ -88,20 +108,17 @@ def _work(index: int) -> tuple[int, UnitResult]:
     return index, result
 
 
-def _in_pool(units: list[tuple[Part, ...]], ctx: Context, workers: int, bar: object) -> Iterator[UnitResult]:
+def _in_pool(units: list[tuple[Part, ...]], ctx: Context, workers: int, bar: object) -> Iterator[tuple[int, UnitResult]]:
     import multiprocessing
 
     global _job
     # largest units first, so the workers finish together
     order = sorted(range(len(units)), key=lambda i: -sum(p.size() for p in units[i]))
-    done: dict[int, UnitResult] = {}
     _job = (units, ctx)
     try:
         with multiprocessing.get_context("fork").Pool(workers, initializer=_init_worker) as pool:
             for index, result in pool.imap_unordered(_work, order):
-                done[index] = result
                 bar.advance()  # type: ignore[attr-defined]
+                yield index, result
     finally:
         _job = None
-    for index in range(len(units)):
-        yield done.pop(index)

@@ -64,7 +64,49 @@ def read_head(path: str, size: int = 65536) -> str:
     return data.decode(text_encoding(data), errors="replace")
 
 
+# what the unit of the scan in progress looked at (``linter/units.py``), while recording
+_looked: set[str] | None = None
+
+
+def looked_at(path: str) -> None:
+    """Record that the unit being evaluated depends on ``path``: its content (or that it is
+    missing) and the names in its folder. :func:`read_source` records every file it reads;
+    code that checks for a file or lists a folder calls this itself."""
+    if _looked is not None:
+        _looked.add(os.path.normpath(path))
+
+
+def start_recording() -> None:
+    global _looked
+    _looked = set()
+
+
+def stop_recording() -> set[str]:
+    global _looked
+    looked, _looked = _looked or set(), None
+    return looked
+
+
+def fingerprints(paths: set[str]) -> dict[str, str]:
+    """Path -> a digest of what is there now: a file's bytes, a folder's names, or missing.
+    Equal fingerprints mean a unit reads the same."""
+    import hashlib
+
+    out: dict[str, str] = {}
+    for path in sorted(paths):
+        try:
+            if os.path.isdir(path):
+                out[path] = "d" + hashlib.sha256("\0".join(sorted(os.listdir(path))).encode("utf-8", "surrogateescape")).hexdigest()
+            else:
+                with open(path, "rb") as fh:
+                    out[path] = "f" + hashlib.sha256(fh.read()).hexdigest()
+        except OSError:
+            out[path] = "-"
+    return out
+
+
 def read_source(path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
+    looked_at(path)
     try:
         size = os.path.getsize(path)
         if size > max_bytes:

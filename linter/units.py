@@ -28,7 +28,7 @@ from linter.model import Finding, InputError, Note, Path
 from linter.parsers.base import ParseOutput
 from linter.ruleset import RuleSet
 from linter.sensitivity import SensitivityPolicy
-from linter.sources import SourceError, forget_lines, override_text, read_source
+from linter.sources import SourceError, fingerprints, forget_lines, override_text, read_source, start_recording, stop_recording
 from linter.suppress import Directive, collect_directives, declarations
 from linter.values import count_unknown
 
@@ -71,6 +71,8 @@ class UnitResult:
     chained: set[tuple[str, Path]] = field(default_factory=set)
     stats: dict[str, int] = field(default_factory=dict)
     graph: ResourceGraph | None = None
+    # what the unit read, as it was (``sources.fingerprints``): set when the unit is cached
+    prints: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -83,9 +85,15 @@ class Context:
     inventory: Inventory
     debug: bool = False
     keep_graph: bool = False
+    # set when units' results are cached: everything besides the unit's own files that
+    # decides its result (seawall, the rules, the configuration: :func:`scan_digest`)
+    digest: str = ""
 
 
-_SOURCE = re.compile(r"""\bsource\s*=\s*"([^"\n$]*)\"""")
+# a literal local module source; files without '"./' or '"../' are not searched at all
+_SOURCE = re.compile(r'(?<![\w-])source\s*=\s*"(\.\.?(?:[/\\][^"\n$]*)?)"')
+_LOCAL = ('"./', '"../', '".\\', '"..\\', '"."', '".."')
+_LOCAL_BYTES = tuple(m.encode() for m in _LOCAL)
 
 
 def terraform_groups(directories: list[str], overrides: dict[str, str]) -> list[list[str]]:
@@ -103,6 +111,8 @@ def terraform_groups(directories: list[str], overrides: dict[str, str]) -> list[
 
     for d in directories:
         for text in _tf_texts(d, overrides):
+            if not any(mark in text for mark in _LOCAL):
+                continue
             for src in _SOURCE.findall(text):
                 if src.startswith(("./", "../", ".\\", "..\\")) or src in (".", ".."):
                     target = os.path.normpath(os.path.join(d, src))
@@ -128,8 +138,18 @@ def _tf_texts(directory: str, overrides: dict[str, str]) -> list[str]:
         text = override_text(path)
         if text is None:
             try:
-                text = read_source(path)
-            except SourceError:
+                with open(path, "rb") as fh:
+                    data = fh.read()
+            except OSError:
+                continue  # the scan reports it when it reads the file
+            if b"\0" in data:  # UTF-16/32: decoded as the scan decodes it
+                try:
+                    text = read_source(path)
+                except SourceError:
+                    continue
+            elif any(mark in data for mark in _LOCAL_BYTES):
+                text = data.decode("utf-8", "replace")
+            else:
                 continue
         texts.append(text)
     return texts
@@ -270,8 +290,27 @@ def load_parts(parts: list[Part] | tuple[Part, ...], config: RunConfig) -> Parse
     return out
 
 
+EVALUATED = 0  # units evaluated by this process (a counting test's measure)
+
+
 def evaluate_unit(parts: tuple[Part, ...], ctx: Context) -> UnitResult:
     """Parse a unit, build its graph, run the rules; keep what the scan needs after."""
+    global EVALUATED
+    EVALUATED += 1
+    if ctx.digest:
+        start_recording()
+    try:
+        result = _evaluate(parts, ctx)
+    finally:
+        looked = stop_recording() if ctx.digest else set()
+    if ctx.digest:
+        looked.update(p for part in parts for p in part.paths + part.charts + part.kustomizations)
+        # a file's folder too: a new file there (a .tf, a tfvars) changes the unit
+        result.prints = fingerprints(looked | {os.path.dirname(p) or "." for p in looked})
+    return result
+
+
+def _evaluate(parts: tuple[Part, ...], ctx: Context) -> UnitResult:
     from linter.evaluation import evaluate_rules
 
     config = ctx.config
@@ -301,3 +340,69 @@ def evaluate_unit(parts: tuple[Part, ...], ctx: Context) -> UnitResult:
         result.graph = graph
     forget_lines()  # the unit's source lines (fixes, excerpts) are not needed after it
     return result
+
+
+# ---------------------------------------------------------------- the units' cache (item 4)
+
+
+def scan_digest(config: RunConfig, rules: RuleSet, inventory: Inventory, debug: bool) -> str:
+    """What decides every unit's result besides its own files: seawall and its parsers (the
+    cache directory's version), the rules run (each rule file's bytes, a companion's
+    source), the configuration's settings that reach units (with the bytes of the variable,
+    parameter and values files and contract folders they name), and which files are named."""
+    import hashlib
+    import inspect
+
+    from linter.cache import _versions
+
+    digest = hashlib.sha256(_versions().encode())
+    for rule in rules:
+        digest.update(f"rule:{rule.id}:{rule.source}:".encode())
+        sources = [rule.source]
+        if rule.companion is not None:
+            try:
+                sources.append(inspect.getsourcefile(rule.companion) or "")
+            except TypeError:
+                sources.append("")
+        for source in sources:
+            try:
+                with open(source, "rb") as fh:
+                    digest.update(hashlib.sha256(fh.read()).digest())
+            except OSError:
+                digest.update(repr(rule).encode())
+    named = [*config.var_files, *([config.cfn_params] if config.cfn_params else []), *config.helm_values]
+    for folder in config.contract_dirs:
+        try:
+            named.extend(os.path.join(folder, n) for n in sorted(os.listdir(folder)))
+        except OSError:
+            named.append(folder)
+    settings = (
+        config.var_files, config.rule_dirs, config.contract_dirs, config.max_bytes, config.plan_source, config.cfn_params,
+        config.helm_values, config.helm_set, config.severity_overrides, config.sensitivity_keys, config.sensitivity_values, debug,
+        sorted(fingerprints({os.path.normpath(p) for p in named}).items()),
+        sorted(inventory.report_only) if inventory.report_only is not None else None, inventory.report_dirs, sorted(inventory.report_modules),
+    )
+    digest.update(repr(settings).encode())
+    return digest.hexdigest()
+
+
+def unit_key(parts: tuple[Part, ...], ctx: Context) -> str:
+    import hashlib
+
+    return hashlib.sha256(f"{ctx.digest}:{parts!r}".encode()).hexdigest()
+
+
+def cached_result(parts: tuple[Part, ...], ctx: Context) -> UnitResult | None:
+    """The stored result of a unit when every file and folder it read is as it was."""
+    from linter.cache import current
+
+    stored = current().get_unit(unit_key(parts, ctx))
+    if not isinstance(stored, UnitResult) or fingerprints(set(stored.prints)) != stored.prints:
+        return None
+    return stored
+
+
+def store_result(parts: tuple[Part, ...], ctx: Context, result: UnitResult) -> None:
+    from linter.cache import current
+
+    current().put_unit(unit_key(parts, ctx), result)
