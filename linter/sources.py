@@ -91,15 +91,19 @@ def fingerprints(paths: set[str]) -> dict[str, str]:
     """Path -> a digest of what is there now: a file's bytes, a folder's names, or missing.
     Equal fingerprints mean a unit reads the same."""
     import hashlib
+    import stat
 
     out: dict[str, str] = {}
     for path in sorted(paths):
         try:
-            if os.path.isdir(path):
+            mode = os.stat(path).st_mode
+            if stat.S_ISDIR(mode):
                 out[path] = "d" + hashlib.sha256("\0".join(sorted(os.listdir(path))).encode("utf-8", "surrogateescape")).hexdigest()
-            else:
+            elif stat.S_ISREG(mode):
                 with open(path, "rb") as fh:
                     out[path] = "f" + hashlib.sha256(fh.read()).hexdigest()
+            else:  # a pipe or a device is never opened: it could block the scan
+                out[path] = f"s{stat.S_IFMT(mode)}"
         except OSError:
             out[path] = "-"
     return out

@@ -137,6 +137,8 @@ def _tf_texts(directory: str, overrides: dict[str, str]) -> list[str]:
         path = os.path.normpath(os.path.join(directory, name))
         text = override_text(path)
         if text is None:
+            if not os.path.isfile(path):  # a pipe or a device is never opened (the scan reports it)
+                continue
             try:
                 with open(path, "rb") as fh:
                     data = fh.read()
