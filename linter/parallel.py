@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from linter.units import Context, Part, UnitResult
 
 MIN_FILES = 40  # below this, evaluate in the scan's own process
+PHASE = "parsing files and evaluating rules"  # what the progress bar shows, one step per unit
 
 # the job of a forked pool: set before the pool starts, inherited by its workers
 _job: tuple[list[tuple[Part, ...]], Context] | None = None
@@ -38,14 +39,17 @@ def _files(unit: tuple[Part, ...]) -> int:
 def run_units(units: list[tuple[Part, ...]], ctx: Context) -> Iterator[UnitResult]:
     """Each unit's result, in the order of ``units``: from the cache when the unit is
     unchanged (``ctx.digest`` set), else evaluated here or in worker processes."""
+    from linter.progress import current as progress
     from linter.units import cached_result, store_result
 
+    progress().phase(PHASE, len(units))
     done: dict[int, UnitResult] = {}
     if ctx.digest:
         for i, unit in enumerate(units):
             hit = cached_result(unit, ctx)
             if hit is not None:
                 done[i] = hit
+                progress().advance()
     todo = [i for i in range(len(units)) if i not in done]
     for i, result in _evaluate([units[i] for i in todo], ctx):
         if ctx.digest:
@@ -61,7 +65,6 @@ def _evaluate(units: list[tuple[Part, ...]], ctx: Context) -> Iterator[tuple[int
     from linter.progress import current as progress
 
     bar = progress()
-    bar.phase("checking", len(units))
     workers = ctx.config.workers or default_workers()
     if workers > 1 and len(units) > 1 and sum(_files(u) for u in units) >= MIN_FILES:
         import multiprocessing
