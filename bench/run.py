@@ -18,7 +18,10 @@ shared: CPU seconds and ratios measured in one run are the figures to compare. C
 - ``corpus``: the whole corpus, cold cache; and ``terraform``, ``cloudformation``,
   ``kubernetes``: each format's part of it;
 - ``scale``: copies of the corpus, x1, x4 and x16, to show how cost grows;
-- ``warm``: the unchanged corpus scanned again with a warm parse cache;
+- ``workers``: the corpus, cold, with ``--workers 1`` and ``--workers 2`` (parallel
+  efficiency: the CPU of two workers against one);
+- ``warm``: the unchanged corpus scanned again with a warm cache (every unit's result
+  stored, so nothing is parsed or evaluated);
 - ``fleet``: ``seawall fleet scan`` over a generated fleet (``--fleet-size`` small git
   repositories with history, tests/fleetgen.py): a first scan into an empty history (with
   the history walk), the same fleet again (nothing changed: nothing scanned), and, when
@@ -48,12 +51,14 @@ Only the standard library is used, so the benchmark runs anywhere seawall does.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
 import queue
 import shutil
 import signal
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -541,7 +546,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--cases", default="small,corpus,terraform,cloudformation,kubernetes,scale,warm,buckets,editor,floor")
+    parser.add_argument("--cases", default="small,corpus,terraform,cloudformation,kubernetes,scale,workers,warm,buckets,editor,floor")
     parser.add_argument("--scales", default="1,4,16")
     parser.add_argument("--fleet-size", type=int, default=200, help="repositories in the generated fleet (the fleet case)")
     parser.add_argument("--checkov", choices=["auto", "yes", "no"], default="auto", help="also time Checkov (auto: when installed)")
@@ -574,11 +579,13 @@ def main() -> int:
     env = {**os.environ, "SEAWALL_CACHE_DIR": str(cache_dir)}
 
     def cold() -> None:
-        """A cold parse cache. The rules' entry stays: it is filled once per installation
-        (the ``first run`` case measures a completely empty cache)."""
-        for kind_dir in cache_dir.glob("*/*"):
-            if kind_dir.is_dir():
-                shutil.rmtree(kind_dir, ignore_errors=True)
+        """A cold cache: no parse and no unit result. The rules' entry stays: it is filled
+        once per installation (the ``first run`` case measures a completely empty cache)."""
+        for packed in cache_dir.glob("*/cache.sqlite"):
+            with contextlib.closing(sqlite3.connect(packed)) as db:
+                db.execute("DELETE FROM entries WHERE key NOT LIKE 'blob:%'")
+                db.commit()
+                db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def empty() -> None:
         shutil.rmtree(cache_dir, ignore_errors=True)
@@ -612,6 +619,10 @@ def main() -> int:
         for factor in [int(x) for x in args.scales.split(",")]:
             tree = scaled(corpus, factor)
             results.append(measure(f"corpus x{factor}, cold", seawall + [str(tree)], max(1, args.runs if factor < 16 else min(args.runs, 3)), env, cold, ok_codes=TREE_CODES))
+    if "workers" in cases:
+        # parallel efficiency: the same cold scan in one process and with two workers
+        for n in (1, 2):
+            results.append(measure(f"corpus, cold, {n} worker{'s' if n > 1 else ''}", seawall + ["--workers", str(n), str(corpus)], args.runs, env, cold, ok_codes=TREE_CODES))
     if "warm" in cases:
         cold()
         timed(seawall + [str(corpus)], env)  # fill the cache
@@ -643,6 +654,7 @@ def main() -> int:
     for floor in FLOORS:
         pair(f"corpus cold / {floor}", cold_corpus, by_name.get(floor))
     pair("corpus cold / warm", cold_corpus, by_name.get("corpus, warm cache"))
+    pair("corpus cold, 2 workers / 1 worker (target CPU at most 1.1)", by_name.get("corpus, cold, 2 workers"), by_name.get("corpus, cold, 1 worker"))
     scales = sorted((int(m.name.split("x")[1].split(",")[0]), m) for m in results if m.name.startswith("corpus x"))
     if len(scales) > 1:
         base_factor, base = scales[0]

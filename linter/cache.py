@@ -1,28 +1,31 @@
-"""An on-disk cache of parse results and validated rule files, keyed by content.
+"""An on-disk cache of parse results, units' results and validated rule files, keyed by
+content.
 
 Location: ``$SEAWALL_CACHE_DIR``, else ``$XDG_CACHE_HOME/seawall``, else
-``~/.cache/seawall``. Everything lives under a directory named for the cache format and
-the versions of seawall, Python and the parsers, so an upgrade never reads stale entries;
-the whole directory is safe to delete at any time. ``--no-cache`` turns it off.
+``~/.cache/seawall``. Everything lives in one SQLite file (the standard library's
+``sqlite3``, write-ahead log) under a directory named for the cache format and the
+versions of seawall, Python and the parsers, so an upgrade never reads stale entries; the
+whole directory is safe to delete at any time. ``--no-cache`` turns it off.
 
-Entries are written atomically (a temporary file renamed into place), so concurrent
-scans and worker processes never see a half-written entry; an entry that cannot be read
-is treated as missing.
+SQLite's transactions mean concurrent scans and worker processes never see a
+half-written entry; an entry that cannot be read is treated as missing, and a file that is
+not a database is replaced.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import os
 import pickle
+import sqlite3
 import sys
-import tempfile
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
-FORMAT = 2
+FORMAT = 3
 MEMORY_ENTRIES = 64
 
 
@@ -65,7 +68,8 @@ def base_dir() -> Path:
 
 
 class Cache:
-    """Content-keyed pickles. A disabled cache (``enabled=False``) stores nothing.
+    """Content-keyed entries in one SQLite file. A disabled cache (``enabled=False``) stores
+    nothing.
 
     ``keep`` > 0 (the language server) also keeps up to that many parses of files on disk in
     memory, most recently used first: a change to one buffer then re-parses that buffer only
@@ -79,8 +83,14 @@ class Cache:
         self.misses = 0
         self.reads = 0  # entries read back from disk
         self.memory: OrderedDict[str, Any] = OrderedDict()
-        self.prewarmed: dict[str, Any] = {}
-        self.keep_when_disabled = False
+        self._db: sqlite3.Connection | None = None
+        self._pid = 0
+        self._broken = False
+
+    @property
+    def file(self) -> Path:
+        """The one file every entry is packed into."""
+        return self.root / "cache.sqlite"
 
     @staticmethod
     def key(kind: str, path: str, text: str) -> str:
@@ -91,13 +101,58 @@ class Cache:
             digest.update(b"\0")
         return digest.hexdigest()
 
-    def _file(self, kind: str, key: str) -> Path:
-        return self.root / kind / key[:2] / f"{key}.pickle"
+    def _connect(self) -> sqlite3.Connection | None:
+        """The connection of this process (a forked worker opens its own); None when the
+        cache is off or cannot be opened. A file that is not a database is replaced."""
+        if not self.enabled or self._broken:
+            return None
+        if self._db is not None and self._pid == os.getpid():
+            return self._db
+        for attempt in (1, 2):
+            try:
+                self.root.mkdir(parents=True, exist_ok=True)
+                db = sqlite3.connect(self.file, timeout=10, isolation_level=None, check_same_thread=False)
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=OFF")  # a cache: losing the last writes to a crash only costs time
+                db.execute("CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, value BLOB NOT NULL)")
+            except sqlite3.DatabaseError:
+                if attempt == 1:
+                    for suffix in ("", "-wal", "-shm"):
+                        with contextlib.suppress(OSError):
+                            os.unlink(f"{self.file}{suffix}")
+                    continue
+                self._broken = True
+                return None
+            except (sqlite3.Error, OSError):
+                self._broken = True
+                return None
+            self._db, self._pid = db, os.getpid()
+            return db
+        return None
+
+    def _load(self, key: str) -> Any | None:
+        db = self._connect()
+        if db is None:
+            return None
+        try:
+            row = db.execute("SELECT value FROM entries WHERE key = ?", (key,)).fetchone()
+            return pickle.loads(row[0]) if row is not None else None
+        except (sqlite3.Error, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError, TypeError, IndexError):
+            return None
+
+    def _store(self, key: str, value: Any) -> None:
+        db = self._connect()
+        if db is None:
+            return
+        try:
+            data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+            db.execute("INSERT OR REPLACE INTO entries (key, value) VALUES (?, ?)", (key, data))
+        except (sqlite3.Error, pickle.PicklingError, RecursionError, TypeError, AttributeError):
+            pass  # a cache that cannot be written only costs time
 
     def get(self, kind: str, path: str, text: str, memory_only: bool = False) -> Any | None:
         """The cached value, or None. ``memory_only`` entries (editor buffers, which change
-        on every keystroke) live in a small in-memory table and never on disk; parses made
-        by worker processes for this scan wait in ``prewarmed``."""
+        on every keystroke) live in a small in-memory table and never on disk."""
         key = self.key(kind, path, text)
         if memory_only or self.keep:
             value = self.memory.get(key)
@@ -106,17 +161,10 @@ class Cache:
                 self.hits += 1
             if memory_only or value is not None:
                 return value
-        value = self.prewarmed.pop(key, None)
-        if value is not None:
-            self.hits += 1
-            return value
         if not self.enabled:
             return None
-        target = self._file(kind, key)
-        try:
-            with open(target, "rb") as fh:
-                value = pickle.load(fh)
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError, TypeError):
+        value = self._load(f"{kind}:{key}")
+        if value is None:
             self.misses += 1
             return None
         self.hits += 1
@@ -135,51 +183,29 @@ class Cache:
         key = self.key(kind, path, text)
         if memory_only or self.keep:
             self._remember(key, value)
-        if memory_only:
+        if memory_only or not self.enabled:
             return
-        if not self.enabled:
-            if self.keep_when_disabled:
-                self.prewarmed[key] = value  # a worker process sends it back to the scan
-            return
-        target = self._file(kind, key)
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
-                os.replace(tmp, target)
-            except BaseException:
-                os.unlink(tmp)
-                raise
-        except (OSError, pickle.PicklingError, RecursionError, TypeError, AttributeError):
-            pass  # a cache that cannot be written only costs time
-
-    def has(self, kind: str, path: str, text: str) -> bool:
-        key = self.key(kind, path, text)
-        return key in self.prewarmed or (self.enabled and self._file(kind, key).exists())
+        self._store(f"{kind}:{key}", value)
 
     def get_blob(self, name: str) -> Any | None:
         """A single named entry (the validated rule files)."""
-        if not self.enabled:
-            return None
-        try:
-            with open(self.root / f"{name}.pickle", "rb") as fh:
-                return pickle.load(fh)
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError, TypeError):
-            return None
+        return self._load(f"blob:{name}") if self.enabled else None
 
     def put_blob(self, name: str, value: Any) -> None:
-        if not self.enabled:
-            return
-        try:
-            self.root.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".tmp-")
-            with os.fdopen(fd, "wb") as fh:
-                pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, self.root / f"{name}.pickle")
-        except (OSError, pickle.PicklingError):
-            pass
+        if self.enabled:
+            self._store(f"blob:{name}", value)
+
+    def get_unit(self, key: str) -> Any | None:
+        """A unit's stored result (``linter/units.py`` checks that what it read is unchanged)."""
+        value = self._load(f"unit:{key}") if self.enabled else None
+        if value is not None:
+            self.hits += 1
+            self.reads += 1
+        return value
+
+    def put_unit(self, key: str, value: Any) -> None:
+        if self.enabled:
+            self._store(f"unit:{key}", value)
 
 
 _current = Cache(enabled=False)

@@ -17,19 +17,19 @@ from linter.cache import current as current_cache
 from linter.cache import use as use_cache
 from linter.config import RunConfig
 from linter.discover import Inventory, classify_document, discover, path_matches
-from linter.evaluation import SEVERITY_TABLE, evaluate_rules
+from linter.evaluation import SEVERITY_TABLE
 from linter.graph import ResourceGraph
 from linter.internal import set_debug
 from linter.model import Evidence, Finding, InputError, Note, Path, ScanResult
-from linter.parallel import MIN_FILES, prewarm
+from linter.parallel import run_units
 from linter.parsers.base import ParseOutput
 from linter.progress import current as progress
 from linter.redact import redact
 from linter.ruleset import RuleSet, load_rules
 from linter.sensitivity import SensitivityPolicy
 from linter.sources import SourceError, set_overrides, source_problem
-from linter.suppress import META_RULE, SuppressionPolicy, apply_intent, apply_suppressions, collect_directives, known_rule_ids
-from linter.values import count_unknown
+from linter.suppress import META_RULE, Directive, Intent, SuppressionPolicy, apply_intent, apply_suppressions, known_rule_ids
+from linter.units import Context, Part, kubernetes_parts, load_parts, manifests_read_by_terraform, scan_digest, terraform_groups
 
 
 def select_rules(rules: RuleSet, config: RunConfig) -> RuleSet:
@@ -40,7 +40,9 @@ def select_rules(rules: RuleSet, config: RunConfig) -> RuleSet:
     return RuleSet(chosen, list(deciding.values()))
 
 
-def parse_inputs(config: RunConfig) -> tuple[ParseOutput, Inventory]:
+def plan_inputs(config: RunConfig) -> tuple[list[Part], Inventory, ParseOutput]:
+    """Discover and classify the inputs and split them into independent parts
+    (``linter/units.py``); the output holds what discovery and classification found."""
     overrides = {os.path.normpath(k): v for k, v in config.overrides.items()}
     config.overrides = overrides
     set_overrides(overrides)
@@ -61,7 +63,6 @@ def parse_inputs(config: RunConfig) -> tuple[ParseOutput, Inventory]:
     # a directory whose plan is scanned is analysed through the plan's resolved values; a
     # state is what is deployed now, and its source what will be: both are judged
     superseded = {os.path.normpath(d) for p, d in plan_sources.items() if d and p in plans}
-    _prewarm(inventory, kinds, overrides, config)
     terraform_dirs = {d: root for d, root in inventory.terraform_dirs.items() if os.path.normpath(d) not in superseded}
     by_root: dict[str, list[str]] = {}
     for directory, root in sorted(terraform_dirs.items()):
@@ -70,84 +71,34 @@ def parse_inputs(config: RunConfig) -> tuple[ParseOutput, Inventory]:
     manifests = [doc for doc, kind in kinds.items() if kind == "kubernetes"]
     kustomizations = [doc for doc, kind in kinds.items() if kind == "kustomize"]
     charts = [doc for doc, kind in kinds.items() if kind == "helm-chart"]
-    bar = progress()
-    bar.phase("resolving modules and templates", len(by_root) + len(plans) + len(states) + len(templates) + len(manifests) + len(kustomizations))
-    if by_root or plans or states:
-        from linter.parsers.terraform import load_terraform
-
-        for root, dirs in by_root.items():
-            out.extend(load_terraform(dirs, config.var_files, config.max_bytes, root, config.overrides or None, config.contract_dirs))
-            bar.advance()
-        for plan in plans + states:
-            out.extend(_load_plan(plan, plan_sources[plan], config))
-            bar.advance()
-        from linter.parsers.kubernetes import helm_release_notes, link_terraform
-        from linter.parsers.kubernetes.helm import render_releases
-
-        # Kubernetes objects written with the Terraform kubernetes provider join the model
-        out.resources.extend(link_terraform(out.resources))
-        # a YAML file a kubectl_manifest reads (file()) is judged through it, not again alone
-        read = {r.meta["reads_manifest"] for r in out.resources if "reads_manifest" in r.meta}
-        out.errors.extend(r.meta.pop("manifest_error") for r in out.resources if "manifest_error" in r.meta)
-        manifests = [m for m in manifests if os.path.normpath(m) not in read]
-        # a helm_release of a local chart is rendered with the release's values
-        releases, rendered_releases = render_releases(out.resources, config.max_bytes, config.paths)
-        out.notes.extend(helm_release_notes([r for r in out.resources if r.id not in rendered_releases]))
-        out.extend(releases)
-    if templates:
-        from linter.parsers.cloudformation import load_cloudformation
-
-        out.extend(load_cloudformation(templates, config.max_bytes, config.cfn_params, config.overrides or None))
-    chart_dirs: list[str] = []
-    if charts:
-        from linter.parsers.kubernetes.helm import render_charts
-
-        helm_out, rendered_charts = render_charts(charts, config.max_bytes, config.helm_values, config.helm_set)
-        out.extend(helm_out)
-        chart_dirs = sorted({os.path.dirname(c) or "." for c in charts})
-        # a rendered chart's files are its input, scanned through the rendering
-        manifests = [m for m in manifests if not _inside(m, rendered_charts)]
-    if kustomizations:
-        from linter.parsers.kubernetes.kustomize import render_kustomizations
-
-        rendered = render_kustomizations(kustomizations, config.max_bytes, config.overrides or None)
-        out.extend(rendered.output)
-        # the files an overlay is made of are its input, scanned through the rendering
-        manifests = [m for m in manifests if m not in rendered.consumed]
-    if manifests:
-        from linter.parsers.kubernetes import load_kubernetes
-
-        out.extend(load_kubernetes(manifests, config.max_bytes, config.overrides or None))
-    if by_root or plans or states:
-        from linter.parsers.terraform.azapi import resolve_azapi
-
-        out.resources = resolve_azapi(out.resources)
+    parts: list[Part] = []
+    for root, dirs in by_root.items():
+        parts.extend(Part("terraform", tuple(group), root=root) for group in terraform_groups(dirs, overrides))
+    parts.extend(Part("plan", (plan,), source=plan_sources[plan]) for plan in plans + states)
+    parts.extend(Part("cloudformation", (t,)) for t in templates)
+    # a YAML file a kubectl_manifest reads (file()) is judged through it, not again alone
+    read = manifests_read_by_terraform([d for dirs in by_root.values() for d in dirs], overrides)
+    manifests = [m for m in manifests if os.path.normpath(m) not in read]
+    parts.extend(kubernetes_parts(manifests, charts, kustomizations, overrides))
+    chart_dirs = sorted({os.path.dirname(c) or "." for c in charts})
     for doc, kind in kinds.items():
         if kind == "helm" and not _inside(doc, chart_dirs):  # a chart has one note, on its Chart.yaml
             out.notes.append(Note(doc, 1, "Helm chart template (Go template syntax): not scanned; render it first, e.g. `helm template chart | seawall scan - --stdin-filename chart.yaml`"))
-    return out, inventory
+    return parts, inventory, out
+
+
+def parse_inputs(config: RunConfig) -> tuple[ParseOutput, Inventory]:
+    """Every input of the scan read into one output (all units at once: for tests and tools
+    that want every resource; a scan streams its units instead)."""
+    parts, inventory, out = plan_inputs(config)
+    loaded = load_parts(parts, config)
+    loaded.errors[:0] = out.errors
+    loaded.notes.extend(out.notes)
+    return loaded, inventory
 
 
 def _inside(path: str, directories: set[str] | list[str]) -> bool:
     return any(path.startswith(d.rstrip(os.sep) + os.sep) for d in directories)
-
-
-def _prewarm(inventory: Inventory, kinds: dict[str, str | None], overrides: dict[str, str], config: RunConfig) -> None:
-    """Parse the files of a large scan in worker processes first (see linter/parallel.py)."""
-    if config.workers == 1:
-        return
-    files: list[tuple[str, str]] = []
-    for directory in sorted(inventory.terraform_dirs):
-        try:
-            names = sorted(n for n in os.listdir(directory) if n.endswith(".tf"))
-        except OSError:
-            continue
-        files.extend(("hcl", os.path.normpath(os.path.join(directory, n))) for n in names)
-    wanted = {"cloudformation": "cfn", "kubernetes": "k8s"}
-    files.extend((wanted[kind], doc) for doc, kind in sorted(kinds.items()) if kind in wanted)
-    files = [(k, p) for k, p in files if p not in overrides and os.path.isfile(p)]
-    if len(files) >= MIN_FILES:
-        prewarm(files, config.max_bytes, config.workers)
 
 
 def _plan_source(plan: str, config: RunConfig) -> str | None:
@@ -196,24 +147,46 @@ def _run(config: RunConfig, rules: RuleSet | None, debug: bool, keep_graph: bool
     if current_cache().enabled != config.cache:
         use_cache(Cache(enabled=config.cache))
     all_rules = rules if rules is not None else load_rules(config.rule_dirs)
-    parsed, inventory = parse_inputs(config)
-    parsed.errors, allowed = allow_unchecked(parsed.errors, config.allow_unchecked)
-    parsed.notes.extend(allowed)
-    graph = ResourceGraph(parsed.resources)
+    parts, inventory, parsed = plan_inputs(config)
     ruleset = select_rules(all_rules, config)
     sensitivity = SensitivityPolicy(
         keys=config.sensitivity_keys or SensitivityPolicy().keys,
         values=config.sensitivity_values or SensitivityPolicy().values,
     )
-    findings, rule_errors = evaluate_rules(graph, ruleset, debug=debug, sensitivity=sensitivity, severities=config.severity_overrides)
-    if parsed.stats.get("kustomizations"):
-        from linter.parsers.kubernetes.kustomize import merge_overlay_findings
-
-        findings = merge_overlay_findings(findings, graph.by_id)
+    ctx = Context(config, ruleset, sensitivity, inventory, debug, keep_graph)
+    if current_cache().enabled and not keep_graph and not config.overrides:
+        # units' results are cached (not for editor buffers or standard input, which change
+        # on every keystroke, nor when the whole graph is wanted)
+        ctx.digest = scan_digest(config, ruleset, inventory, debug)
+    # one unit per part; a caller that wants the whole graph gets one unit of everything
+    units: list[tuple[Part, ...]] = [tuple(parts)] if keep_graph else [(p,) for p in parts]
+    findings: list[Finding] = []
+    errors = list(parsed.errors)
+    notes = list(parsed.notes)
+    files: set[str] = set()
+    directives: dict[tuple[object, ...], Directive] = {}
+    intents: dict[str, tuple[str, Intent | Evidence | None]] = {}
+    chained: set[tuple[str, Path]] = set()
+    stats: dict[str, int] = {}
+    graph = ResourceGraph()
+    for unit in run_units(units, ctx):
+        findings.extend(unit.findings)
+        errors.extend(unit.errors)
+        notes.extend(unit.notes)
+        files.update(unit.files)
+        for d in unit.directives:
+            directives.setdefault((d.scope, d.span, d.resource_id, d.rules), d)
+        intents.update(unit.declared)
+        chained.update(unit.chained)
+        for key, value in unit.stats.items():
+            stats[key] = stats.get(key, 0) + value
+        if unit.graph is not None:
+            graph = unit.graph
+    errors, allowed = allow_unchecked(errors, config.allow_unchecked)
+    notes.extend(allowed)
     # suppressions are decided for every finding before choosing what to report: a finding
     # reported through a named file (a plan, a variables file) may sit in a file not named
-    findings = apply_intent(_dedupe(_merge_openings(findings), set(config.severity_overrides)), graph)
-    directives = collect_directives(parsed.comments, graph)
+    findings = apply_intent(_dedupe(_merge_openings(findings), set(config.severity_overrides)), intents)
     policy = SuppressionPolicy(
         require_reason=config.require_reason,
         unsuppressible=frozenset(config.unsuppressible),
@@ -221,20 +194,21 @@ def _run(config: RunConfig, rules: RuleSet | None, debug: bool, keep_graph: bool
         known_rules=known_rule_ids(all_rules.by_id),
         ran_rules=frozenset(r.id for r in ruleset),
     )
-    findings = [f for f in apply_suppressions(findings, directives, policy) if _reported(inventory, f, graph)]
+    findings = [f for f in apply_suppressions(findings, list(directives.values()), policy) if _reported(inventory, f, chained)]
     if META_RULE in config.ignore:
         findings = [f for f in findings if f.rule_id != META_RULE]
-    notes = list(parsed.notes)
     if config.baseline:
         findings, stale = apply_baseline(findings, config.baseline)
         notes.extend(stale)
+    resources = stats.pop("resources", 0)
+    stats = {**{k: v for k, v in stats.items() if k not in ("edges", "unknown_values")}, "edges": stats.get("edges", 0), "unknown_values": stats.get("unknown_values", 0)}
     return ScanResult(
         findings=sorted((_redacted(f) for f in findings), key=lambda f: (f.sort_key(), f.message)),
-        errors=sorted({replace(e, message=redact(e.message)) for e in parsed.errors + rule_errors}, key=lambda e: e.sort_key()),
+        errors=sorted({replace(e, message=redact(e.message)) for e in errors}, key=lambda e: e.sort_key()),
         notes=sorted({replace(n, message=redact(n.message)) for n in notes}, key=lambda n: n.sort_key()),
-        files_scanned=len(set(parsed.files)),
-        resources=len(graph),
-        stats={**parsed.stats, "edges": graph.edge_count(), "unknown_values": sum(count_unknown(r.attrs) for r in graph)},
+        files_scanned=len(files),
+        resources=resources,
+        stats=stats,
         graph=graph if keep_graph else None,
         strict=config.strict,
         show_posture=config.show_posture,
@@ -255,15 +229,15 @@ def allow_unchecked(errors: list[InputError], globs: list[str]) -> tuple[list[In
     return kept, notes
 
 
-def _reported(inventory: Inventory, f: Finding, graph: ResourceGraph) -> bool:
+def _reported(inventory: Inventory, f: Finding, chained: set[tuple[str, Path]]) -> bool:
     """When files are named, a finding is reported if one of them is on its chain: the file
     it sits in, a file its evidence cites (the plan its values come from, a module call), or
     a file its value comes from (a variable's default in variables.tf, a local, a tfvars
-    line, a caller's argument), followed to the end."""
+    line, a caller's argument), followed to the end (decided with the unit's graph:
+    ``chained``)."""
     if inventory.reported(f.span.file) or any(e.span is not None and inventory.reported(e.span.file) for e in f.evidence):
         return True
-    holder = graph.by_id.get(f.resource_id)
-    return holder is not None and holder.chain is not None and any(inventory.reported(p) for p in holder.chain(f.path))
+    return (f.resource_id, f.path) in chained
 
 
 def _redacted(f: Finding) -> Finding:

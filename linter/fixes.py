@@ -31,7 +31,7 @@ from linter.config import RunConfig
 from linter.graph import Resource
 from linter.model import Finding, Fix, Path, ScanResult, Span
 from linter.ruleset import FixSpec, RuleSet
-from linter.sources import overridden_in, source_lines
+from linter.sources import looked_at, overridden_in, source_lines
 from linter.values import PDict, Unknown
 
 _BARE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
@@ -534,6 +534,7 @@ def _only_feeds(name: str, module_dir: str, attributes: Iterable[str]) -> bool:
     """Every use of ``var.NAME`` in the module is the whole value of one of ``attributes``."""
     use = re.compile(rf"\bvar\.{re.escape(name)}\b")
     whole = re.compile(rf'^\s*"?({"|".join(re.escape(a) for a in attributes)})"?\s*=\s*var\.{re.escape(name)}\s*(?:(?:#|//).*)?$')
+    looked_at(module_dir or ".")
     try:
         names = set(os.listdir(module_dir or "."))
     except OSError:

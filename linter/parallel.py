@@ -1,22 +1,28 @@
-"""Parsing in worker processes when there are many files.
+"""Evaluating a scan's units in worker processes when there are many files.
 
-Parsing is most of a scan's cost, and files parse independently. Before the parsers run,
-the files whose parse is not cached yet are split among worker processes; each parses its
-share with the same functions the scan uses and puts the results in the cache (on disk when
-it is enabled, else sent back into the scan's in-memory table). The scan itself then finds
-every parse in the cache, in its own deterministic order, so results are byte-identical
-whatever the number of workers. Small scans (a pre-commit hook, an editor) never start a
-pool: starting one costs more than it saves.
+Parsing is most of a scan's cost, and units (``linter/units.py``) are independent: each is
+parsed, its graph built and its rules run wherever it lands, and only its
+:class:`~linter.units.UnitResult` (findings, errors, notes, directives) comes back to the
+scan, never a parse. The scan takes the results in its own order, so output is
+byte-identical for any number of workers. Small scans (a pre-commit hook, an editor) never
+start a pool: starting one costs more than it saves. Workers are forked (they inherit the
+loaded rules and the plan); where fork does not exist the scan evaluates its units itself.
 """
 
 from __future__ import annotations
 
 import os
-from typing import Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from linter.cache import Cache, current
+if TYPE_CHECKING:
+    from linter.units import Context, Part, UnitResult
 
-MIN_FILES = 40  # below this, parse in the scan's own process
+MIN_FILES = 40  # below this, evaluate in the scan's own process
+PHASE = "parsing files and evaluating rules"  # what the progress bar shows, one step per unit
+
+# the job of a forked pool: set before the pool starts, inherited by its workers
+_job: tuple[list[tuple[Part, ...]], Context] | None = None
 
 
 def default_workers() -> int:
@@ -26,107 +32,96 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _parse_one(kind: str, path: str, max_bytes: int) -> tuple[str, str, str, Any] | None:
-    """Parse one file into the worker's cache; return what the parent must store itself."""
-    from linter.sources import SourceError, read_source
-
-    try:
-        text = read_source(path, max_bytes)
-    except SourceError:
-        return None  # the scan reports it when it reads the file
-    cache = current()
-    if kind == "hcl":
-        from linter.parsers.terraform.config import parse_text
-
-        parse_text(text, path)
-    elif kind == "cfn":
-        from linter.parsers.cloudformation import TemplateError, decode_template
-
-        try:
-            decode_template(text, path, [])
-        except TemplateError:
-            pass
-    elif kind == "k8s":
-        from linter.parsers.base import ParseOutput
-        from linter.parsers.kubernetes import _documents
-
-        _documents(text, path, ParseOutput())
-    if cache.enabled:
-        return None  # it is on disk, where the scan will find it
-    key = Cache.key(kind, path, text)
-    return (kind, path, key, cache.prewarmed.get(key))
+def _files(unit: tuple[Part, ...]) -> int:
+    return sum(len(p.paths) + len(p.charts) + len(p.kustomizations) for p in unit)
 
 
-def _init_worker(cache_enabled: bool) -> None:
-    from linter.cache import use
-    from linter.progress import Progress
-    from linter.progress import use as use_progress
+def run_units(units: list[tuple[Part, ...]], ctx: Context) -> Iterator[UnitResult]:
+    """Each unit's result, in the order of ``units``: from the cache when the unit is
+    unchanged (``ctx.digest`` set), else evaluated here or in worker processes."""
+    from linter.progress import current as progress
+    from linter.units import cached_result, store_result
 
-    use_progress(Progress())  # a forked worker never draws: the parent owns the terminal
-    cache = Cache(enabled=cache_enabled)
-    cache.keep_when_disabled = True
-    use(cache)
+    progress().phase(PHASE, len(units))
+    done: dict[int, UnitResult] = {}
+    if ctx.digest:
+        for i, unit in enumerate(units):
+            hit = cached_result(unit, ctx)
+            if hit is not None:
+                done[i] = hit
+                progress().advance()
+    todo = [i for i in range(len(units)) if i not in done]
+    for i, result in _evaluate([units[i] for i in todo], ctx):
+        if ctx.digest:
+            store_result(units[todo[i]], ctx, result)
+        done[todo[i]] = result
+    for i in range(len(units)):
+        yield done.pop(i)
 
 
-def _work(batch: list[tuple[str, str, int]]) -> tuple[int, list[tuple[str, str, str, Any]]]:
-    out = []
-    for kind, path, max_bytes in batch:
-        try:
-            result = _parse_one(kind, path, max_bytes)
-        except Exception:
-            result = None
-        if result is not None and result[3] is not None:
-            out.append(result)
-    return len(batch), out
-
-
-def prewarm(files: list[tuple[str, str]], max_bytes: int, workers: int) -> int:
-    """Parse ``files`` ((kind, path) with kind hcl, cfn or k8s) in worker processes.
-
-    Returns how many workers were used (0 when the scan parses everything itself)."""
-    workers = workers or default_workers()
-    cache = current()
-    todo = []
-    for kind, path in files:
-        if cache.enabled and _cached(cache, kind, path, max_bytes):
-            continue
-        todo.append((kind, path, max_bytes))
-    if workers < 2 or len(todo) < MIN_FILES:
-        return 0
-    import multiprocessing
-
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    context = multiprocessing.get_context(method)
-    # largest files first, dealt round-robin, so the workers finish together
-    todo.sort(key=lambda item: -_size(item[1]))
-    # enough batches for a progress bar that moves; each still holds ~10 files or more
-    batches: list[list[tuple[str, str, int]]] = [[] for _ in range(max(workers * 4, min(len(todo) // 10, 200)))]
-    for i, item in enumerate(todo):
-        batches[i % len(batches)].append(item)
+def _evaluate(units: list[tuple[Part, ...]], ctx: Context) -> Iterator[tuple[int, UnitResult]]:
+    """(index, result) of every unit, in any order."""
+    from linter.progress import Progress, use
     from linter.progress import current as progress
 
     bar = progress()
-    bar.phase("parsing files", len(todo))
-    with context.Pool(workers, initializer=_init_worker, initargs=(cache.enabled,)) as pool:
-        for done, results in pool.imap_unordered(_work, [b for b in batches if b]):
-            for _kind, _path, key, value in results:
-                cache.prewarmed[key] = value
-            bar.advance(done)
-    return workers
+    workers = ctx.config.workers or default_workers()
+    if workers > 1 and len(units) > 1 and sum(_files(u) for u in units) >= MIN_FILES:
+        import multiprocessing
+
+        if "fork" in multiprocessing.get_all_start_methods():
+            yield from _in_pool(units, ctx, min(workers, len(units)), bar)
+            return
+    from linter.units import evaluate_unit
+
+    for i, unit in enumerate(units):
+        use(Progress())  # the bar counts units; the parsers' own counting would double it
+        try:
+            result = evaluate_unit(unit, ctx)
+        finally:
+            use(bar)
+        collect_unit()
+        bar.advance()
+        yield i, result
 
 
-def _size(path: str) -> int:
+def collect_unit() -> None:
+    """Free what a unit left in reference cycles. The scan runs with the automatic
+    collector off (``engine.run``), so cycles would otherwise live to the end; everything
+    the unit made is still in the youngest generation, so collecting that one generation
+    looks at the unit's objects only, never at the rest of the heap."""
+    import gc
+
+    gc.collect(0)
+
+
+def _init_worker() -> None:
+    from linter.progress import Progress, use
+
+    use(Progress())  # a forked worker never draws: the parent owns the terminal
+
+
+def _work(index: int) -> tuple[int, UnitResult]:
+    from linter.units import evaluate_unit
+
+    assert _job is not None
+    units, ctx = _job
+    result = evaluate_unit(units[index], ctx)
+    collect_unit()
+    return index, result
+
+
+def _in_pool(units: list[tuple[Part, ...]], ctx: Context, workers: int, bar: object) -> Iterator[tuple[int, UnitResult]]:
+    import multiprocessing
+
+    global _job
+    # largest units first, so the workers finish together
+    order = sorted(range(len(units)), key=lambda i: -sum(p.size() for p in units[i]))
+    _job = (units, ctx)
     try:
-        return os.path.getsize(path)
-    except OSError:
-        return 0
-
-
-def _cached(cache: Cache, kind: str, path: str, max_bytes: int) -> bool:
-    from linter.sources import SourceError, read_source
-
-    try:
-        text = read_source(path, max_bytes)
-    except SourceError:
-        return True
-    return cache.has(kind, path, text)
+        with multiprocessing.get_context("fork").Pool(workers, initializer=_init_worker) as pool:
+            for index, result in pool.imap_unordered(_work, order):
+                bar.advance()  # type: ignore[attr-defined]
+                yield index, result
+    finally:
+        _job = None

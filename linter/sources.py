@@ -64,7 +64,53 @@ def read_head(path: str, size: int = 65536) -> str:
     return data.decode(text_encoding(data), errors="replace")
 
 
+# what the unit of the scan in progress looked at (``linter/units.py``), while recording
+_looked: set[str] | None = None
+
+
+def looked_at(path: str) -> None:
+    """Record that the unit being evaluated depends on ``path``: its content (or that it is
+    missing) and the names in its folder. :func:`read_source` records every file it reads;
+    code that checks for a file or lists a folder calls this itself."""
+    if _looked is not None:
+        _looked.add(os.path.normpath(path))
+
+
+def start_recording() -> None:
+    global _looked
+    _looked = set()
+
+
+def stop_recording() -> set[str]:
+    global _looked
+    looked, _looked = _looked or set(), None
+    return looked
+
+
+def fingerprints(paths: set[str]) -> dict[str, str]:
+    """Path -> a digest of what is there now: a file's bytes, a folder's names, or missing.
+    Equal fingerprints mean a unit reads the same."""
+    import hashlib
+    import stat
+
+    out: dict[str, str] = {}
+    for path in sorted(paths):
+        try:
+            mode = os.stat(path).st_mode
+            if stat.S_ISDIR(mode):
+                out[path] = "d" + hashlib.sha256("\0".join(sorted(os.listdir(path))).encode("utf-8", "surrogateescape")).hexdigest()
+            elif stat.S_ISREG(mode):
+                with open(path, "rb") as fh:
+                    out[path] = "f" + hashlib.sha256(fh.read()).hexdigest()
+            else:  # a pipe or a device is never opened: it could block the scan
+                out[path] = f"s{stat.S_IFMT(mode)}"
+        except OSError:
+            out[path] = "-"
+    return out
+
+
 def read_source(path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
+    looked_at(path)
     try:
         size = os.path.getsize(path)
         if size > max_bytes:
@@ -94,6 +140,11 @@ _lines: dict[str, list[str]] = {}
 def set_overrides(overrides: dict[str, str]) -> None:
     global _overrides
     _overrides = {os.path.normpath(k): v for k, v in overrides.items()}
+    _lines.clear()
+
+
+def forget_lines() -> None:
+    """Drop the lines read so far (a unit of the scan is done with its files)."""
     _lines.clear()
 
 

@@ -210,16 +210,28 @@ def intended_exposure(res: Resource) -> Intent | Evidence | None:
     return Intent(reason, span, key, rules, ports)
 
 
-def apply_intent(findings: list[Finding], graph: ResourceGraph) -> list[Finding]:
+def declarations(findings: list[Finding], graph: ResourceGraph) -> dict[str, tuple[str, Intent | Evidence | None]]:
+    """Resource id -> (address, declaration of intent) of every resource a finding names:
+    all :func:`apply_intent` needs of the graph, so a unit's graph can go before it runs."""
+    out: dict[str, tuple[str, Intent | Evidence | None]] = {}
+    for f in findings:
+        for res_id in (f.subject_id, f.resource_id):
+            res = graph.get(res_id) if res_id and res_id not in out else None
+            if res is not None:
+                out[res_id] = (res.address, intended_exposure(res))
+    return out
+
+
+def apply_intent(findings: list[Finding], intents: dict[str, tuple[str, Intent | Evidence | None]]) -> list[Finding]:
     """The stage after evaluation: findings on resources declared public by design are
-    suppressed as intended when the declaration accepts them (see :class:`Intent`)."""
+    suppressed as intended when the declaration accepts them (see :class:`Intent`).
+    ``intents`` is :func:`declarations` of the findings."""
     out: list[Finding] = []
     for f in findings:
         extra: list[Evidence] = []
         decided: Suppression | None = None
         for res_id in dict.fromkeys(i for i in (f.subject_id, f.resource_id) if i):
-            res = graph.get(res_id)
-            declared = intended_exposure(res) if res is not None else None
+            address, declared = intents.get(res_id, ("", None))
             if isinstance(declared, Evidence):
                 extra.append(declared)
             elif isinstance(declared, Intent):
@@ -227,7 +239,7 @@ def apply_intent(findings: list[Finding], graph: ResourceGraph) -> list[Finding]
                 if ok:
                     decided = Suppression("intended", declared.reason, declared.span)
                     break
-                extra.append(Evidence(f"{res.address} is declared public by design ({declared.reason}), but {why}", declared.span))  # type: ignore[union-attr]
+                extra.append(Evidence(f"{address} is declared public by design ({declared.reason}), but {why}", declared.span))
         if decided is not None and f.suppression is None:
             f = replace(f, suppression=decided)
         elif extra:

@@ -659,8 +659,8 @@ def test_a_change_reparses_only_the_changed_file(tmp_path: Path, monkeypatch: py
     import pickle
 
     loads = [0]
-    load = pickle.load
-    monkeypatch.setattr(pickle, "load", lambda *a, **k: loads.__setitem__(0, loads[0] + 1) or load(*a, **k))
+    load = pickle.loads
+    monkeypatch.setattr(pickle, "loads", lambda *a, **k: loads.__setitem__(0, loads[0] + 1) or load(*a, **k))
     edited = text.replace('cidr_ipv4         = "0.0.0.0/0"', 'cidr_ipv4         = "10.0.0.0/8"')
     assert edited != text
     second = lint(edited, 2)

@@ -33,7 +33,7 @@ from linter.internal import internal_error
 from linter.model import Evidence, InputError, Note, Path, Span
 from linter.parsers.base import ParseOutput
 from linter.parsers.kubernetes import _objects, _resource, link, read_yaml
-from linter.sources import SourceError, read_source, source_problem
+from linter.sources import SourceError, looked_at, read_source, source_problem
 from linter.values import PDict, PList, SourcedText, contains_unknown, display, plain_data
 
 RELEASE = "release-name"
@@ -533,8 +533,10 @@ def _helpers_refs(root: str) -> set[tuple[str, ...]]:
     refs: set[tuple[str, ...]] = set()
     templates = os.path.join(root, "templates")
     for dirpath, _, names in os.walk(templates):
+        looked_at(dirpath)
         for name in names:
             if name.endswith(".tpl"):
+                looked_at(os.path.join(dirpath, name))
                 try:
                     with open(os.path.join(dirpath, name), encoding="utf-8", errors="replace") as fh:
                         refs |= values_references(fh.read())
@@ -544,6 +546,7 @@ def _helpers_refs(root: str) -> set[tuple[str, ...]]:
 
 
 def _line_of(path: str, word: str) -> int:
+    looked_at(path)
     try:
         with open(path, encoding="utf-8", errors="replace") as fh:
             for n, line in enumerate(fh, 1):

@@ -35,7 +35,7 @@ from linter.internal import internal_error
 from linter.model import Evidence, Finding, InputError, Note, Path, Span
 from linter.parsers.base import ParseOutput
 from linter.parsers.kubernetes import _documents, _objects, _resource, find_pod_specs, get_path, link, read_yaml
-from linter.sources import SourceError, read_source, source_problem
+from linter.sources import SourceError, looked_at, read_source, source_problem
 from linter.values import PDict, PList, display
 
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
@@ -176,6 +176,7 @@ class Reader:
 def kustomization_file(directory: str) -> str | None:
     for name in KUSTOMIZATION_NAMES:
         candidate = os.path.normpath(os.path.join(directory, name))
+        looked_at(candidate)
         if os.path.isfile(candidate):
             return candidate
     return None
@@ -287,6 +288,7 @@ def _add_resource(entry: str, span: Span, directory: str, reader: Reader, out: B
         out.notes.append(Note(span.file, span.line, f"remote resource {entry} is not fetched (seawall does not use the network): its objects are not scanned"))
         return
     target = os.path.normpath(os.path.join(directory, entry))
+    looked_at(target)
     if os.path.isdir(target):
         try:
             base = build(target, reader, stack)
@@ -313,6 +315,7 @@ def _add_component(entry: str, span: Span, directory: str, reader: Reader, out: 
         out.notes.append(Note(span.file, span.line, f"remote component {entry} is not fetched (seawall does not use the network): it is not applied"))
         return
     target = os.path.normpath(os.path.join(directory, entry))
+    looked_at(target)
     path = kustomization_file(target) if os.path.isdir(target) else None
     if path is None:
         out.errors.append(InputError(span.file, span.line, span.column, f"kustomize component {entry} not found (a folder with a kustomization.yaml)"))
@@ -414,6 +417,7 @@ def _patch_docs(text_or_path: str, span: Span, directory: str, reader: Reader, o
     if inline:
         return _inline_docs(text_or_path, span, reader, out)
     target = os.path.normpath(os.path.join(directory, text_or_path))
+    looked_at(target)
     if not os.path.isfile(target) and target not in reader.overrides:
         out.errors.append(InputError(span.file, span.line, span.column, f"kustomize patch {text_or_path} not found"))
         return []
@@ -921,6 +925,7 @@ def _transformers(k: PDict, directory: str, reader: Reader, out: Build) -> None:
     KRM function) is a note: seawall runs no code from the scanned repository."""
     for entry, span in _strings(k, "transformers", out):
         target = os.path.normpath(os.path.join(directory, entry))
+        looked_at(target)
         if "\n" in entry or not os.path.isfile(target):
             out.notes.append(Note(span.file, span.line, "inline or remote transformer is not applied by seawall; the objects are scanned without it"))
             continue
@@ -1033,6 +1038,7 @@ def _generator_data(item: dict[str, Any], directory: str, reader: Reader, out: B
 
 def _generator_file(rel: str, directory: str, reader: Reader, out: Build, span: Span) -> str:
     target = os.path.normpath(os.path.join(directory, rel))
+    looked_at(target)
     try:
         text = reader.text(target)
     except SourceError as exc:

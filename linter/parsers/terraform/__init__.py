@@ -23,7 +23,7 @@ from linter.parsers.terraform.config import literal_string, parse_file
 from linter.parsers.terraform.contracts import load_contracts, outside, place
 from linter.parsers.terraform.instance import ModuleInstance, Options, VarValue
 from linter.parsers.terraform.modules import ModuleLoader, is_local_source
-from linter.sources import SourceError, overridden_in, override_text, read_source, source_problem
+from linter.sources import SourceError, looked_at, overridden_in, override_text, read_source, source_problem
 from linter.values import Unknown, display
 
 
@@ -159,6 +159,7 @@ def _without(path: str, fn: Callable[[Path], set[str]]) -> Callable[[Path], set[
 
 
 def _root_inputs(directory: str, var_files: list[str], max_bytes: int, out: ParseOutput) -> dict[str, VarValue]:
+    looked_at(directory)
     try:
         names = sorted(set(os.listdir(directory)) | set(overridden_in(directory, (".tfvars", ".tfvars.json"))))
     except OSError:

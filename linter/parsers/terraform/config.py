@@ -10,7 +10,7 @@ from linter.cache import current
 from linter.internal import internal_error
 from linter.model import InputError, Note
 from linter.parsers.hcl.syntax import Attribute, Block, HclFile, HclSyntaxError, Template, parse_hcl
-from linter.sources import SourceError, overridden_in, override_text, read_source, source_problem
+from linter.sources import SourceError, looked_at, overridden_in, override_text, read_source, source_problem
 
 
 @dataclass
@@ -101,6 +101,7 @@ def load_module_dir(
 
     A symbolic link whose target is outside the scanned tree (and outside the module's own
     directory) is not followed, with a note."""
+    looked_at(directory)
     try:
         found = {n for n in os.listdir(directory) if is_terraform_file(n)}
     except OSError as exc:

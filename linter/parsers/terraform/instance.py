@@ -21,6 +21,7 @@ from linter.parsers.hcl import syntax as s
 from linter.parsers.hcl.evaluate import Budget, EvalError, Evaluator, Namespace, sub_expressions, traversal, walk_traversals
 from linter.parsers.hcl.functions import FUNCTIONS, FunctionError, to_bool, to_number, to_string
 from linter.parsers.terraform.config import ModuleConfig, literal_string
+from linter.sources import looked_at
 from linter.values import MAX_NODES, JsonString, PDict, PList, SourcedText, Unknown, display, expanded_size, mark_via_variable
 
 if TYPE_CHECKING:
@@ -427,7 +428,9 @@ class ModuleInstance:
             return JsonString(text, decoded) if decoded is not None else SourcedText(text, shown)
 
         def f_fileexists(p: Any) -> bool:
-            return os.path.isfile(safe_path(p))
+            target = safe_path(p)
+            looked_at(target)
+            return os.path.isfile(target)
 
         def f_templatefile(p: Any, variables: Any = None) -> Any:
             text = str(f_file(p))

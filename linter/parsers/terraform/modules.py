@@ -27,6 +27,7 @@ from linter.parsers.hcl.functions import FunctionError, to_number
 from linter.parsers.terraform.config import ModuleConfig, literal_string, load_module_dir
 from linter.parsers.terraform.contracts import Contract, ContractSet, contract_evidence, default_origin
 from linter.parsers.terraform.instance import MAX_INSTANCES, ModuleInstance, Options, VarValue, _for_each_pairs, provider_reference
+from linter.sources import looked_at
 from linter.values import Unknown, display
 
 MAX_DEPTH = 16
@@ -64,6 +65,7 @@ class ModuleLoader:
         if root_dir not in self._manifests:
             table: dict[str, str] = {}
             path = os.path.join(root_dir, ".terraform", "modules", "modules.json")
+            looked_at(path)
             try:
                 with open(path, encoding="utf-8") as fh:
                     data = json.load(fh)
@@ -88,6 +90,8 @@ class ModuleLoader:
             return os.path.normpath(os.path.join(parent.config.dir, source)), source
         key = ".".join(parent.module_key + (name,))
         found = self._manifest(parent.root_dir).get(key)
+        if found:
+            looked_at(found)
         if found and os.path.isdir(found):
             return found, source
         return None, source
@@ -149,6 +153,7 @@ class ModuleCall:
             config = contract[0].config
             norm = contract[0].file
         else:
+            looked_at(directory)
             if not os.path.isdir(directory):
                 self._note(f"{label}: source {source!r} is not a directory; not analysed")
                 return
