@@ -301,9 +301,8 @@ def load_parts(parts: list[Part] | tuple[Part, ...], config: RunConfig) -> Parse
         out.extend(load_part(part, config))
     if any(p.kind in ("terraform", "plan") for p in parts):
         from linter.parsers.kubernetes import helm_release_notes, link_terraform
-        from linter.parsers.terraform.azapi import resolve_azapi
-
         from linter.parsers.kubernetes.helm import render_releases
+        from linter.parsers.terraform.azapi import resolve_azapi
 
         # Kubernetes objects written with the Terraform kubernetes provider join the model
         tf = [r for r in out.resources if r.format in ("terraform", "terraform-plan")]
