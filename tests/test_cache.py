@@ -27,10 +27,12 @@ def test_cached_scan_equals_uncached_scan(rules: RuleSet, tmp_path: Path) -> Non
     cache = Cache(root=tmp_path / "cache")
     use(cache)
     paths = [str(ROOT / "examples"), str(FIXTURES / "aws-s3-bucket-public-policy"), str(FIXTURES / "k8s-service-public-load-balancer"), str(FIXTURES / "aws-s3-bucket-public-acl" / "fail")]
-    cold = run(RunConfig(paths=paths), rules)
+    # one process: the counters are this process's (workers keep their own)
+    cold = run(RunConfig(paths=paths, workers=1), rules)
     assert cache.misses > 0 and cache.hits == 0
-    warm = run(RunConfig(paths=paths), rules)
+    warm = run(RunConfig(paths=paths, workers=1), rules)
     assert cache.hits > 0
+    assert _findings(run(RunConfig(paths=paths, workers=2), rules)) == _findings(warm)
     assert _findings(cold) == _findings(warm) and cold.errors == warm.errors and cold.notes == warm.notes
     uncached = run(RunConfig(paths=paths, cache=False), rules)
     assert _findings(uncached) == _findings(cold)
