@@ -288,8 +288,9 @@ def seawall(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 # no safe fix for a CIDR (the database's and the bastion's groups, the admin host's range),
-# the conditional public policy of the debug bucket and the EKS nodes' SSH (posture)
-REMAINING = sorted(["aws-eks-node-group-ssh-open", "aws-instance-public-ip-open-ports", "aws-s3-bucket-public-policy"] + ["aws-security-group-public-ingress"] * 2)
+# the conditional public policy of the debug bucket and the EKS nodes' SSH (posture), the
+# debug bucket's missing public access block (posture)
+REMAINING = sorted(["aws-eks-node-group-ssh-open", "aws-instance-public-ip-open-ports", "aws-s3-bucket-public-policy", "aws-s3-bucket-no-public-access-block"] + ["aws-security-group-public-ingress"] * 2)
 
 
 def test_fix_command_dry_run_diff_and_apply(tmp_path: Path) -> None:
@@ -300,7 +301,7 @@ def test_fix_command_dry_run_diff_and_apply(tmp_path: Path) -> None:
     assert dry.returncode == 1, dry.stderr  # findings without a safe fix would remain
     assert "infra/storage.tf:25: aws-s3-bucket-public-acl: would fix: Make the bucket ACL private: var.customer_data_acl" in dry.stdout
     assert "(infra/terraform.tfvars:4)" in dry.stdout
-    assert "would fix 3 findings in 3 files; 5 findings would remain" in dry.stdout
+    assert "would fix 3 findings in 3 files; 6 findings would remain" in dry.stdout
 
     diff = seawall("fix", "infra", "--diff", cwd=tmp_path)
     assert diff.returncode == 1
@@ -311,7 +312,7 @@ def test_fix_command_dry_run_diff_and_apply(tmp_path: Path) -> None:
     assert seawall("fix", "infra", "--diff", "--dry-run", cwd=tmp_path).returncode == 2
 
     applied = seawall("fix", "infra", cwd=tmp_path)
-    assert applied.returncode == 1 and "fixed 3 findings in 3 files; 5 findings remain" in applied.stdout
+    assert applied.returncode == 1 and "fixed 3 findings in 3 files; 6 findings remain" in applied.stdout
     patched = subprocess.run(["patch", "-p1", "--dry-run", "-R", "-s"], input=diff.stdout, cwd=tmp_path, capture_output=True, text=True)
     assert patched.returncode == 0, "the files now hold exactly what --diff showed: " + patched.stdout + patched.stderr
     scan = json.loads(seawall("scan", "infra", "--format", "json", cwd=tmp_path).stdout)

@@ -88,6 +88,8 @@ def test_serverless_output_is_scanned_once(rules: RuleSet, tmp_path: Path) -> No
     (tmp_path / ".cache" / "template.json").write_text(update.read_text())  # other hidden folders stay skipped
     result = run(RunConfig(paths=[str(tmp_path)]), rules)
     assert not result.errors
+    # the deployment bucket has no block while the uploads bucket has one (posture, low)
     assert [(f.rule_id, f.span.file, f.span.line) for f in result.findings] == [
+        ("aws-s3-bucket-no-public-access-block", str(update), _line_of(update, '"Properties": {')),
         ("aws-s3-public-access-not-blocked", str(update), _line_of(update, '"BlockPublicAcls": false')),
     ]
