@@ -297,13 +297,14 @@ def read_rule_data(path: str) -> Any:
             loader = SafeLoader(fh.read())
         try:
             node = loader.get_single_node()
+            if node is None:
+                return None
+            check_node_budget(node)
+            converter = Converter(path)
+            converter.convert(node)  # for its duplicate keys; the data stays plain (cached, pickled)
+            data = loader.construct_document(node)
         finally:
             loader.dispose()
-        if node is None:
-            return None
-        check_node_budget(node)
-        converter = Converter(path)
-        data = converter.convert(node)
     except OSError as exc:
         raise RuleError(path, "", f"cannot read: {exc.strerror or exc}") from None
     except yaml.YAMLError as exc:
