@@ -25,6 +25,9 @@ RDS = 'source = "terraform-aws-modules/rds/aws"'
 AURORA = 'source = "terraform-aws-modules/rds-aurora/aws"'
 EKS = 'source = "terraform-aws-modules/eks/aws"'
 SQL = 'source = "GoogleCloudPlatform/sql-db/google//modules/postgresql"'
+SQS = 'source = "terraform-aws-modules/sqs/aws"'
+SNS = 'source = "terraform-aws-modules/sns/aws"'
+EVERYONE = 'principals = [{ type = "AWS", identifiers = ["*"] }]'
 MYSQL = 'source = "git::https://github.com/terraform-google-modules/terraform-google-sql-db.git//modules/mysql?ref=v26.1.0"'
 
 # (call head, the public argument (one line), the rule, a gate that turns the module's
@@ -43,6 +46,8 @@ CASES = [
     (EKS, "endpoint_public_access = true", "aws-eks-endpoint-public", "create = false"),
     (SQL, 'ip_configuration = { authorized_networks = [{ name = "all", value = "0.0.0.0/0" }] }', "gcp-sql-instance-open-authorized-network", ""),
     (MYSQL, 'ip_configuration = { authorized_networks = [{ name = "all", value = "0.0.0.0/0" }] }', "gcp-sql-instance-open-authorized-network", ""),
+    (SQS, f'queue_policy_statements = {{ anyone = {{ actions = ["sqs:SendMessage"], {EVERYONE} }} }}', "aws-sqs-queue-public-policy", "create = false"),
+    (SNS, f'topic_policy_statements = {{ anyone = {{ actions = ["sns:Publish"], {EVERYONE} }} }}', "aws-sns-topic-public-policy", "create_topic_policy = false"),
 ]
 # arguments every call of that module needs to become something with the public setting
 CONTEXT = {
@@ -52,6 +57,7 @@ CONTEXT = {
     AURORA: ['engine = "aurora-postgresql"', "instances = { one = {} }"],
     SQL: ['project_id = "p"', 'database_version = "POSTGRES_16"'],
     MYSQL: ['project_id = "p"', 'database_version = "MYSQL_8_0"'],
+    SQS: ["create_queue_policy = true"],
 }
 
 
@@ -88,7 +94,7 @@ PRIVATE_SQL = 'ip_configuration = { ipv4_enabled = false, private_network = "pro
 SAFE = {SQL: [PRIVATE_SQL], MYSQL: [PRIVATE_SQL]}
 
 
-@pytest.mark.parametrize("head", [S3, SG, VPC, RDS, AURORA, EKS, SQL, MYSQL])
+@pytest.mark.parametrize("head", [S3, SG, VPC, RDS, AURORA, EKS, SQL, MYSQL, SQS, SNS])
 def test_safe_call_is_clean_and_not_a_note(scan, head: str) -> None:
     result = scan({"main.tf": call(head, *CONTEXT.get(head, []), *SAFE.get(head, []))})
     assert not result.errors
@@ -154,7 +160,15 @@ def test_builtin_contracts_are_valid_and_describe_their_modules() -> None:
         "terraform-aws-modules/rds-aurora/aws",
         "terraform-aws-modules/eks/aws",
         "GoogleCloudPlatform/sql-db/google",
+        "terraform-aws-modules/sqs/aws",
+        "terraform-aws-modules/sns/aws",
     } <= modules
+
+
+def test_readme_names_every_builtin_contract() -> None:
+    readme = (ROOT / "README.md").read_text()
+    missing = sorted({c.module.split("/")[1] for c in load_contracts().contracts if f"`{c.module.split('/')[1]}`" not in readme})
+    assert not missing, f"README's list of built-in module contracts lacks {missing}"
 
 
 def test_sources_and_constraints() -> None:
@@ -256,3 +270,19 @@ def test_block_flags_off_are_neutralised_by_the_module_defaults(scan) -> None:
     result = scan({"main.tf": call(S3, "block_public_acls = false", "block_public_policy = false")}, select=["aws-s3-public-access-not-blocked"])
     assert not result.errors
     assert found(result) == []
+
+
+def test_queue_and_topic_policies_from_statements(scan) -> None:
+    # a statement pinned to its source by a condition (4.x calls them conditions) is not public
+    pinned = '{ sns = { actions = ["sqs:SendMessage"], principals = [{ type = "Service", identifiers = ["sns.amazonaws.com"] }], conditions = [{ test = "ArnEquals", variable = "aws:SourceArn", values = ["arn:aws:sns:eu-west-1:111122223333:t"] }] } }'
+    clean = scan({"main.tf": call(SQS, f"queue_policy_statements = {pinned}", "create_queue_policy = true")}, select=["aws-sqs-queue-public-policy"])
+    assert not clean.errors and found(clean) == []
+    # the dead-letter queue's own policy, under its two gates
+    dlq = f'dlq_queue_policy_statements = {{ anyone = {{ actions = ["sqs:ReceiveMessage"], {EVERYONE} }} }}'
+    opened = scan({"main.tf": call(SQS, dlq, "create_dlq = true", "create_dlq_queue_policy = true")}, select=["aws-sqs-queue-public-policy"])
+    assert found(opened) == [("aws-sqs-queue-public-policy", "main.tf", 4)]
+    assert opened.findings[0].resource == "module.m.aws_sqs_queue_policy.dlq[0]"
+    # without the module's topic policy, topic_policy is the topic's own policy
+    document = 'topic_policy = jsonencode({ Statement = [{ Effect = "Allow", Principal = "*", Action = "sns:Publish", Resource = "*" }] })'
+    topic = scan({"main.tf": call(SNS, "create_topic_policy = false", document)}, select=["aws-sns-topic-public-policy"])
+    assert found(topic) == [("aws-sns-topic-public-policy", "main.tf", 5)]
