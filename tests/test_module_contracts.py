@@ -27,6 +27,9 @@ EKS = 'source = "terraform-aws-modules/eks/aws"'
 SQL = 'source = "GoogleCloudPlatform/sql-db/google//modules/postgresql"'
 SQS = 'source = "terraform-aws-modules/sqs/aws"'
 SNS = 'source = "terraform-aws-modules/sns/aws"'
+GKE = 'source = "terraform-google-modules/kubernetes-engine/google"'
+GKE_PRIVATE = 'source = "terraform-google-modules/kubernetes-engine/google//modules/private-cluster"'
+OPEN_MASTER = 'master_authorized_networks = [{ cidr_block = "0.0.0.0/0", display_name = "all" }]'
 EVERYONE = 'principals = [{ type = "AWS", identifiers = ["*"] }]'
 MYSQL = 'source = "git::https://github.com/terraform-google-modules/terraform-google-sql-db.git//modules/mysql?ref=v26.1.0"'
 
@@ -47,6 +50,8 @@ CASES = [
     (SQL, 'ip_configuration = { authorized_networks = [{ name = "all", value = "0.0.0.0/0" }] }', "gcp-sql-instance-open-authorized-network", ""),
     (MYSQL, 'ip_configuration = { authorized_networks = [{ name = "all", value = "0.0.0.0/0" }] }', "gcp-sql-instance-open-authorized-network", ""),
     (SQS, f'queue_policy_statements = {{ anyone = {{ actions = ["sqs:SendMessage"], {EVERYONE} }} }}', "aws-sqs-queue-public-policy", "create = false"),
+    (GKE, OPEN_MASTER, "gcp-gke-control-plane-public", ""),
+    (GKE_PRIVATE, OPEN_MASTER, "gcp-gke-control-plane-public", "enable_private_endpoint = true"),
     (SNS, f'topic_policy_statements = {{ anyone = {{ actions = ["sns:Publish"], {EVERYONE} }} }}', "aws-sns-topic-public-policy", "create_topic_policy = false"),
 ]
 # arguments every call of that module needs to become something with the public setting
@@ -58,6 +63,8 @@ CONTEXT = {
     SQL: ['project_id = "p"', 'database_version = "POSTGRES_16"'],
     MYSQL: ['project_id = "p"', 'database_version = "MYSQL_8_0"'],
     SQS: ["create_queue_policy = true"],
+    GKE: ['project_id = "p"'],
+    GKE_PRIVATE: ['project_id = "p"'],
 }
 
 
@@ -91,10 +98,10 @@ def test_gate_off_is_clean(scan, head: str, argument: str, rule: str, gate: str)
 
 
 PRIVATE_SQL = 'ip_configuration = { ipv4_enabled = false, private_network = "projects/p/global/networks/n" }'
-SAFE = {SQL: [PRIVATE_SQL], MYSQL: [PRIVATE_SQL]}
+SAFE = {SQL: [PRIVATE_SQL], MYSQL: [PRIVATE_SQL], GKE_PRIVATE: ["enable_private_endpoint = true"]}
 
 
-@pytest.mark.parametrize("head", [S3, SG, VPC, RDS, AURORA, EKS, SQL, MYSQL, SQS, SNS])
+@pytest.mark.parametrize("head", [S3, SG, VPC, RDS, AURORA, EKS, SQL, MYSQL, SQS, SNS, GKE_PRIVATE])
 def test_safe_call_is_clean_and_not_a_note(scan, head: str) -> None:
     result = scan({"main.tf": call(head, *CONTEXT.get(head, []), *SAFE.get(head, []))})
     assert not result.errors
@@ -162,6 +169,7 @@ def test_builtin_contracts_are_valid_and_describe_their_modules() -> None:
         "GoogleCloudPlatform/sql-db/google",
         "terraform-aws-modules/sqs/aws",
         "terraform-aws-modules/sns/aws",
+        "terraform-google-modules/kubernetes-engine/google",
     } <= modules
 
 
@@ -236,6 +244,11 @@ MODULES = {
         ['vpc_id = "v"', 'ingress_cidr_blocks = ["0.0.0.0/0"]', 'ingress_rules = ["ssh-tcp", "postgresql-tcp"]', 'ingress_with_cidr_blocks = [{ from_port = 3306, to_port = 3306, protocol = "tcp", cidr_blocks = "10.0.0.0/8,0.0.0.0/0" }, { rule = "redis-tcp", cidr_blocks = "0.0.0.0/0" }]'],
     ),
     "terraform-aws-modules/vpc/aws": ("terraform-aws-modules+terraform-aws-vpc", ['public_subnets = ["10.0.1.0/24"]', "map_public_ip_on_launch = true", 'default_security_group_ingress = [{ cidr_blocks = "0.0.0.0/0", from_port = 22, to_port = 22, protocol = "tcp" }]']),
+    "terraform-google-modules/kubernetes-engine/google": ("terraform-google-modules+terraform-google-kubernetes-engine", ['project_id = "p"', OPEN_MASTER]),
+    "terraform-google-modules/kubernetes-engine/google//modules/private-cluster": (
+        "terraform-google-modules+terraform-google-kubernetes-engine/modules/private-cluster",
+        ['project_id = "p"', 'master_authorized_networks = [{ cidr_block = "10.0.0.0/8", display_name = "vpn" }, { cidr_block = "0.0.0.0/0", display_name = "all" }]'],
+    ),
     "terraform-aws-modules/rds/aws": ("terraform-aws-modules+terraform-aws-rds", ['engine = "postgres"', "publicly_accessible = true"]),
     "terraform-aws-modules/eks/aws": ("terraform-aws-modules+terraform-aws-eks", ["endpoint_public_access = true", 'subnet_ids = ["subnet-1"]', 'vpc_id = "vpc-1"']),
     "GoogleCloudPlatform/sql-db/google//modules/postgresql": (
@@ -286,3 +299,19 @@ def test_queue_and_topic_policies_from_statements(scan) -> None:
     document = 'topic_policy = jsonencode({ Statement = [{ Effect = "Allow", Principal = "*", Action = "sns:Publish", Resource = "*" }] })'
     topic = scan({"main.tf": call(SNS, "create_topic_policy = false", document)}, select=["aws-sns-topic-public-policy"])
     assert found(topic) == [("aws-sns-topic-public-policy", "main.tf", 5)]
+
+
+def test_gke_control_plane_from_the_module_inputs(scan) -> None:
+    rule = ["gcp-gke-control-plane-public"]
+    # the root module writes no authorized networks block unless networks are listed: every
+    # address reaches the API, decided by the module's default (the call's header)
+    default = scan({"main.tf": call(GKE, 'project_id = "p"')}, select=rule)
+    assert found(default) == [("gcp-gke-control-plane-public", "main.tf", 1)]
+    narrow = scan({"main.tf": call(GKE, 'master_authorized_networks = [{ cidr_block = "10.0.0.0/8", display_name = "vpn" }]', 'project_id = "p"')}, select=rule)
+    assert found(narrow) == []
+    # only the IAM-checked DNS endpoint left
+    dns_only = scan({"main.tf": call(GKE, "ip_endpoints_enabled = false", 'project_id = "p"')}, select=rule)
+    assert found(dns_only) == []
+    # the private endpoint is ignored when the private-cluster submodule's nodes are not private
+    ignored = scan({"main.tf": call(GKE_PRIVATE, "enable_private_nodes = false", "enable_private_endpoint = true", 'project_id = "p"')}, select=rule)
+    assert found(ignored) == [("gcp-gke-control-plane-public", "main.tf", 1)]
