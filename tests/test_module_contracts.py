@@ -30,6 +30,7 @@ SNS = 'source = "terraform-aws-modules/sns/aws"'
 GKE = 'source = "terraform-google-modules/kubernetes-engine/google"'
 GKE_PRIVATE = 'source = "terraform-google-modules/kubernetes-engine/google//modules/private-cluster"'
 OPEN_MASTER = 'master_authorized_networks = [{ cidr_block = "0.0.0.0/0", display_name = "all" }]'
+GCS = 'source = "terraform-google-modules/cloud-storage/google//modules/simple_bucket"'
 EVERYONE = 'principals = [{ type = "AWS", identifiers = ["*"] }]'
 MYSQL = 'source = "git::https://github.com/terraform-google-modules/terraform-google-sql-db.git//modules/mysql?ref=v26.1.0"'
 
@@ -52,6 +53,7 @@ CASES = [
     (SQS, f'queue_policy_statements = {{ anyone = {{ actions = ["sqs:SendMessage"], {EVERYONE} }} }}', "aws-sqs-queue-public-policy", "create = false"),
     (GKE, OPEN_MASTER, "gcp-gke-control-plane-public", ""),
     (GKE_PRIVATE, OPEN_MASTER, "gcp-gke-control-plane-public", "enable_private_endpoint = true"),
+    (GCS, 'iam_members = [{ role = "roles/storage.objectViewer", member = "allUsers" }]', "gcp-storage-bucket-public-iam", 'public_access_prevention = "enforced"'),
     (SNS, f'topic_policy_statements = {{ anyone = {{ actions = ["sns:Publish"], {EVERYONE} }} }}', "aws-sns-topic-public-policy", "create_topic_policy = false"),
 ]
 # arguments every call of that module needs to become something with the public setting
@@ -65,6 +67,7 @@ CONTEXT = {
     SQS: ["create_queue_policy = true"],
     GKE: ['project_id = "p"'],
     GKE_PRIVATE: ['project_id = "p"'],
+    GCS: ['project_id = "p"', 'location = "EU"'],
 }
 
 
@@ -101,7 +104,7 @@ PRIVATE_SQL = 'ip_configuration = { ipv4_enabled = false, private_network = "pro
 SAFE = {SQL: [PRIVATE_SQL], MYSQL: [PRIVATE_SQL], GKE_PRIVATE: ["enable_private_endpoint = true"]}
 
 
-@pytest.mark.parametrize("head", [S3, SG, VPC, RDS, AURORA, EKS, SQL, MYSQL, SQS, SNS, GKE_PRIVATE])
+@pytest.mark.parametrize("head", [S3, SG, VPC, RDS, AURORA, EKS, SQL, MYSQL, SQS, SNS, GKE_PRIVATE, GCS])
 def test_safe_call_is_clean_and_not_a_note(scan, head: str) -> None:
     result = scan({"main.tf": call(head, *CONTEXT.get(head, []), *SAFE.get(head, []))})
     assert not result.errors
@@ -170,6 +173,7 @@ def test_builtin_contracts_are_valid_and_describe_their_modules() -> None:
         "terraform-aws-modules/sqs/aws",
         "terraform-aws-modules/sns/aws",
         "terraform-google-modules/kubernetes-engine/google",
+        "terraform-google-modules/cloud-storage/google",
     } <= modules
 
 
@@ -315,3 +319,14 @@ def test_gke_control_plane_from_the_module_inputs(scan) -> None:
     # the private endpoint is ignored when the private-cluster submodule's nodes are not private
     ignored = scan({"main.tf": call(GKE_PRIVATE, "enable_private_nodes = false", "enable_private_endpoint = true", 'project_id = "p"')}, select=rule)
     assert found(ignored) == [("gcp-gke-control-plane-public", "main.tf", 1)]
+
+
+def test_simple_bucket_keeps_acls_only_when_asked(scan) -> None:
+    rule = ["gcp-storage-bucket-public-access-prevention-off"]
+    # uniform bucket-level access is on by the module's default
+    assert found(scan({"main.tf": call(GCS, 'project_id = "p"', 'location = "EU"')}, select=rule)) == []
+    acls = scan({"main.tf": call(GCS, "bucket_policy_only = false", 'project_id = "p"', 'location = "EU"')}, select=rule)
+    assert [f.rule_id for f in acls.findings] == rule
+    # a website is public by design: not a posture finding
+    website = scan({"main.tf": call(GCS, "bucket_policy_only = false", 'website = { main_page_suffix = "index.html" }', 'project_id = "p"', 'location = "EU"')}, select=rule)
+    assert found(website) == []
