@@ -31,6 +31,8 @@ GKE = 'source = "terraform-google-modules/kubernetes-engine/google"'
 GKE_PRIVATE = 'source = "terraform-google-modules/kubernetes-engine/google//modules/private-cluster"'
 OPEN_MASTER = 'master_authorized_networks = [{ cidr_block = "0.0.0.0/0", display_name = "all" }]'
 GCS = 'source = "terraform-google-modules/cloud-storage/google//modules/simple_bucket"'
+AVM_STORAGE = 'source = "Azure/avm-res-storage-storageaccount/azurerm"'
+AVM_VAULT = 'source = "Azure/avm-res-keyvault-vault/azurerm"'
 EVERYONE = 'principals = [{ type = "AWS", identifiers = ["*"] }]'
 MYSQL = 'source = "git::https://github.com/terraform-google-modules/terraform-google-sql-db.git//modules/mysql?ref=v26.1.0"'
 
@@ -54,6 +56,9 @@ CASES = [
     (GKE, OPEN_MASTER, "gcp-gke-control-plane-public", ""),
     (GKE_PRIVATE, OPEN_MASTER, "gcp-gke-control-plane-public", "enable_private_endpoint = true"),
     (GCS, 'iam_members = [{ role = "roles/storage.objectViewer", member = "allUsers" }]', "gcp-storage-bucket-public-iam", 'public_access_prevention = "enforced"'),
+    # Azure Verified Modules have no create switch: the safe value is shown by the tests below
+    (AVM_STORAGE, 'network_rules = { default_action = "Allow" }', "azure-storage-account-network-open", ""),
+    (AVM_VAULT, 'network_acls = { default_action = "Allow" }', "azure-key-vault-public-network", ""),
     (SNS, f'topic_policy_statements = {{ anyone = {{ actions = ["sns:Publish"], {EVERYONE} }} }}', "aws-sns-topic-public-policy", "create_topic_policy = false"),
 ]
 # arguments every call of that module needs to become something with the public setting
@@ -68,6 +73,8 @@ CONTEXT = {
     GKE: ['project_id = "p"'],
     GKE_PRIVATE: ['project_id = "p"'],
     GCS: ['project_id = "p"', 'location = "EU"'],
+    AVM_STORAGE: ['location = "westeurope"', "public_network_access_enabled = true"],
+    AVM_VAULT: ['location = "westeurope"', 'resource_group_name = "rg"', 'tenant_id = "00000000-0000-0000-0000-000000000000"'],
 }
 
 
@@ -90,7 +97,9 @@ def test_public_argument_reported_at_its_line(scan, head: str, argument: str, ru
     assert any("built-in contract" in e.message for e in f.evidence)
 
 
-GATED = [c for c in CASES if c[3]]  # the sql-db submodules create their instance unconditionally
+# the sql-db submodules, the GKE root module and the Azure Verified Modules create their
+# resource unconditionally
+GATED = [c for c in CASES if c[3]]
 
 
 @pytest.mark.parametrize(("head", "argument", "rule", "gate"), GATED, ids=[f"{c[0].split('/')[1]}:{c[1].split()[0]}" for c in GATED])
@@ -104,7 +113,7 @@ PRIVATE_SQL = 'ip_configuration = { ipv4_enabled = false, private_network = "pro
 SAFE = {SQL: [PRIVATE_SQL], MYSQL: [PRIVATE_SQL], GKE_PRIVATE: ["enable_private_endpoint = true"]}
 
 
-@pytest.mark.parametrize("head", [S3, SG, VPC, RDS, AURORA, EKS, SQL, MYSQL, SQS, SNS, GKE_PRIVATE, GCS])
+@pytest.mark.parametrize("head", [S3, SG, VPC, RDS, AURORA, EKS, SQL, MYSQL, SQS, SNS, GKE_PRIVATE, GCS, AVM_STORAGE, AVM_VAULT])
 def test_safe_call_is_clean_and_not_a_note(scan, head: str) -> None:
     result = scan({"main.tf": call(head, *CONTEXT.get(head, []), *SAFE.get(head, []))})
     assert not result.errors
@@ -174,6 +183,8 @@ def test_builtin_contracts_are_valid_and_describe_their_modules() -> None:
         "terraform-aws-modules/sns/aws",
         "terraform-google-modules/kubernetes-engine/google",
         "terraform-google-modules/cloud-storage/google",
+        "Azure/avm-res-storage-storageaccount/azurerm",
+        "Azure/avm-res-keyvault-vault/azurerm",
     } <= modules
 
 
@@ -330,3 +341,23 @@ def test_simple_bucket_keeps_acls_only_when_asked(scan) -> None:
     # a website is public by design: not a posture finding
     website = scan({"main.tf": call(GCS, "bucket_policy_only = false", 'website = { main_page_suffix = "index.html" }', 'project_id = "p"', 'location = "EU"')}, select=rule)
     assert found(website) == []
+
+
+def test_azure_verified_modules_closed_by_their_defaults_and_switches(scan) -> None:
+    sa_rule = ["azure-storage-account-network-open"]
+    allow = 'network_rules = { default_action = "Allow" }'
+    # public network access is off by the module's default: the firewall does not matter
+    off = scan({"main.tf": call(AVM_STORAGE, allow, 'location = "westeurope"')}, select=sa_rule)
+    assert found(off) == []
+    # network_rules = null writes no firewall: every network, at the switch that opened it
+    bare = scan({"main.tf": call(AVM_STORAGE, "public_network_access_enabled = true", "network_rules = null", 'location = "westeurope"')}, select=sa_rule)
+    assert found(bare) == [("azure-storage-account-network-open", "main.tf", 4)]
+    # nested items are not public by default; asked for, the posture rule reports the argument
+    nested = scan({"main.tf": call(AVM_STORAGE, "allow_nested_items_to_be_public = true", 'location = "westeurope"')}, select=["azure-storage-account-public-blob-access"])
+    assert found(nested) == [("azure-storage-account-public-blob-access", "main.tf", 4)]
+    kv_rule = ["azure-key-vault-public-network"]
+    context = CONTEXT[AVM_VAULT]
+    closed = scan({"main.tf": call(AVM_VAULT, 'network_acls = { default_action = "Allow" }', "public_network_access_enabled = false", *context)}, select=kv_rule)
+    assert found(closed) == []
+    anywhere = scan({"main.tf": call(AVM_VAULT, 'network_acls = { ip_rules = ["0.0.0.0/0"] }', *context)}, select=kv_rule)
+    assert found(anywhere) == [("azure-key-vault-public-network", "main.tf", 4)]
