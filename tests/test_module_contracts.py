@@ -264,6 +264,11 @@ MODULES = {
         "terraform-google-modules+terraform-google-kubernetes-engine/modules/private-cluster",
         ['project_id = "p"', 'master_authorized_networks = [{ cidr_block = "10.0.0.0/8", display_name = "vpn" }, { cidr_block = "0.0.0.0/0", display_name = "all" }]'],
     ),
+    "terraform-google-modules/kubernetes-engine/google//modules/beta-private-cluster": (
+        "terraform-google-modules+terraform-google-kubernetes-engine/modules/beta-private-cluster",
+        ['project_id = "p"', OPEN_MASTER],
+    ),
+    "terraform-google-modules/kubernetes-engine/google//modules/beta-public-cluster": ("terraform-google-modules+terraform-google-kubernetes-engine/modules/beta-public-cluster", ['project_id = "p"']),
     "terraform-aws-modules/rds/aws": ("terraform-aws-modules+terraform-aws-rds", ['engine = "postgres"', "publicly_accessible = true"]),
     "terraform-aws-modules/eks/aws": ("terraform-aws-modules+terraform-aws-eks", ["endpoint_public_access = true", 'subnet_ids = ["subnet-1"]', 'vpc_id = "vpc-1"']),
     "GoogleCloudPlatform/sql-db/google//modules/postgresql": (
@@ -327,9 +332,17 @@ def test_gke_control_plane_from_the_module_inputs(scan) -> None:
     # only the IAM-checked DNS endpoint left
     dns_only = scan({"main.tf": call(GKE, "ip_endpoints_enabled = false", 'project_id = "p"')}, select=rule)
     assert found(dns_only) == []
-    # the private endpoint is ignored when the private-cluster submodule's nodes are not private
-    ignored = scan({"main.tf": call(GKE_PRIVATE, "enable_private_nodes = false", "enable_private_endpoint = true", 'project_id = "p"')}, select=rule)
-    assert found(ignored) == [("gcp-gke-control-plane-public", "main.tf", 1)]
+    # without private nodes the submodule writes no private_cluster_config, but
+    # enable_private_endpoint still writes an authorized networks block that lists nobody
+    empty = scan({"main.tf": call(GKE_PRIVATE, "enable_private_nodes = false", "enable_private_endpoint = true", 'project_id = "p"')}, select=rule)
+    assert found(empty) == []
+    assert found(scan({"main.tf": call(GKE_PRIVATE, 'project_id = "p"')}, select=rule)) == [("gcp-gke-control-plane-public", "main.tf", 1)]
+    # the generated siblings of the root module and of private-cluster read the same contracts
+    beta = 'source = "terraform-google-modules/kubernetes-engine/google//modules/beta-private-cluster"'
+    sibling = scan({"main.tf": call(beta, OPEN_MASTER, 'project_id = "p"')}, select=rule)
+    assert found(sibling) == [("gcp-gke-control-plane-public", "main.tf", 4)]
+    assert any("//modules/beta-private-cluster" in e.message for e in sibling.findings[0].evidence)
+    assert found(scan({"main.tf": call(beta, "enable_private_endpoint = true", 'project_id = "p"')}, select=rule)) == []
 
 
 def test_simple_bucket_keeps_acls_only_when_asked(scan) -> None:
