@@ -33,6 +33,7 @@ OPEN_MASTER = 'master_authorized_networks = [{ cidr_block = "0.0.0.0/0", display
 GCS = 'source = "terraform-google-modules/cloud-storage/google//modules/simple_bucket"'
 AVM_STORAGE = 'source = "Azure/avm-res-storage-storageaccount/azurerm"'
 AVM_VAULT = 'source = "Azure/avm-res-keyvault-vault/azurerm"'
+EC2 = 'source = "terraform-aws-modules/ec2-instance/aws"'
 EVERYONE = 'principals = [{ type = "AWS", identifiers = ["*"] }]'
 MYSQL = 'source = "git::https://github.com/terraform-google-modules/terraform-google-sql-db.git//modules/mysql?ref=v26.1.0"'
 
@@ -113,7 +114,7 @@ PRIVATE_SQL = 'ip_configuration = { ipv4_enabled = false, private_network = "pro
 SAFE = {SQL: [PRIVATE_SQL], MYSQL: [PRIVATE_SQL], GKE_PRIVATE: ["enable_private_endpoint = true"]}
 
 
-@pytest.mark.parametrize("head", [S3, SG, VPC, RDS, AURORA, EKS, SQL, MYSQL, SQS, SNS, GKE_PRIVATE, GCS, AVM_STORAGE, AVM_VAULT])
+@pytest.mark.parametrize("head", [S3, SG, VPC, RDS, AURORA, EKS, SQL, MYSQL, SQS, SNS, GKE_PRIVATE, GCS, AVM_STORAGE, AVM_VAULT, EC2])
 def test_safe_call_is_clean_and_not_a_note(scan, head: str) -> None:
     result = scan({"main.tf": call(head, *CONTEXT.get(head, []), *SAFE.get(head, []))})
     assert not result.errors
@@ -185,6 +186,7 @@ def test_builtin_contracts_are_valid_and_describe_their_modules() -> None:
         "terraform-google-modules/cloud-storage/google",
         "Azure/avm-res-storage-storageaccount/azurerm",
         "Azure/avm-res-keyvault-vault/azurerm",
+        "terraform-aws-modules/ec2-instance/aws",
     } <= modules
 
 
@@ -374,3 +376,49 @@ def test_azure_verified_modules_closed_by_their_defaults_and_switches(scan) -> N
     assert found(closed) == []
     anywhere = scan({"main.tf": call(AVM_VAULT, 'network_acls = { ip_rules = ["0.0.0.0/0"] }', *context)}, select=kv_rule)
     assert found(anywhere) == [("azure-key-vault-public-network", "main.tf", 4)]
+
+
+# a public subnet (routed to an internet gateway) and a group open to SSH, beside the call
+PUBLIC_NETWORK = """resource "aws_vpc" "main" {
+  cidr_block = "10.0.0.0/16"
+}
+resource "aws_subnet" "public" {
+  vpc_id     = aws_vpc.main.id
+  cidr_block = "10.0.1.0/24"
+}
+resource "aws_internet_gateway" "gw" {
+  vpc_id = aws_vpc.main.id
+}
+resource "aws_route_table" "public" {
+  vpc_id = aws_vpc.main.id
+  route {
+    cidr_block = "0.0.0.0/0"
+    gateway_id = aws_internet_gateway.gw.id
+  }
+}
+resource "aws_route_table_association" "public" {
+  subnet_id      = aws_subnet.public.id
+  route_table_id = aws_route_table.public.id
+}
+resource "aws_security_group" "ssh" {
+  vpc_id = aws_vpc.main.id
+  ingress {
+    from_port   = 22
+    to_port     = 22
+    protocol    = "tcp"
+    cidr_blocks = ["0.0.0.0/0"]
+  }
+}
+"""
+
+
+@pytest.mark.parametrize(("switch", "expected"), [("", [("aws-instance-public-ip-open-ports", "main.tf", 4)]), ("create = false", []), ("ignore_ami_changes = true", [("aws-instance-public-ip-open-ports", "main.tf", 4)])])
+def test_ec2_instance_with_a_public_address_in_an_open_group(scan, switch: str, expected: list) -> None:
+    # the instance is judged with the caller's subnet and security group, through the graph
+    arguments = ["associate_public_ip_address = true", "vpc_security_group_ids = [aws_security_group.ssh.id]", "subnet_id = aws_subnet.public.id"]
+    result = scan({"main.tf": call(EC2, *arguments, *([switch] if switch else [])), "network.tf": PUBLIC_NETWORK}, select=["aws-instance-public-ip-open-ports"])
+    assert not result.errors
+    assert found(result) == expected
+    # without a public address the open group reaches nothing
+    private = scan({"main.tf": call(EC2, "associate_public_ip_address = false", *arguments[1:]), "network.tf": PUBLIC_NETWORK}, select=["aws-instance-public-ip-open-ports"])
+    assert found(private) == []
