@@ -26,7 +26,7 @@ def locate(resource: Resource, path: Path) -> Span:
         if node is not resource.attrs and isinstance(node, (PDict, PList)) and node.via_variable:
             break  # the value came through a variable: report where it is used, not where it was written
         if isinstance(node, dict) and isinstance(part, str):
-            if isinstance(node, PDict) and part in node.spans:
+            if isinstance(node, PDict) and node.spans.get(part) is not None:
                 span = node.spans[part]
             if part not in node:
                 break

@@ -25,6 +25,16 @@ RDS = 'source = "terraform-aws-modules/rds/aws"'
 AURORA = 'source = "terraform-aws-modules/rds-aurora/aws"'
 EKS = 'source = "terraform-aws-modules/eks/aws"'
 SQL = 'source = "GoogleCloudPlatform/sql-db/google//modules/postgresql"'
+SQS = 'source = "terraform-aws-modules/sqs/aws"'
+SNS = 'source = "terraform-aws-modules/sns/aws"'
+GKE = 'source = "terraform-google-modules/kubernetes-engine/google"'
+GKE_PRIVATE = 'source = "terraform-google-modules/kubernetes-engine/google//modules/private-cluster"'
+OPEN_MASTER = 'master_authorized_networks = [{ cidr_block = "0.0.0.0/0", display_name = "all" }]'
+GCS = 'source = "terraform-google-modules/cloud-storage/google//modules/simple_bucket"'
+AVM_STORAGE = 'source = "Azure/avm-res-storage-storageaccount/azurerm"'
+AVM_VAULT = 'source = "Azure/avm-res-keyvault-vault/azurerm"'
+EC2 = 'source = "terraform-aws-modules/ec2-instance/aws"'
+EVERYONE = 'principals = [{ type = "AWS", identifiers = ["*"] }]'
 MYSQL = 'source = "git::https://github.com/terraform-google-modules/terraform-google-sql-db.git//modules/mysql?ref=v26.1.0"'
 
 # (call head, the public argument (one line), the rule, a gate that turns the module's
@@ -43,6 +53,14 @@ CASES = [
     (EKS, "endpoint_public_access = true", "aws-eks-endpoint-public", "create = false"),
     (SQL, 'ip_configuration = { authorized_networks = [{ name = "all", value = "0.0.0.0/0" }] }', "gcp-sql-instance-open-authorized-network", ""),
     (MYSQL, 'ip_configuration = { authorized_networks = [{ name = "all", value = "0.0.0.0/0" }] }', "gcp-sql-instance-open-authorized-network", ""),
+    (SQS, f'queue_policy_statements = {{ anyone = {{ actions = ["sqs:SendMessage"], {EVERYONE} }} }}', "aws-sqs-queue-public-policy", "create = false"),
+    (GKE, OPEN_MASTER, "gcp-gke-control-plane-public", ""),
+    (GKE_PRIVATE, OPEN_MASTER, "gcp-gke-control-plane-public", "enable_private_endpoint = true"),
+    (GCS, 'iam_members = [{ role = "roles/storage.objectViewer", member = "allUsers" }]', "gcp-storage-bucket-public-iam", 'public_access_prevention = "enforced"'),
+    # Azure Verified Modules have no create switch: the safe value is shown by the tests below
+    (AVM_STORAGE, 'network_rules = { default_action = "Allow" }', "azure-storage-account-network-open", ""),
+    (AVM_VAULT, 'network_acls = { default_action = "Allow" }', "azure-key-vault-public-network", ""),
+    (SNS, f'topic_policy_statements = {{ anyone = {{ actions = ["sns:Publish"], {EVERYONE} }} }}', "aws-sns-topic-public-policy", "create_topic_policy = false"),
 ]
 # arguments every call of that module needs to become something with the public setting
 CONTEXT = {
@@ -52,6 +70,12 @@ CONTEXT = {
     AURORA: ['engine = "aurora-postgresql"', "instances = { one = {} }"],
     SQL: ['project_id = "p"', 'database_version = "POSTGRES_16"'],
     MYSQL: ['project_id = "p"', 'database_version = "MYSQL_8_0"'],
+    SQS: ["create_queue_policy = true"],
+    GKE: ['project_id = "p"'],
+    GKE_PRIVATE: ['project_id = "p"'],
+    GCS: ['project_id = "p"', 'location = "EU"'],
+    AVM_STORAGE: ['location = "westeurope"', "public_network_access_enabled = true"],
+    AVM_VAULT: ['location = "westeurope"', 'resource_group_name = "rg"', 'tenant_id = "00000000-0000-0000-0000-000000000000"'],
 }
 
 
@@ -74,7 +98,9 @@ def test_public_argument_reported_at_its_line(scan, head: str, argument: str, ru
     assert any("built-in contract" in e.message for e in f.evidence)
 
 
-GATED = [c for c in CASES if c[3]]  # the sql-db submodules create their instance unconditionally
+# the sql-db submodules, the GKE root module and the Azure Verified Modules create their
+# resource unconditionally
+GATED = [c for c in CASES if c[3]]
 
 
 @pytest.mark.parametrize(("head", "argument", "rule", "gate"), GATED, ids=[f"{c[0].split('/')[1]}:{c[1].split()[0]}" for c in GATED])
@@ -85,10 +111,10 @@ def test_gate_off_is_clean(scan, head: str, argument: str, rule: str, gate: str)
 
 
 PRIVATE_SQL = 'ip_configuration = { ipv4_enabled = false, private_network = "projects/p/global/networks/n" }'
-SAFE = {SQL: [PRIVATE_SQL], MYSQL: [PRIVATE_SQL]}
+SAFE = {SQL: [PRIVATE_SQL], MYSQL: [PRIVATE_SQL], GKE_PRIVATE: ["enable_private_endpoint = true"]}
 
 
-@pytest.mark.parametrize("head", [S3, SG, VPC, RDS, AURORA, EKS, SQL, MYSQL])
+@pytest.mark.parametrize("head", [S3, SG, VPC, RDS, AURORA, EKS, SQL, MYSQL, SQS, SNS, GKE_PRIVATE, GCS, AVM_STORAGE, AVM_VAULT, EC2])
 def test_safe_call_is_clean_and_not_a_note(scan, head: str) -> None:
     result = scan({"main.tf": call(head, *CONTEXT.get(head, []), *SAFE.get(head, []))})
     assert not result.errors
@@ -157,7 +183,20 @@ def test_builtin_contracts_are_valid_and_describe_their_modules() -> None:
         "terraform-aws-modules/rds-aurora/aws",
         "terraform-aws-modules/eks/aws",
         "GoogleCloudPlatform/sql-db/google",
+        "terraform-aws-modules/sqs/aws",
+        "terraform-aws-modules/sns/aws",
+        "terraform-google-modules/kubernetes-engine/google",
+        "terraform-google-modules/cloud-storage/google",
+        "Azure/avm-res-storage-storageaccount/azurerm",
+        "Azure/avm-res-keyvault-vault/azurerm",
+        "terraform-aws-modules/ec2-instance/aws",
     } <= modules
+
+
+def test_readme_names_every_builtin_contract() -> None:
+    readme = (ROOT / "README.md").read_text()
+    missing = sorted({c.module.split("/")[1] for c in load_contracts().contracts if f"`{c.module.split('/')[1]}`" not in readme})
+    assert not missing, f"README's list of built-in module contracts lacks {missing}"
 
 
 def test_sources_and_constraints() -> None:
@@ -225,6 +264,16 @@ MODULES = {
         ['vpc_id = "v"', 'ingress_cidr_blocks = ["0.0.0.0/0"]', 'ingress_rules = ["ssh-tcp", "postgresql-tcp"]', 'ingress_with_cidr_blocks = [{ from_port = 3306, to_port = 3306, protocol = "tcp", cidr_blocks = "10.0.0.0/8,0.0.0.0/0" }, { rule = "redis-tcp", cidr_blocks = "0.0.0.0/0" }]'],
     ),
     "terraform-aws-modules/vpc/aws": ("terraform-aws-modules+terraform-aws-vpc", ['public_subnets = ["10.0.1.0/24"]', "map_public_ip_on_launch = true", 'default_security_group_ingress = [{ cidr_blocks = "0.0.0.0/0", from_port = 22, to_port = 22, protocol = "tcp" }]']),
+    "terraform-google-modules/kubernetes-engine/google": ("terraform-google-modules+terraform-google-kubernetes-engine", ['project_id = "p"', OPEN_MASTER]),
+    "terraform-google-modules/kubernetes-engine/google//modules/private-cluster": (
+        "terraform-google-modules+terraform-google-kubernetes-engine/modules/private-cluster",
+        ['project_id = "p"', 'master_authorized_networks = [{ cidr_block = "10.0.0.0/8", display_name = "vpn" }, { cidr_block = "0.0.0.0/0", display_name = "all" }]'],
+    ),
+    "terraform-google-modules/kubernetes-engine/google//modules/beta-private-cluster": (
+        "terraform-google-modules+terraform-google-kubernetes-engine/modules/beta-private-cluster",
+        ['project_id = "p"', OPEN_MASTER],
+    ),
+    "terraform-google-modules/kubernetes-engine/google//modules/beta-public-cluster": ("terraform-google-modules+terraform-google-kubernetes-engine/modules/beta-public-cluster", ['project_id = "p"']),
     "terraform-aws-modules/rds/aws": ("terraform-aws-modules+terraform-aws-rds", ['engine = "postgres"', "publicly_accessible = true"]),
     "terraform-aws-modules/eks/aws": ("terraform-aws-modules+terraform-aws-eks", ["endpoint_public_access = true", 'subnet_ids = ["subnet-1"]', 'vpc_id = "vpc-1"']),
     "GoogleCloudPlatform/sql-db/google//modules/postgresql": (
@@ -259,3 +308,120 @@ def test_block_flags_off_are_neutralised_by_the_module_defaults(scan) -> None:
     result = scan({"main.tf": call(S3, "block_public_acls = false", "block_public_policy = false")}, select=["aws-s3-public-access-not-blocked"])
     assert not result.errors
     assert found(result) == []
+
+
+def test_queue_and_topic_policies_from_statements(scan) -> None:
+    # a statement pinned to its source by a condition (4.x calls them conditions) is not public
+    pinned = '{ sns = { actions = ["sqs:SendMessage"], principals = [{ type = "Service", identifiers = ["sns.amazonaws.com"] }], conditions = [{ test = "ArnEquals", variable = "aws:SourceArn", values = ["arn:aws:sns:eu-west-1:111122223333:t"] }] } }'
+    clean = scan({"main.tf": call(SQS, f"queue_policy_statements = {pinned}", "create_queue_policy = true")}, select=["aws-sqs-queue-public-policy"])
+    assert not clean.errors and found(clean) == []
+    # the dead-letter queue's own policy, under its two gates
+    dlq = f'dlq_queue_policy_statements = {{ anyone = {{ actions = ["sqs:ReceiveMessage"], {EVERYONE} }} }}'
+    opened = scan({"main.tf": call(SQS, dlq, "create_dlq = true", "create_dlq_queue_policy = true")}, select=["aws-sqs-queue-public-policy"])
+    assert found(opened) == [("aws-sqs-queue-public-policy", "main.tf", 4)]
+    assert opened.findings[0].resource == "module.m.aws_sqs_queue_policy.dlq[0]"
+    # without the module's topic policy, topic_policy is the topic's own policy
+    document = 'topic_policy = jsonencode({ Statement = [{ Effect = "Allow", Principal = "*", Action = "sns:Publish", Resource = "*" }] })'
+    topic = scan({"main.tf": call(SNS, "create_topic_policy = false", document)}, select=["aws-sns-topic-public-policy"])
+    assert found(topic) == [("aws-sns-topic-public-policy", "main.tf", 5)]
+
+
+def test_gke_control_plane_from_the_module_inputs(scan) -> None:
+    rule = ["gcp-gke-control-plane-public"]
+    # the root module writes no authorized networks block unless networks are listed: every
+    # address reaches the API, decided by the module's default (the call's header)
+    default = scan({"main.tf": call(GKE, 'project_id = "p"')}, select=rule)
+    assert found(default) == [("gcp-gke-control-plane-public", "main.tf", 1)]
+    narrow = scan({"main.tf": call(GKE, 'master_authorized_networks = [{ cidr_block = "10.0.0.0/8", display_name = "vpn" }]', 'project_id = "p"')}, select=rule)
+    assert found(narrow) == []
+    # only the IAM-checked DNS endpoint left
+    dns_only = scan({"main.tf": call(GKE, "ip_endpoints_enabled = false", 'project_id = "p"')}, select=rule)
+    assert found(dns_only) == []
+    # without private nodes the submodule writes no private_cluster_config, but
+    # enable_private_endpoint still writes an authorized networks block that lists nobody
+    empty = scan({"main.tf": call(GKE_PRIVATE, "enable_private_nodes = false", "enable_private_endpoint = true", 'project_id = "p"')}, select=rule)
+    assert found(empty) == []
+    assert found(scan({"main.tf": call(GKE_PRIVATE, 'project_id = "p"')}, select=rule)) == [("gcp-gke-control-plane-public", "main.tf", 1)]
+    # the generated siblings of the root module and of private-cluster read the same contracts
+    beta = 'source = "terraform-google-modules/kubernetes-engine/google//modules/beta-private-cluster"'
+    sibling = scan({"main.tf": call(beta, OPEN_MASTER, 'project_id = "p"')}, select=rule)
+    assert found(sibling) == [("gcp-gke-control-plane-public", "main.tf", 4)]
+    assert any("//modules/beta-private-cluster" in e.message for e in sibling.findings[0].evidence)
+    assert found(scan({"main.tf": call(beta, "enable_private_endpoint = true", 'project_id = "p"')}, select=rule)) == []
+
+
+def test_simple_bucket_keeps_acls_only_when_asked(scan) -> None:
+    rule = ["gcp-storage-bucket-public-access-prevention-off"]
+    # uniform bucket-level access is on by the module's default
+    assert found(scan({"main.tf": call(GCS, 'project_id = "p"', 'location = "EU"')}, select=rule)) == []
+    acls = scan({"main.tf": call(GCS, "bucket_policy_only = false", 'project_id = "p"', 'location = "EU"')}, select=rule)
+    assert [f.rule_id for f in acls.findings] == rule
+    # a website is public by design: not a posture finding
+    website = scan({"main.tf": call(GCS, "bucket_policy_only = false", 'website = { main_page_suffix = "index.html" }', 'project_id = "p"', 'location = "EU"')}, select=rule)
+    assert found(website) == []
+
+
+def test_azure_verified_modules_closed_by_their_defaults_and_switches(scan) -> None:
+    sa_rule = ["azure-storage-account-network-open"]
+    allow = 'network_rules = { default_action = "Allow" }'
+    # public network access is off by the module's default: the firewall does not matter
+    off = scan({"main.tf": call(AVM_STORAGE, allow, 'location = "westeurope"')}, select=sa_rule)
+    assert found(off) == []
+    # network_rules = null writes no firewall: every network, at the switch that opened it
+    bare = scan({"main.tf": call(AVM_STORAGE, "public_network_access_enabled = true", "network_rules = null", 'location = "westeurope"')}, select=sa_rule)
+    assert found(bare) == [("azure-storage-account-network-open", "main.tf", 4)]
+    # nested items are not public by default; asked for, the posture rule reports the argument
+    nested = scan({"main.tf": call(AVM_STORAGE, "allow_nested_items_to_be_public = true", 'location = "westeurope"')}, select=["azure-storage-account-public-blob-access"])
+    assert found(nested) == [("azure-storage-account-public-blob-access", "main.tf", 4)]
+    kv_rule = ["azure-key-vault-public-network"]
+    context = CONTEXT[AVM_VAULT]
+    closed = scan({"main.tf": call(AVM_VAULT, 'network_acls = { default_action = "Allow" }', "public_network_access_enabled = false", *context)}, select=kv_rule)
+    assert found(closed) == []
+    anywhere = scan({"main.tf": call(AVM_VAULT, 'network_acls = { ip_rules = ["0.0.0.0/0"] }', *context)}, select=kv_rule)
+    assert found(anywhere) == [("azure-key-vault-public-network", "main.tf", 4)]
+
+
+# a public subnet (routed to an internet gateway) and a group open to SSH, beside the call
+PUBLIC_NETWORK = """resource "aws_vpc" "main" {
+  cidr_block = "10.0.0.0/16"
+}
+resource "aws_subnet" "public" {
+  vpc_id     = aws_vpc.main.id
+  cidr_block = "10.0.1.0/24"
+}
+resource "aws_internet_gateway" "gw" {
+  vpc_id = aws_vpc.main.id
+}
+resource "aws_route_table" "public" {
+  vpc_id = aws_vpc.main.id
+  route {
+    cidr_block = "0.0.0.0/0"
+    gateway_id = aws_internet_gateway.gw.id
+  }
+}
+resource "aws_route_table_association" "public" {
+  subnet_id      = aws_subnet.public.id
+  route_table_id = aws_route_table.public.id
+}
+resource "aws_security_group" "ssh" {
+  vpc_id = aws_vpc.main.id
+  ingress {
+    from_port   = 22
+    to_port     = 22
+    protocol    = "tcp"
+    cidr_blocks = ["0.0.0.0/0"]
+  }
+}
+"""
+
+
+@pytest.mark.parametrize(("switch", "expected"), [("", [("aws-instance-public-ip-open-ports", "main.tf", 4)]), ("create = false", []), ("ignore_ami_changes = true", [("aws-instance-public-ip-open-ports", "main.tf", 4)])])
+def test_ec2_instance_with_a_public_address_in_an_open_group(scan, switch: str, expected: list) -> None:
+    # the instance is judged with the caller's subnet and security group, through the graph
+    arguments = ["associate_public_ip_address = true", "vpc_security_group_ids = [aws_security_group.ssh.id]", "subnet_id = aws_subnet.public.id"]
+    result = scan({"main.tf": call(EC2, *arguments, *([switch] if switch else [])), "network.tf": PUBLIC_NETWORK}, select=["aws-instance-public-ip-open-ports"])
+    assert not result.errors
+    assert found(result) == expected
+    # without a public address the open group reaches nothing
+    private = scan({"main.tf": call(EC2, "associate_public_ip_address = false", *arguments[1:]), "network.tf": PUBLIC_NETWORK}, select=["aws-instance-public-ip-open-ports"])
+    assert found(private) == []

@@ -200,3 +200,18 @@ def test_google_iam_policy_renders_policy_data(tmp_path: Path) -> None:
     assert isinstance(doc, JsonString)
     assert doc.decoded["bindings"][0]["members"] == ["allUsers"]
     assert locate(res, ("policy_data", "bindings", 0, "members")).line == 4
+
+
+def test_an_entry_without_a_position_is_located_at_its_parent() -> None:
+    # a value built by merge() in a module contract has entries with no position: the finding
+    # lands on the nearest entry that has one, never on no position at all
+    from linter.graph import Resource
+    from linter.model import Span
+    from linter.values import PDict
+
+    statement = PDict({"Principal": "*"}, span=Span("main.tf", 3))
+    statement.spans["Principal"] = None  # type: ignore[assignment]
+    attrs = PDict({"policy": statement}, span=Span("main.tf", 1))
+    attrs.spans["policy"] = Span("main.tf", 2)
+    res = Resource("r", "aws_sqs_queue_policy.q", "aws_sqs_queue_policy", "terraform", attrs, Span("main.tf", 1), Span("main.tf", 1))
+    assert locate(res, ("policy", "Principal")).line == 2

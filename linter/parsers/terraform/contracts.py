@@ -190,7 +190,7 @@ class Contract:
         return f"{self.module}{'//' + sub if sub else ''} {self.versions}"
 
     def describes(self, subdirectory: str) -> bool:
-        return subdirectory == self.subdirectory or (not self.subdirectory and subdirectory in self.wrappers)
+        return subdirectory == self.subdirectory or subdirectory in self.wrappers
 
     def defaults_for(self, subdirectory: str) -> dict[str, Any]:
         if subdirectory and subdirectory != self.subdirectory:
