@@ -120,8 +120,11 @@ def test_safe_call_is_clean_and_not_a_note(scan, head: str) -> None:
     assert not result.errors
     exposures = [f for f in result.findings if f.verdict != "posture"]
     assert exposures == []
-    # one step away only: the VPC module's default network ACL admits everything, as AWS's own default does
-    assert {f.rule_id for f in result.findings} <= ({"aws-network-acl-public-ingress"} if head == VPC else set())
+    # one step away only: the VPC module's default network ACL admits everything, as AWS's
+    # own default does; an instance with no subnet is in the default VPC, whose subnets give
+    # it a public address with nothing open yet
+    posture = {VPC: {"aws-network-acl-public-ingress"}, EC2: {"aws-instance-public-ip"}}
+    assert {f.rule_id for f in result.findings} <= posture.get(head, set())
     assert not [n for n in result.notes if "remote module" in n.message]
 
 
@@ -425,3 +428,29 @@ def test_ec2_instance_with_a_public_address_in_an_open_group(scan, switch: str, 
     # without a public address the open group reaches nothing
     private = scan({"main.tf": call(EC2, "associate_public_ip_address = false", *arguments[1:]), "network.tf": PUBLIC_NETWORK}, select=["aws-instance-public-ip-open-ports"])
     assert found(private) == []
+
+
+def test_builtin_contracts_are_read_only_when_a_call_needs_them(rules: RuleSet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A configuration with no registry module call reads no contract file (a small file's
+    scan would otherwise pay for every built-in contract); a registry call reads them."""
+    from linter.parsers.terraform import contracts as module
+
+    reads: list[str] = []
+    real = module.load_contract_file
+
+    def counted(path: str, builtin: bool = False):  # type: ignore[no-untyped-def]
+        reads.append(path)
+        return real(path, builtin)
+
+    monkeypatch.setattr(module, "load_contract_file", counted)
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    (plain / "main.tf").write_text('resource "aws_s3_bucket" "b" {\n  bucket = "b"\n}\n')
+    run(RunConfig(paths=[str(plain)], cache=False, workers=1), rules)
+    assert reads == []
+    called = tmp_path / "called"
+    called.mkdir()
+    (called / "main.tf").write_text(call(SQS, f'queue_policy_statements = {{ anyone = {{ actions = ["sqs:SendMessage"], {EVERYONE} }} }}', *CONTEXT[SQS]))
+    result = run(RunConfig(paths=[str(called)], cache=False, workers=1), rules)
+    assert reads and not result.errors
+    assert [f.rule_id for f in result.findings] == ["aws-sqs-queue-public-policy"]

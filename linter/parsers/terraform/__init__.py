@@ -39,8 +39,7 @@ def load_terraform(
     read through the module contracts (built in, and those in ``contract_dirs``)."""
     out = ParseOutput()
     options = Options(max_bytes=max_bytes, scan_root=scan_root)
-    contracts = load_contracts(contract_dirs)
-    out.errors.extend(contracts.errors)
+    contracts = load_contracts(contract_dirs, lazy=True)
     loader = ModuleLoader(options, overrides, contracts)
     directories = [os.path.normpath(d) for d in directories]
     for directory in directories:
@@ -77,6 +76,7 @@ def load_terraform(
             )
     out.notes.extend(loader.notes)
     out.notes.extend(options.notes)
+    out.errors.extend(contracts.errors)  # after the calls: the built-in ones are read when a call needs them
     out.stats["module_calls"] = loader.calls_instantiated
     return out
 

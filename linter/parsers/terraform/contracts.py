@@ -202,11 +202,28 @@ class Contract:
 class ContractSet:
     contracts: list[Contract] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
+    # built-in contract files not read yet (``load_contracts(lazy=True)``): read at the
+    # first look-up, so a scan with no registry module call never reads them
+    pending: list[str] = field(default_factory=list)
+
+    def all(self) -> list[Contract]:
+        """Every contract, reading the pending built-in ones first if need be."""
+        if self.pending:
+            files, self.pending = self.pending, []
+            builtin: list[Contract] = []
+            for path in files:
+                loaded = load_contract_file(path, True)
+                if isinstance(loaded, ContractError):
+                    self.errors.append(loaded.input_error())
+                else:
+                    builtin.append(loaded)
+            self.contracts[:0] = builtin  # in the order an eager load gives: built-in first
+        return self.contracts
 
     def describes(self, source: str) -> bool:
         """Whether some contract describes this source, at any version."""
         address = parse_source(source)
-        return address is not None and any(address.key in c.keys and c.describes(address.subdirectory) for c in self.contracts)
+        return address is not None and any(address.key in c.keys and c.describes(address.subdirectory) for c in self.all())
 
     def find(self, source: str, version: str | None) -> tuple[Contract, str] | None:
         """The contract describing this source at this version constraint (the newest range
@@ -220,7 +237,7 @@ class ContractSet:
         elif address.ref:
             exact = parse_version(address.ref)
             wanted = (exact, True, exact, True) if exact is not None else None
-        matches = [c for c in self.contracts if address.key in c.keys and c.describes(address.subdirectory)]
+        matches = [c for c in self.all() if address.key in c.keys and c.describes(address.subdirectory)]
         if wanted is not None:
             matches = [c for c in matches if _overlap(c.interval, wanted)]
         if not matches:
@@ -249,10 +266,15 @@ def contract_files(directory: str) -> list[str]:
     return [os.path.join(directory, n) for n in sorted(os.listdir(directory)) if n.endswith((".yaml", ".yml"))]
 
 
-def load_contracts(user_dirs: Iterable[str] = (), builtin: bool = True) -> ContractSet:
+def load_contracts(user_dirs: Iterable[str] = (), builtin: bool = True, lazy: bool = False) -> ContractSet:
+    """The built-in contracts and those of ``user_dirs`` (read now, so a broken one is
+    reported whatever the scan calls); with ``lazy`` the built-in ones are read at the
+    first look-up."""
     out = ContractSet()
     sources: list[tuple[str, bool]] = []
-    if builtin:
+    if builtin and lazy:
+        out.pending = contract_files(BUILTIN_DIR)
+    elif builtin:
         sources.extend((f, True) for f in contract_files(BUILTIN_DIR))
     for d in user_dirs:
         try:
