@@ -91,7 +91,9 @@ class Context:
 
 
 # a literal local module source; files without '"./' or '"../' are not searched at all
-_SOURCE = re.compile(r'(?<![\w-])source\s*=\s*"(\.\.?(?:[/\\][^"\n$]*)?)"')
+# (no look-behind in the pattern: a leading literal lets the engine skip ahead; the
+# character before ``source`` is checked by hand)
+_SOURCE = re.compile(r'source\s*=\s*"(\.\.?(?:[/\\][^"\n$]*)?)"')
 _LOCAL = ('"./', '"../', '".\\', '"..\\', '"."', '".."')
 _LOCAL_BYTES = tuple(m.encode() for m in _LOCAL)
 
@@ -113,7 +115,11 @@ def terraform_groups(directories: list[str], overrides: dict[str, str]) -> list[
         for text in _tf_texts(d, overrides):
             if not any(mark in text for mark in _LOCAL):
                 continue
-            for src in _SOURCE.findall(text):
+            for match in _SOURCE.finditer(text):
+                before = text[match.start() - 1] if match.start() else " "
+                if before.isalnum() or before in "_-":
+                    continue
+                src = match.group(1)
                 if src.startswith(("./", "../", ".\\", "..\\")) or src in (".", ".."):
                     target = os.path.normpath(os.path.join(d, src))
                     if target in parent:
