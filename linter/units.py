@@ -95,14 +95,23 @@ class Context:
 # character before ``source`` is checked by hand)
 _SOURCE = re.compile(r'source\s*=\s*"(\.\.?(?:[/\\][^"\n$]*)?)"')
 _LOCAL = ('"./', '"../', '".\\', '"..\\', '"."', '".."')
-_LOCAL_BYTES = tuple(m.encode() for m in _LOCAL)
+_KUBECTL = "kubectl_manifest"
+# what makes a file worth reading at planning: a local module source, a kubectl_manifest
+_PLANNING_BYTES = (*(m.encode() for m in _LOCAL), _KUBECTL.encode())
 
 
-def terraform_groups(directories: list[str], overrides: dict[str, str]) -> list[list[str]]:
+def planning_texts(directories: list[str], overrides: dict[str, str]) -> dict[str, list[str]]:
+    """Each directory's ``.tf`` texts that planning searches (a local module call or a
+    ``kubectl_manifest``), each file read once for both searches."""
+    return {d: _tf_texts(d, overrides) for d in directories}
+
+
+def terraform_groups(directories: list[str], overrides: dict[str, str], texts: dict[str, list[str]] | None = None) -> list[list[str]]:
     """``directories`` (sorted) split into groups that no local module call joins: a call
     whose ``source`` names another scanned directory puts both in one group. Read from the
     text (every literal ``source = "..."``, which can only join more than needed), so the
-    grouping parses nothing."""
+    grouping parses nothing. ``texts``: :func:`planning_texts`, when already read."""
+    texts = texts if texts is not None else planning_texts(directories, overrides)
     parent = {d: d for d in directories}
 
     def find(d: str) -> str:
@@ -112,7 +121,7 @@ def terraform_groups(directories: list[str], overrides: dict[str, str]) -> list[
         return d
 
     for d in directories:
-        for text in _tf_texts(d, overrides):
+        for text in texts.get(d, ()):
             if not any(mark in text for mark in _LOCAL):
                 continue
             for match in _SOURCE.finditer(text):
@@ -132,9 +141,8 @@ def terraform_groups(directories: list[str], overrides: dict[str, str]) -> list[
     return list(groups.values())
 
 
-def _tf_texts(directory: str, overrides: dict[str, str], marks: tuple[bytes, ...] | None = None) -> list[str]:
-    """The texts of a folder's ``.tf`` files that hold one of ``marks`` (default: what a
-    local module call is written with)."""
+def _tf_texts(directory: str, overrides: dict[str, str]) -> list[str]:
+    """The texts of a folder's ``.tf`` files that hold one of ``_PLANNING_BYTES``."""
     try:
         names = set(n for n in os.listdir(directory) if n.endswith(".tf"))
     except OSError:
@@ -157,7 +165,7 @@ def _tf_texts(directory: str, overrides: dict[str, str], marks: tuple[bytes, ...
                     text = read_source(path)
                 except SourceError:
                     continue
-            elif any(mark in data for mark in (marks or _LOCAL_BYTES)):
+            elif any(mark in data for mark in _PLANNING_BYTES):
                 text = data.decode("utf-8", "replace")
             else:
                 continue
@@ -168,13 +176,15 @@ def _tf_texts(directory: str, overrides: dict[str, str], marks: tuple[bytes, ...
 _KUBECTL_FILE = re.compile(r'resource\s+"kubectl_manifest"[^{]*\{[^}]*?yaml_body\s*=\s*file\(\s*"([^"]+)"\s*\)', re.S)
 
 
-def manifests_read_by_terraform(directories: list[str], overrides: dict[str, str]) -> set[str]:
-    """The YAML files a ``kubectl_manifest`` reads with ``file()``: they are judged through
-    it (in its Terraform unit), not again alone. A text search like the grouping's; one it
-    misses is judged twice, never lost."""
+def manifests_read_by_terraform(texts: dict[str, list[str]]) -> set[str]:
+    """The YAML files a ``kubectl_manifest`` reads with ``file()`` (``texts``:
+    :func:`planning_texts`): they are judged through it (in its Terraform unit), not again
+    alone. A text search like the grouping's; one it misses is judged twice, never lost."""
     read: set[str] = set()
-    for directory in directories:
-        for text in _tf_texts(directory, overrides, (b"kubectl_manifest",)):
+    for directory, found in texts.items():
+        for text in found:
+            if _KUBECTL not in text:
+                continue
             for match in _KUBECTL_FILE.finditer(text):
                 target = match.group(1).replace("${path.module}", directory).replace("${path.root}", directory)
                 if "${" not in target:
