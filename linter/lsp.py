@@ -209,9 +209,10 @@ def terraform_suppression(lines: list[str], finding: Finding) -> Insertion | Non
 def _yaml_nodes(text: str) -> list[Any]:
     import yaml
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    from linter.yamlsafe import compose_all
+
     try:
-        return [d for d in yaml.compose_all(text, Loader=loader) if d is not None]
+        return compose_all(text)
     except yaml.YAMLError:
         return []
 

@@ -74,13 +74,17 @@ class Converter:
             out.spans[key] = out.span
             return out
         if isinstance(node, yaml.MappingNode):
-            # keys written in this mapping (not brought in by a << merge, which they may override)
-            written = {id(k) for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge"}
-            self.constructor.flatten_mapping(node)  # resolves << merge keys
+            written: set[int] | None = None  # None: every key is written here
+            for k, _ in node.value:
+                if k.tag == _MERGE:
+                    # keys written in this mapping (not brought in by a << merge, which they may override)
+                    written = {id(k) for k, _ in node.value if k.tag != _MERGE}
+                    self.constructor.flatten_mapping(node)  # resolves << merge keys
+                    break
             out = PDict(span=self.span(node.start_mark, node.end_mark))
             seen: set[Any] = set()
             for key_node, value_node in node.value:
-                key = self.convert(key_node, depth + 1, False)
+                key = key_node.value if key_node.tag == _STR else self.convert(key_node, depth + 1, False)
                 if isinstance(key, (dict, list)) or (self.cfn and not isinstance(key, str)):
                     if self.cfn and key is None:
                         raise YamlBudgetError("a key is null, which a template cannot have", key_node.start_mark.line + 1, key_node.start_mark.column + 1)
@@ -89,7 +93,7 @@ class Converter:
                     entry = out.span
                 else:
                     entry = self.span(key_node.start_mark, (value_node if not self.cfn or _marked(value_node) else key_node).end_mark)
-                if id(key_node) in written:
+                if written is None or id(key_node) in written:
                     if key in seen:
                         self.duplicates.append(DuplicateKey(str(key), entry))
                     seen.add(key)
@@ -108,6 +112,7 @@ class Converter:
 
 
 _STR = "tag:yaml.org,2002:str"
+_MERGE = "tag:yaml.org,2002:merge"
 
 
 def _marked(node: Any) -> bool:
@@ -132,7 +137,7 @@ def json_with_positions(text: str, file: str, mapper: Mapper | None = None) -> A
             loader.dispose()
         if node is None:
             return None
-        check_node_budget(node)
+        check_node_budget(node, text)
         return Converter(file, mapper).convert(node)
     except yaml.YAMLError:
         return None

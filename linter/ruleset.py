@@ -294,12 +294,13 @@ def read_rule_data(path: str) -> Any:
 
     try:
         with open(path, encoding="utf-8") as fh:
-            loader = SafeLoader(fh.read())
+            text = fh.read()
+        loader = SafeLoader(text)
         try:
             node = loader.get_single_node()
             if node is None:
                 return None
-            check_node_budget(node)
+            check_node_budget(node, text)
             converter = Converter(path)
             converter.convert(node)  # for its duplicate keys; the data stays plain (cached, pickled)
             data = loader.construct_document(node)

@@ -241,11 +241,13 @@ def _paths_named(kustomization: str, overrides: dict[str, str]) -> list[str] | N
     cannot be read."""
     import yaml
 
+    from linter.yamlsafe import load_all_bounded
+
     text = override_text(kustomization)
     try:
         if text is None:
             text = read_source(kustomization)
-        docs = list(yaml.load_all(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
+        docs = load_all_bounded(text)  # the walk below would expand an alias bomb
     except (SourceError, yaml.YAMLError, RecursionError):
         return None
     here = os.path.dirname(kustomization)

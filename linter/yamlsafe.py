@@ -15,9 +15,31 @@ from typing import Any
 import yaml
 
 try:
-    SafeLoader: Any = yaml.CSafeLoader
+    _Base: Any = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - PyYAML built without libyaml
-    SafeLoader = yaml.SafeLoader
+    _Base = yaml.SafeLoader
+
+_RESOLVED: dict[str, str] = {}
+_RESOLVED_MAX = 200_000
+
+
+class SafeLoader(_Base):
+    """The safe loader (libyaml's when available), with the tag of each plain scalar
+    remembered: libyaml hands every scalar back to PyYAML's Python resolver, which tries
+    its regular expressions each time, and the same keys and values recur across a
+    corpus. A plain scalar's tag depends on its text alone (the safe loader has no path
+    resolvers), so the memo is exact."""
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is yaml.ScalarNode and implicit[0]:
+            tag = _RESOLVED.get(value)
+            if tag is None:
+                tag = super().resolve(kind, value, implicit)
+                if len(_RESOLVED) >= _RESOLVED_MAX:
+                    _RESOLVED.clear()
+                _RESOLVED[value] = tag
+            return tag
+        return super().resolve(kind, value, implicit)
 
 MAX_EXPANDED_NODES = 2_000_000
 
@@ -43,8 +65,16 @@ def describe_yaml_error(exc: yaml.YAMLError) -> tuple[int, int, str]:
     return line, column, f"invalid YAML: {problem}"
 
 
-def check_node_budget(root: Any, limit: int = MAX_EXPANDED_NODES) -> None:
-    """Raise YamlBudgetError when expanding the node graph would exceed ``limit`` nodes."""
+def check_node_budget(root: Any, text: str, limit: int = MAX_EXPANDED_NODES) -> None:
+    """Raise YamlBudgetError when expanding the node graph composed from ``text`` would
+    exceed ``limit`` nodes. An alias needs an anchor, so a text without ``&`` cannot expand
+    beyond its own size and is not walked (the walk was a tenth of a cold scan's CPU)."""
+    if "&" in text:
+        expanded_size(root, limit)
+
+
+def expanded_size(root: Any, limit: int = MAX_EXPANDED_NODES) -> int:
+    """The number of nodes of ``root`` with every alias expanded; YamlBudgetError past ``limit``."""
     sizes: dict[int, int] = {}
     # iterative post-order walk; the graph is a DAG (PyYAML rejects recursive aliases only
     # at construction time, so guard against cycles here too)
@@ -84,14 +114,31 @@ def check_node_budget(root: Any, limit: int = MAX_EXPANDED_NODES) -> None:
                     stack.append((k, False))
                 if id(v) not in sizes:
                     stack.append((v, False))
+    return sizes[id(root)]
 
 
 def compose_all(text: str) -> list[Any]:
     """Compose every document of a YAML stream into nodes (with marks), within the budget."""
     nodes = [n for n in yaml.compose_all(text, Loader=SafeLoader) if n is not None]
     for node in nodes:
-        check_node_budget(node)
+        check_node_budget(node, text)
     return nodes
+
+
+def load_all_bounded(text: str) -> list[Any]:
+    """``yaml.safe_load_all``, refusing alias bombs."""
+    loader = SafeLoader(text)
+    docs: list[Any] = []
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            if node is None:
+                continue
+            check_node_budget(node, text)
+            docs.append(loader.construct_document(node))
+        return docs
+    finally:
+        loader.dispose()
 
 
 def load_yaml_bounded(text: str) -> Any:
@@ -101,7 +148,7 @@ def load_yaml_bounded(text: str) -> Any:
         node = loader.get_single_node()
         if node is None:
             return None
-        check_node_budget(node)
+        check_node_budget(node, text)
         return loader.construct_document(node)
     finally:
         loader.dispose()

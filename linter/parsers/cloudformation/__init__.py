@@ -77,8 +77,7 @@ def _decode(text: str, path: str, duplicates: list[Note] | None = None) -> PDict
         node = loader.get_single_node()
         if node is None:
             return PDict(span=Span(path, 1))
-        if "&" in text:  # an alias needs an anchor: only then can the document expand
-            check_node_budget(node)
+        check_node_budget(node, text)
         converter = Converter(path, cfn=True)
         doc = converter.convert(node)
     except YamlBudgetError as exc:

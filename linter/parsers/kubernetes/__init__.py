@@ -293,7 +293,7 @@ def read_yaml(text: str, path: str, mapper: Any = None) -> tuple[list[Any], Inpu
             node = loader.get_node()
             if node is None:
                 continue
-            check_node_budget(node)
+            check_node_budget(node, text)
             docs.append(converter.convert(node))
     except YamlBudgetError as exc:
         line, column = place(exc.line - 1, exc.column - 1)

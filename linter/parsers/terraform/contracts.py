@@ -325,7 +325,7 @@ def _read(path: str) -> PDict:
             loader.dispose()
         if node is None:
             raise ContractError(path, 1, "", "the file is empty")
-        check_node_budget(node)
+        check_node_budget(node, text)
         data = Converter(path).convert(node)
     except YamlBudgetError as exc:
         raise ContractError(path, exc.line, "", str(exc)) from None
