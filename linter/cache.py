@@ -1,5 +1,5 @@
-"""An on-disk cache of parse results, units' results and validated rule files, keyed by
-content.
+"""An on-disk cache of units' results and validated rule files, keyed by content; parses
+are kept in memory only (the language server's open modules, editor buffers).
 
 Location: ``$SEAWALL_CACHE_DIR``, else ``$XDG_CACHE_HOME/seawall``, else
 ``~/.cache/seawall``. Everything lives in one SQLite file (the standard library's
@@ -151,26 +151,21 @@ class Cache:
             pass  # a cache that cannot be written only costs time
 
     def get(self, kind: str, path: str, text: str, memory_only: bool = False) -> Any | None:
-        """The cached value, or None. ``memory_only`` entries (editor buffers, which change
-        on every keystroke) live in a small in-memory table and never on disk."""
-        key = self.key(kind, path, text)
-        if memory_only or self.keep:
-            value = self.memory.get(key)
-            if value is not None:
-                self.memory.move_to_end(key)
-                self.hits += 1
-            if memory_only or value is not None:
-                return value
-        if not self.enabled:
+        """A parse kept in memory, or None. Parses are never written to disk: parsing a
+        file again (tree-sitter, libyaml) costs about what reading and unpickling it back
+        does, and writing every parse of a cold scan cost a sixth of its CPU; the disk
+        holds units' results, which make a warm re-scan parse nothing. ``memory_only``
+        entries (editor buffers) and, with ``keep`` (the language server), the parses of
+        files on disk are kept in a small most-recently-used table."""
+        if not (memory_only or self.keep):
             return None
-        value = self._load(f"{kind}:{key}")
+        key = self.key(kind, path, text)
+        value = self.memory.get(key)
         if value is None:
             self.misses += 1
             return None
+        self.memory.move_to_end(key)
         self.hits += 1
-        self.reads += 1
-        if self.keep:
-            self._remember(key, value)
         return value
 
     def _remember(self, key: str, value: Any) -> None:
@@ -180,12 +175,8 @@ class Cache:
             self.memory.popitem(last=False)
 
     def put(self, kind: str, path: str, text: str, value: Any, memory_only: bool = False) -> None:
-        key = self.key(kind, path, text)
         if memory_only or self.keep:
-            self._remember(key, value)
-        if memory_only or not self.enabled:
-            return
-        self._store(f"{kind}:{key}", value)
+            self._remember(self.key(kind, path, text), value)
 
     def get_blob(self, name: str) -> Any | None:
         """A single named entry (the validated rule files)."""
@@ -201,6 +192,8 @@ class Cache:
         if value is not None:
             self.hits += 1
             self.reads += 1
+        else:
+            self.misses += 1
         return value
 
     def put_unit(self, key: str, value: Any) -> None:
