@@ -80,7 +80,7 @@ def evaluate_rules(
     bar.phase("evaluating rules", len(rules) + len(rules.deciding))
     for rule in [*rules, *rules.deciding]:
         bar.advance()
-        if not rule.types() & present:
+        if not rule.types & present:
             continue  # nothing of the kinds this rule looks at: do not even load it
         override = (severities or {}).get(rule.id)
         for hit in rule_hits(graph, rule, errors):

@@ -101,9 +101,11 @@ class Rule:
         present = {c.format for c in self.clauses}
         return tuple(f for f in FORMATS if f in present)
 
-    def types(self) -> set[str]:
-        """The types the rule judges (what must be present for it to run)."""
-        return {t for c in self.clauses for t in c.types}
+    @functools.cached_property
+    def types(self) -> frozenset[str]:
+        """The types the rule judges (what must be present for it to run); asked once per
+        rule and unit, so computed once."""
+        return frozenset(t for c in self.clauses for t in c.types)
 
 
 @dataclass
