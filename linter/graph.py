@@ -140,6 +140,16 @@ class ResourceGraph:
         for res in resources:
             self.add(res)
 
+    def release(self) -> None:
+        """Drop what the graph holds (the checks' memos refer back to it), once the unit is
+        judged, so its objects are freed without the cyclic collector."""
+        self._memo.clear()
+        self._referrers.clear()
+        self._names.clear()
+        self.by_type.clear()
+        self.by_id.clear()
+        self.resources = []
+
     def add(self, res: Resource) -> None:
         if res.id in self.by_id:
             return

@@ -147,3 +147,41 @@ def test_a_units_objects_are_gone_before_the_next_unit_starts(rules: RuleSet, tm
     assert gc.isenabled()
     assert len(at_start) > 10 and result.resources > 10
     assert at_start == [0] * len(at_start)
+
+
+def test_a_unit_is_freed_without_the_cyclic_collector(rules: RuleSet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The evaluation's cycles (module instances, evaluators, lazy values, the graph's memos,
+    the HCL walker) are broken when a unit is done, so its parse, graph and resources go as
+    their last reference goes: nothing of them is left to the collection after the unit.
+    Collecting a whole unit's objects cost five times freeing them, and was an eighth of a
+    corpus scan. Counted, not timed."""
+    import collections
+    import shutil
+
+    from conftest import ROOT
+
+    from linter import parallel
+
+    shutil.copytree(ROOT / "examples", tmp_path / "app")
+    left: collections.Counter[str] = collections.Counter()
+
+    def collect() -> None:
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        gc.collect(0)
+        left.update(type(o).__name__ for o in gc.garbage)
+        gc.garbage.clear()
+        gc.set_debug(0)
+
+    monkeypatch.setattr(parallel, "collect_unit", collect)
+    gc.collect()
+    gc.freeze()  # as `seawall scan` does: what exists before the scan is not the unit's
+    try:
+        result = run(RunConfig(paths=[str(tmp_path / "app")], workers=1, cache=False), rules)
+    finally:
+        gc.unfreeze()
+    assert result.resources > 20
+    bulk = {"ModuleLoader", "Instance", "Evaluator", "ResourceGraph", "Resource", "HclFile", "Body", "Block", "Attribute", "PDict"}
+    assert not bulk & set(left), {k: left[k] for k in bulk & set(left)}
+    # what is left is small recursive closures (and what they hold): 420 objects, against
+    # 2,535 when the evaluation and the graph were left to the collector
+    assert sum(left.values()) < 1000, left.most_common(10)

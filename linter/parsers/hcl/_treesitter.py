@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from typing import Any
 
 import tree_sitter_hcl
@@ -92,6 +93,22 @@ def _parser() -> Parser:
     return Parser(_LANGUAGE)
 
 
+def _plain_span(path: str) -> Callable[[Node], Span]:
+    def span(node: Node) -> Span:
+        (sr, sc), (er, ec) = node.start_point, node.end_point
+        return _new_span((path, sr + 1, sc + 1, er + 1, ec + 1))
+
+    return span
+
+
+def _plain_between(path: str) -> Callable[[Node, Node], Span]:
+    def between(first: Node, last: Node) -> Span:
+        (sr, sc), (er, ec) = first.start_point, last.end_point
+        return _new_span((path, sr + 1, sc + 1, er + 1, ec + 1))
+
+    return between
+
+
 class _Walker:
     """Builds our nodes from one tree-sitter tree."""
 
@@ -109,9 +126,10 @@ class _Walker:
                 if not line.isascii():
                     self.wide[row] = line.encode("utf-8")
         if not self.wide and not line_offset and not col_offset:
-            # the common case: no mapping of rows and columns
-            self.span = self._plain_span  # type: ignore[method-assign]
-            self.between = self._plain_between  # type: ignore[method-assign]
+            # the common case: no mapping of rows and columns (closures over the path, not
+            # bound methods: a walker holding its own methods would be a reference cycle)
+            self.span = _plain_span(path)  # type: ignore[method-assign,assignment]
+            self.between = _plain_between(path)  # type: ignore[method-assign,assignment]
 
     # -- positions
     def col(self, row: int, byte_col: int) -> int:
@@ -127,18 +145,10 @@ class _Walker:
         (sr, sc), (er, ec) = node.start_point, node.end_point
         return _new_span((self.path, sr + self.line_offset, self.col(sr, sc), er + self.line_offset, self.col(er, ec)))
 
-    def _plain_span(self, node: Node) -> Span:
-        (sr, sc), (er, ec) = node.start_point, node.end_point
-        return _new_span((self.path, sr + 1, sc + 1, er + 1, ec + 1))
-
     def between(self, first: Node, last: Node) -> Span:
         """From the start of ``first`` to the end of ``last``."""
         (sr, sc), (er, ec) = first.start_point, last.end_point
         return _new_span((self.path, sr + self.line_offset, self.col(sr, sc), er + self.line_offset, self.col(er, ec)))
-
-    def _plain_between(self, first: Node, last: Node) -> Span:
-        (sr, sc), (er, ec) = first.start_point, last.end_point
-        return _new_span((self.path, sr + 1, sc + 1, er + 1, ec + 1))
 
     def text(self, node: Node) -> str:
         return self.source[node.start_byte : node.end_byte].decode("utf-8", "replace")

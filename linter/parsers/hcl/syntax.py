@@ -465,7 +465,10 @@ def assemble(flat: list[Any], span: Span) -> list[TemplatePart]:
                 raise HclSyntaxError(f"template '{kind}' without its opening directive", span.line, span.column)
         return out, None
 
-    parts, _ = parse_until(())
+    try:
+        parts, _ = parse_until(())
+    finally:
+        parse_until = None  # type: ignore[assignment]  # it refers to itself: a cycle holding the parts
     return parts
 
 

@@ -78,6 +78,7 @@ def load_terraform(
     out.notes.extend(options.notes)
     out.errors.extend(contracts.errors)  # after the calls: the built-in ones are read when a call needs them
     out.stats["module_calls"] = loader.calls_instantiated
+    out.releases.append(loader.release)
     return out
 
 

@@ -97,6 +97,18 @@ class ModuleLoader:
         return None, source
 
     # -- instantiation
+    def release(self) -> None:
+        """Break the cycles of the evaluation (module instances, their evaluators and lazy
+        values, resource instances) once the unit's resources are judged: nothing reads
+        them after. The parsed files (``configs``) are left as they are."""
+        for module in self.instances:
+            for expansion in module._expansions.values():
+                if isinstance(expansion, list):
+                    for inst in expansion:
+                        inst.__dict__.clear()
+            module.__dict__.clear()
+        self.instances = []
+
     def instantiate(self, config: ModuleConfig, root_dir: str, inputs: dict[str, Any], context: tuple[Evidence, ...] = ()) -> ModuleInstance:
         """A root module; ``context`` starts the call chain of its resources (evidence of how
         it is analysed)."""
