@@ -54,7 +54,26 @@ class _SeverityType(click.ParamType):
             self.fail(str(exc), param, ctx)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _LazyGroup(click.Group):
+    """A group whose heavier command families are imported when named (click's documented
+    lazy-loading pattern): ``seawall scan`` does not import the fleet's code."""
+
+    lazy = {"fleet": "linter.fleet.commands:fleet"}  # `seawall fleet scan|report` (linter/fleet/commands.py)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.lazy])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy:
+            import importlib
+
+            module, _, name = self.lazy[cmd_name].partition(":")
+            command: click.Command = getattr(importlib.import_module(module), name)
+            return command
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="seawall", prog_name="seawall")
 def main() -> None:
     """seawall: find infrastructure settings that make data public, before deployment."""
@@ -212,6 +231,9 @@ def scan(ctx: click.Context, fmt: str, output: str | None, output_files: tuple[s
 
     extra = _output_files(output_files)
     config, rules = _build(ctx, params)
+    # what exists now (modules, the rules) lives to the end: the collections after each unit
+    # (parallel.collect_unit) and a forked worker's copy-on-write pages leave it alone
+    gc.freeze()
     if progress_wanted(fmt, quiet, sys.stderr):
         from linter.progress import TerminalProgress, use
 
@@ -487,15 +509,6 @@ def rules_show(rule_id: str) -> None:
     for ref in rule.references:
         click.echo(f"- {ref}")
 
-
-def _add_fleet() -> None:
-    """`seawall fleet scan|report`: the commands live with the fleet (linter/fleet/commands.py)."""
-    from linter.fleet.commands import fleet
-
-    main.add_command(fleet)
-
-
-_add_fleet()
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -151,6 +151,20 @@ class Condition:
         return self.fn(root, base, env)
 
 
+def deferred_condition(spec: Any, where: str = "when") -> Condition:
+    """A condition compiled when first evaluated: for a rule file already compiled and
+    cached (``ruleset.load_rules``), so a scan compiles only the conditions of the rules
+    whose resource types it meets (most of the catalogue, for one small file, none)."""
+    compiled: list[Fn] = []
+
+    def fn(root: Any, base: Path, env: Env | None) -> Result:
+        if not compiled:
+            compiled.append(compile_condition(spec, where).fn)
+        return compiled[0](root, base, env)
+
+    return Condition(fn, spec)
+
+
 def compile_condition(spec: Any, where: str = "when") -> Condition:
     if not isinstance(spec, dict) or not spec:
         raise ConditionError(f"{where}: a condition must be a non-empty mapping")

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from linter.conditions import Condition, ConditionError, compile_condition
+from linter.conditions import Condition, ConditionError, compile_condition, deferred_condition
 from linter.model import Severity
 
 FORMATS = ("terraform", "cloudformation", "kubernetes")
@@ -214,7 +214,9 @@ def parse_rule(data: Any, file: str, builtin: bool, validated: bool = False) -> 
     if check_name not in (None, "python"):
         from linter import checks
 
-        if checks.get(check_name) is None:
+        # a cached rule file was checked when it was cached (the cache is per seawall
+        # version); not asking spares a small scan importing every check module
+        if not validated and checks.get(check_name) is None:
             known = ", ".join(sorted(checks.registry()))
             raise RuleError(file, "check", f"unknown check {check_name!r} (the library has: {known})")
     elif common:
@@ -227,7 +229,7 @@ def parse_rule(data: Any, file: str, builtin: bool, validated: bool = False) -> 
             when = None
             if "when" in clause:
                 try:
-                    when = compile_condition(clause["when"], f"{where}.when")
+                    when = (deferred_condition if validated else compile_condition)(clause["when"], f"{where}.when")
                 except ConditionError as exc:
                     raise RuleError(file, "", str(exc)) from None
             own = dict(clause.get("params") or {})
@@ -252,7 +254,7 @@ def parse_rule(data: Any, file: str, builtin: bool, validated: bool = False) -> 
     severity_by = []
     for i, entry in enumerate(data.get("severity_by", ())):
         try:
-            severity_by.append((compile_condition(entry["when"], f"severity_by[{i}].when"), Severity.parse(entry["severity"])))
+            severity_by.append(((deferred_condition if validated else compile_condition)(entry["when"], f"severity_by[{i}].when"), Severity.parse(entry["severity"])))
         except ConditionError as exc:
             raise RuleError(file, "", str(exc)) from None
     return Rule(

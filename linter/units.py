@@ -312,24 +312,31 @@ def _load_kubernetes(part: Part, config: RunConfig) -> ParseOutput:
     return out
 
 
+# the Terraform providers whose resources are Kubernetes objects or Helm releases
+KUBERNETES_PROVIDERS = ("kubernetes_", "kubectl_", "helm_")
+
+
 def load_parts(parts: list[Part] | tuple[Part, ...], config: RunConfig) -> ParseOutput:
     """Every part read into one output, with the steps that join Terraform resources."""
     out = ParseOutput()
     for part in parts:
         out.extend(load_part(part, config))
     if any(p.kind in ("terraform", "plan") for p in parts):
-        from linter.parsers.kubernetes import helm_release_notes, link_terraform
-        from linter.parsers.kubernetes.helm import render_releases
         from linter.parsers.terraform.azapi import resolve_azapi
 
-        # Kubernetes objects written with the Terraform kubernetes provider join the model
         tf = [r for r in out.resources if r.format in ("terraform", "terraform-plan")]
-        out.resources.extend(link_terraform(tf))
-        out.errors.extend(r.meta.pop("manifest_error") for r in tf if "manifest_error" in r.meta)
-        # a helm_release of a local chart is rendered with the release's values
-        releases, rendered_releases = render_releases(out.resources, config.max_bytes, config.paths)
-        out.notes.extend(helm_release_notes([r for r in tf if r.id not in rendered_releases]))
-        out.extend(releases)
+        # (the Kubernetes and Helm readers are imported only for a configuration using them)
+        if any(r.type.startswith(KUBERNETES_PROVIDERS) for r in tf):
+            from linter.parsers.kubernetes import helm_release_notes, link_terraform
+            from linter.parsers.kubernetes.helm import render_releases
+
+            # Kubernetes objects written with the Terraform kubernetes provider join the model
+            out.resources.extend(link_terraform(tf))
+            out.errors.extend(r.meta.pop("manifest_error") for r in tf if "manifest_error" in r.meta)
+            # a helm_release of a local chart is rendered with the release's values
+            releases, rendered_releases = render_releases(out.resources, config.max_bytes, config.paths)
+            out.notes.extend(helm_release_notes([r for r in tf if r.id not in rendered_releases]))
+            out.extend(releases)
         out.resources = resolve_azapi(out.resources)
     return out
 
@@ -382,6 +389,10 @@ def _evaluate(parts: tuple[Part, ...], ctx: Context) -> UnitResult:
                 result.chained.add((f.resource_id, f.path))
     if ctx.keep_graph:
         result.graph = graph
+    else:
+        graph.release()
+        for release in parsed.releases:
+            release()
     forget_lines()  # the unit's source lines (fixes, excerpts) are not needed after it
     return result
 
