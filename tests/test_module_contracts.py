@@ -34,6 +34,7 @@ GCS = 'source = "terraform-google-modules/cloud-storage/google//modules/simple_b
 AVM_STORAGE = 'source = "Azure/avm-res-storage-storageaccount/azurerm"'
 AVM_VAULT = 'source = "Azure/avm-res-keyvault-vault/azurerm"'
 EC2 = 'source = "terraform-aws-modules/ec2-instance/aws"'
+OPENSEARCH = 'source = "terraform-aws-modules/opensearch/aws"'
 EVERYONE = 'principals = [{ type = "AWS", identifiers = ["*"] }]'
 MYSQL = 'source = "git::https://github.com/terraform-google-modules/terraform-google-sql-db.git//modules/mysql?ref=v26.1.0"'
 
@@ -61,6 +62,7 @@ CASES = [
     (AVM_STORAGE, 'network_rules = { default_action = "Allow" }', "azure-storage-account-network-open", ""),
     (AVM_VAULT, 'network_acls = { default_action = "Allow" }', "azure-key-vault-public-network", ""),
     (SNS, f'topic_policy_statements = {{ anyone = {{ actions = ["sns:Publish"], {EVERYONE} }} }}', "aws-sns-topic-public-policy", "create_topic_policy = false"),
+    (OPENSEARCH, f'access_policy_statements = {{ anyone = {{ actions = ["es:ESHttpGet"], {EVERYONE} }} }}', "aws-opensearch-domain-public-policy", "create_access_policy = false"),
 ]
 # arguments every call of that module needs to become something with the public setting
 CONTEXT = {
@@ -114,7 +116,7 @@ PRIVATE_SQL = 'ip_configuration = { ipv4_enabled = false, private_network = "pro
 SAFE = {SQL: [PRIVATE_SQL], MYSQL: [PRIVATE_SQL], GKE_PRIVATE: ["enable_private_endpoint = true"]}
 
 
-@pytest.mark.parametrize("head", [S3, SG, VPC, RDS, AURORA, EKS, SQL, MYSQL, SQS, SNS, GKE_PRIVATE, GCS, AVM_STORAGE, AVM_VAULT, EC2])
+@pytest.mark.parametrize("head", [S3, SG, VPC, RDS, AURORA, EKS, SQL, MYSQL, SQS, SNS, GKE_PRIVATE, GCS, AVM_STORAGE, AVM_VAULT, EC2, OPENSEARCH])
 def test_safe_call_is_clean_and_not_a_note(scan, head: str) -> None:
     result = scan({"main.tf": call(head, *CONTEXT.get(head, []), *SAFE.get(head, []))})
     assert not result.errors
@@ -193,6 +195,7 @@ def test_builtin_contracts_are_valid_and_describe_their_modules() -> None:
         "Azure/avm-res-storage-storageaccount/azurerm",
         "Azure/avm-res-keyvault-vault/azurerm",
         "terraform-aws-modules/ec2-instance/aws",
+        "terraform-aws-modules/opensearch/aws",
     } <= modules
 
 
@@ -454,3 +457,25 @@ def test_builtin_contracts_are_read_only_when_a_call_needs_them(rules: RuleSet, 
     result = run(RunConfig(paths=[str(called)], cache=False, workers=1), rules)
     assert reads and not result.errors
     assert [f.rule_id for f in result.findings] == ["aws-sqs-queue-public-policy"]
+
+
+def test_opensearch_domain_public_by_its_policy_and_endpoint(scan) -> None:
+    rule = ["aws-opensearch-domain-public-policy"]
+    statements = f'access_policy_statements = {{ anyone = {{ actions = ["es:ESHttpGet"], {EVERYONE} }} }}'
+    # fine-grained access control is on by the module's default: public, one grade down
+    default = scan({"main.tf": call(OPENSEARCH, statements)}, select=rule)
+    assert found(default) == [("aws-opensearch-domain-public-policy", "main.tf", 4)]
+    assert str(default.findings[0].severity) == "high" and default.findings[0].verdict == "exposed"
+    # turned off, anyone with the endpoint reads the indices
+    bare = scan({"main.tf": call(OPENSEARCH, statements, "advanced_security_options = {}")}, select=rule)
+    assert [(f.span.line, str(f.severity)) for f in bare.findings] == [(4, "critical")]
+    # in a VPC the endpoint is private; without the module's policy nothing is attached
+    for closed in ('vpc_options = { subnet_ids = ["subnet-1"], security_group_ids = ["sg-1"] }', "enable_access_policy = false", "create = false"):
+        assert found(scan({"main.tf": call(OPENSEARCH, statements, closed)}, select=rule)) == [], closed
+    # a whole document given instead of statements is the domain's policy
+    document = 'access_policies = jsonencode({ Statement = [{ Effect = "Allow", Principal = "*", Action = "es:*", Resource = "*" }] })'
+    given = scan({"main.tf": call(OPENSEARCH, "create_access_policy = false", document)}, select=rule)
+    assert found(given) == [("aws-opensearch-domain-public-policy", "main.tf", 5)]
+    # before 1.0 there was no terraform-aws-modules opensearch module to describe
+    old = scan({"main.tf": call(OPENSEARCH, statements, version="0.1.0")}, select=rule)
+    assert found(old) == [] and any("no module contract describes it at this version" in n.message for n in old.notes)
