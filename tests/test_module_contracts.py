@@ -35,6 +35,7 @@ AVM_STORAGE = 'source = "Azure/avm-res-storage-storageaccount/azurerm"'
 AVM_VAULT = 'source = "Azure/avm-res-keyvault-vault/azurerm"'
 EC2 = 'source = "terraform-aws-modules/ec2-instance/aws"'
 OPENSEARCH = 'source = "terraform-aws-modules/opensearch/aws"'
+ELASTICACHE = 'source = "terraform-aws-modules/elasticache/aws"'
 EVERYONE = 'principals = [{ type = "AWS", identifiers = ["*"] }]'
 MYSQL = 'source = "git::https://github.com/terraform-google-modules/terraform-google-sql-db.git//modules/mysql?ref=v26.1.0"'
 
@@ -62,6 +63,7 @@ CASES = [
     (AVM_STORAGE, 'network_rules = { default_action = "Allow" }', "azure-storage-account-network-open", ""),
     (AVM_VAULT, 'network_acls = { default_action = "Allow" }', "azure-key-vault-public-network", ""),
     (SNS, f'topic_policy_statements = {{ anyone = {{ actions = ["sns:Publish"], {EVERYONE} }} }}', "aws-sns-topic-public-policy", "create_topic_policy = false"),
+    (ELASTICACHE, 'security_group_rules = { office = { cidr_ipv4 = "0.0.0.0/0" } }', "aws-security-group-public-ingress", "create_security_group = false"),
     (OPENSEARCH, f'access_policy_statements = {{ anyone = {{ actions = ["es:ESHttpGet"], {EVERYONE} }} }}', "aws-opensearch-domain-public-policy", "create_access_policy = false"),
 ]
 # arguments every call of that module needs to become something with the public setting
@@ -77,6 +79,7 @@ CONTEXT = {
     GKE_PRIVATE: ['project_id = "p"'],
     GCS: ['project_id = "p"', 'location = "EU"'],
     AVM_STORAGE: ['location = "westeurope"', "public_network_access_enabled = true"],
+    ELASTICACHE: ['vpc_id = "vpc-1"', 'replication_group_id = "cache"', 'subnet_ids = ["subnet-1"]'],
     AVM_VAULT: ['location = "westeurope"', 'resource_group_name = "rg"', 'tenant_id = "00000000-0000-0000-0000-000000000000"'],
 }
 
@@ -116,7 +119,7 @@ PRIVATE_SQL = 'ip_configuration = { ipv4_enabled = false, private_network = "pro
 SAFE = {SQL: [PRIVATE_SQL], MYSQL: [PRIVATE_SQL], GKE_PRIVATE: ["enable_private_endpoint = true"]}
 
 
-@pytest.mark.parametrize("head", [S3, SG, VPC, RDS, AURORA, EKS, SQL, MYSQL, SQS, SNS, GKE_PRIVATE, GCS, AVM_STORAGE, AVM_VAULT, EC2, OPENSEARCH])
+@pytest.mark.parametrize("head", [S3, SG, VPC, RDS, AURORA, EKS, SQL, MYSQL, SQS, SNS, GKE_PRIVATE, GCS, AVM_STORAGE, AVM_VAULT, EC2, OPENSEARCH, ELASTICACHE])
 def test_safe_call_is_clean_and_not_a_note(scan, head: str) -> None:
     result = scan({"main.tf": call(head, *CONTEXT.get(head, []), *SAFE.get(head, []))})
     assert not result.errors
@@ -196,6 +199,7 @@ def test_builtin_contracts_are_valid_and_describe_their_modules() -> None:
         "Azure/avm-res-keyvault-vault/azurerm",
         "terraform-aws-modules/ec2-instance/aws",
         "terraform-aws-modules/opensearch/aws",
+        "terraform-aws-modules/elasticache/aws",
     } <= modules
 
 
@@ -479,3 +483,26 @@ def test_opensearch_domain_public_by_its_policy_and_endpoint(scan) -> None:
     # before 1.0 there was no terraform-aws-modules opensearch module to describe
     old = scan({"main.tf": call(OPENSEARCH, statements, version="0.1.0")}, select=rule)
     assert found(old) == [] and any("no module contract describes it at this version" in n.message for n in old.notes)
+
+
+def test_elasticache_security_group_opens_the_engine_port(scan) -> None:
+    rule = ["aws-security-group-public-ingress"]
+    context = CONTEXT[ELASTICACHE]
+    # a rule without ports opens the engine's port; the cache has no public address, so the
+    # opening is one step away
+    redis = scan({"main.tf": call(ELASTICACHE, 'security_group_rules = { office = { cidr_ipv4 = "0.0.0.0/0" } }', *context)}, select=rule)
+    [f] = redis.findings
+    assert f.span.line == 4 and "6379" in f.message and f.verdict == "posture"
+    assert "aws_elasticache_replication_group.this[0]" in f.verdict_reason
+    # a memcached cluster instead of the replication group: its port, the same group
+    memcached = call(ELASTICACHE, 'security_group_rules = { office = { cidr_ipv4 = "0.0.0.0/0" } }', 'engine = "memcached"', "create_cluster = true", "create_replication_group = false", 'cluster_id = "c"', 'vpc_id = "vpc-1"')
+    [m] = scan({"main.tf": memcached}, select=rule).findings
+    assert m.span.line == 4 and "11211" in m.message and "aws_elasticache_cluster.this[0]" in m.verdict_reason
+    # egress rules and a narrow range admit nobody from the internet; create = false makes nothing
+    for closed in ('security_group_rules = { out = { type = "egress", cidr_ipv4 = "0.0.0.0/0" } }', 'security_group_rules = { vpc = { cidr_ipv4 = "10.0.0.0/16" } }'):
+        assert found(scan({"main.tf": call(ELASTICACHE, closed, *context)}, select=rule)) == [], closed
+    off = scan({"main.tf": call(ELASTICACHE, 'security_group_rules = { office = { cidr_ipv4 = "0.0.0.0/0" } }', "create = false", *context)}, select=rule)
+    assert found(off) == []
+    # 2.x is not described (typed inputs): a note, not a guess
+    two = scan({"main.tf": call(ELASTICACHE, 'security_group_rules = { office = { cidr_ipv4 = "0.0.0.0/0" } }', *context[:2], version="~> 2.0")}, select=rule)
+    assert found(two) == [] and any("no module contract describes it at this version" in n.message for n in two.notes)
