@@ -36,6 +36,7 @@ AVM_VAULT = 'source = "Azure/avm-res-keyvault-vault/azurerm"'
 EC2 = 'source = "terraform-aws-modules/ec2-instance/aws"'
 OPENSEARCH = 'source = "terraform-aws-modules/opensearch/aws"'
 ELASTICACHE = 'source = "terraform-aws-modules/elasticache/aws"'
+ALB = 'source = "terraform-aws-modules/alb/aws"'
 EVERYONE = 'principals = [{ type = "AWS", identifiers = ["*"] }]'
 MYSQL = 'source = "git::https://github.com/terraform-google-modules/terraform-google-sql-db.git//modules/mysql?ref=v26.1.0"'
 
@@ -63,6 +64,7 @@ CASES = [
     (AVM_STORAGE, 'network_rules = { default_action = "Allow" }', "azure-storage-account-network-open", ""),
     (AVM_VAULT, 'network_acls = { default_action = "Allow" }', "azure-key-vault-public-network", ""),
     (SNS, f'topic_policy_statements = {{ anyone = {{ actions = ["sns:Publish"], {EVERYONE} }} }}', "aws-sns-topic-public-policy", "create_topic_policy = false"),
+    (ALB, 'listeners = { ssh = { port = 22, protocol = "TCP" } }', "aws-lb-public-admin-port", "create = false"),
     (ELASTICACHE, 'security_group_rules = { office = { cidr_ipv4 = "0.0.0.0/0" } }', "aws-security-group-public-ingress", "create_security_group = false"),
     (OPENSEARCH, f'access_policy_statements = {{ anyone = {{ actions = ["es:ESHttpGet"], {EVERYONE} }} }}', "aws-opensearch-domain-public-policy", "create_access_policy = false"),
 ]
@@ -79,6 +81,7 @@ CONTEXT = {
     GKE_PRIVATE: ['project_id = "p"'],
     GCS: ['project_id = "p"', 'location = "EU"'],
     AVM_STORAGE: ['location = "westeurope"', "public_network_access_enabled = true"],
+    ALB: ['load_balancer_type = "network"', 'security_group_ingress_rules = { ssh = { from_port = 22, to_port = 22, cidr_ipv4 = "0.0.0.0/0" } }', 'vpc_id = "vpc-1"'],
     ELASTICACHE: ['vpc_id = "vpc-1"', 'replication_group_id = "cache"', 'subnet_ids = ["subnet-1"]'],
     AVM_VAULT: ['location = "westeurope"', 'resource_group_name = "rg"', 'tenant_id = "00000000-0000-0000-0000-000000000000"'],
 }
@@ -116,10 +119,10 @@ def test_gate_off_is_clean(scan, head: str, argument: str, rule: str, gate: str)
 
 
 PRIVATE_SQL = 'ip_configuration = { ipv4_enabled = false, private_network = "projects/p/global/networks/n" }'
-SAFE = {SQL: [PRIVATE_SQL], MYSQL: [PRIVATE_SQL], GKE_PRIVATE: ["enable_private_endpoint = true"]}
+SAFE = {SQL: [PRIVATE_SQL], MYSQL: [PRIVATE_SQL], GKE_PRIVATE: ["enable_private_endpoint = true"], ALB: ["internal = true"]}
 
 
-@pytest.mark.parametrize("head", [S3, SG, VPC, RDS, AURORA, EKS, SQL, MYSQL, SQS, SNS, GKE_PRIVATE, GCS, AVM_STORAGE, AVM_VAULT, EC2, OPENSEARCH, ELASTICACHE])
+@pytest.mark.parametrize("head", [S3, SG, VPC, RDS, AURORA, EKS, SQL, MYSQL, SQS, SNS, GKE_PRIVATE, GCS, AVM_STORAGE, AVM_VAULT, EC2, OPENSEARCH, ELASTICACHE, ALB])
 def test_safe_call_is_clean_and_not_a_note(scan, head: str) -> None:
     result = scan({"main.tf": call(head, *CONTEXT.get(head, []), *SAFE.get(head, []))})
     assert not result.errors
@@ -127,8 +130,9 @@ def test_safe_call_is_clean_and_not_a_note(scan, head: str) -> None:
     assert exposures == []
     # one step away only: the VPC module's default network ACL admits everything, as AWS's
     # own default does; an instance with no subnet is in the default VPC, whose subnets give
-    # it a public address with nothing open yet
-    posture = {VPC: {"aws-network-acl-public-ingress"}, EC2: {"aws-instance-public-ip"}}
+    # it a public address with nothing open yet; an internal load balancer's group open to
+    # SSH is one step away
+    posture = {VPC: {"aws-network-acl-public-ingress"}, EC2: {"aws-instance-public-ip"}, ALB: {"aws-security-group-public-ingress"}}
     assert {f.rule_id for f in result.findings} <= posture.get(head, set())
     assert not [n for n in result.notes if "remote module" in n.message]
 
@@ -200,6 +204,7 @@ def test_builtin_contracts_are_valid_and_describe_their_modules() -> None:
         "terraform-aws-modules/ec2-instance/aws",
         "terraform-aws-modules/opensearch/aws",
         "terraform-aws-modules/elasticache/aws",
+        "terraform-aws-modules/alb/aws",
     } <= modules
 
 
@@ -506,3 +511,28 @@ def test_elasticache_security_group_opens_the_engine_port(scan) -> None:
     # 2.x is not described (typed inputs): a note, not a guess
     two = scan({"main.tf": call(ELASTICACHE, 'security_group_rules = { office = { cidr_ipv4 = "0.0.0.0/0" } }', *context[:2], version="~> 2.0")}, select=rule)
     assert found(two) == [] and any("no module contract describes it at this version" in n.message for n in two.notes)
+
+
+def test_alb_listeners_behind_the_module_security_group(scan) -> None:
+    rules = ["aws-lb-public-admin-port", "aws-lb-internet-facing"]
+    database = [
+        'listeners = { tls = { port = 443, protocol = "TCP", forward = { target_group_key = "db" } } }',
+        'target_groups = { db = { port = 5432, protocol = "TCP", target_type = "ip", target_id = "10.0.0.5" } }',
+        'security_group_ingress_rules = { https = { from_port = 443, to_port = 443, cidr_ipv4 = "0.0.0.0/0" } }',
+        'load_balancer_type = "network"',
+        'vpc_id = "vpc-1"',
+    ]
+    # a public listener forwarding to the database port: reported at the listener's entry as
+    # written (not as the module's default port), the target group named
+    [f] = [f for f in scan({"main.tf": call(ALB, *database)}, select=rules).findings if f.rule_id == "aws-lb-public-admin-port"]
+    assert f.span.line == 4 and f.verdict == "exposed" and "5432" in f.message and 'aws_lb_target_group.this["db"]' in f.message
+    # internal is the module's switch; a group that admits only the VPN closes the listener
+    assert found(scan({"main.tf": call(ALB, *database, "internal = true")}, select=rules)) == []
+    narrow = [a.replace("0.0.0.0/0", "10.0.0.0/8") for a in database]
+    assert found(scan({"main.tf": call(ALB, *narrow)}, select=rules)) == []
+    # a web listener on the module's default port 80 is posture, decided by the module's default
+    web = scan({"main.tf": call(ALB, "listeners = { web = { forward = { target_group_key = \"app\" } } }", 'target_groups = { app = { target_id = "i-1" } }', 'security_group_ingress_rules = { http = { from_port = 80, to_port = 80, cidr_ipv4 = "0.0.0.0/0" } }')}, select=rules)
+    assert [(f.rule_id, f.verdict, f.span.line) for f in web.findings] == [("aws-lb-internet-facing", "posture", 1)]
+    # 8.x (lists of listeners, create_lb) is another shape: not described
+    old = scan({"main.tf": call(ALB, 'http_tcp_listeners = [{ port = 22, protocol = "TCP" }]', version="8.7.0")}, select=rules)
+    assert found(old) == [] and any("no module contract describes it at this version" in n.message for n in old.notes)
