@@ -37,6 +37,7 @@ EC2 = 'source = "terraform-aws-modules/ec2-instance/aws"'
 OPENSEARCH = 'source = "terraform-aws-modules/opensearch/aws"'
 ELASTICACHE = 'source = "terraform-aws-modules/elasticache/aws"'
 ALB = 'source = "terraform-aws-modules/alb/aws"'
+AVM_AKS = 'source = "Azure/avm-res-containerservice-managedcluster/azurerm"'
 EVERYONE = 'principals = [{ type = "AWS", identifiers = ["*"] }]'
 MYSQL = 'source = "git::https://github.com/terraform-google-modules/terraform-google-sql-db.git//modules/mysql?ref=v26.1.0"'
 
@@ -63,6 +64,7 @@ CASES = [
     # Azure Verified Modules have no create switch: the safe value is shown by the tests below
     (AVM_STORAGE, 'network_rules = { default_action = "Allow" }', "azure-storage-account-network-open", ""),
     (AVM_VAULT, 'network_acls = { default_action = "Allow" }', "azure-key-vault-public-network", ""),
+    (AVM_AKS, 'api_server_access_profile = { authorized_ip_ranges = ["0.0.0.0/0"] }', "azure-aks-api-server-public", ""),
     (SNS, f'topic_policy_statements = {{ anyone = {{ actions = ["sns:Publish"], {EVERYONE} }} }}', "aws-sns-topic-public-policy", "create_topic_policy = false"),
     (ALB, 'listeners = { ssh = { port = 22, protocol = "TCP" } }', "aws-lb-public-admin-port", "create = false"),
     (ELASTICACHE, 'security_group_rules = { office = { cidr_ipv4 = "0.0.0.0/0" } }', "aws-security-group-public-ingress", "create_security_group = false"),
@@ -81,6 +83,7 @@ CONTEXT = {
     GKE_PRIVATE: ['project_id = "p"'],
     GCS: ['project_id = "p"', 'location = "EU"'],
     AVM_STORAGE: ['location = "westeurope"', "public_network_access_enabled = true"],
+    AVM_AKS: ['location = "westeurope"', 'parent_id = "/subscriptions/0/resourceGroups/rg"'],
     ALB: ['load_balancer_type = "network"', 'security_group_ingress_rules = { ssh = { from_port = 22, to_port = 22, cidr_ipv4 = "0.0.0.0/0" } }', 'vpc_id = "vpc-1"'],
     ELASTICACHE: ['vpc_id = "vpc-1"', 'replication_group_id = "cache"', 'subnet_ids = ["subnet-1"]'],
     AVM_VAULT: ['location = "westeurope"', 'resource_group_name = "rg"', 'tenant_id = "00000000-0000-0000-0000-000000000000"'],
@@ -119,10 +122,10 @@ def test_gate_off_is_clean(scan, head: str, argument: str, rule: str, gate: str)
 
 
 PRIVATE_SQL = 'ip_configuration = { ipv4_enabled = false, private_network = "projects/p/global/networks/n" }'
-SAFE = {SQL: [PRIVATE_SQL], MYSQL: [PRIVATE_SQL], GKE_PRIVATE: ["enable_private_endpoint = true"], ALB: ["internal = true"]}
+SAFE = {SQL: [PRIVATE_SQL], MYSQL: [PRIVATE_SQL], GKE_PRIVATE: ["enable_private_endpoint = true"], ALB: ["internal = true"], AVM_AKS: ["api_server_access_profile = { enable_private_cluster = true }"]}
 
 
-@pytest.mark.parametrize("head", [S3, SG, VPC, RDS, AURORA, EKS, SQL, MYSQL, SQS, SNS, GKE_PRIVATE, GCS, AVM_STORAGE, AVM_VAULT, EC2, OPENSEARCH, ELASTICACHE, ALB])
+@pytest.mark.parametrize("head", [S3, SG, VPC, RDS, AURORA, EKS, SQL, MYSQL, SQS, SNS, GKE_PRIVATE, GCS, AVM_STORAGE, AVM_VAULT, EC2, OPENSEARCH, ELASTICACHE, ALB, AVM_AKS])
 def test_safe_call_is_clean_and_not_a_note(scan, head: str) -> None:
     result = scan({"main.tf": call(head, *CONTEXT.get(head, []), *SAFE.get(head, []))})
     assert not result.errors
@@ -205,6 +208,7 @@ def test_builtin_contracts_are_valid_and_describe_their_modules() -> None:
         "terraform-aws-modules/opensearch/aws",
         "terraform-aws-modules/elasticache/aws",
         "terraform-aws-modules/alb/aws",
+        "Azure/avm-res-containerservice-managedcluster/azurerm",
     } <= modules
 
 
@@ -536,3 +540,25 @@ def test_alb_listeners_behind_the_module_security_group(scan) -> None:
     # 8.x (lists of listeners, create_lb) is another shape: not described
     old = scan({"main.tf": call(ALB, 'http_tcp_listeners = [{ port = 22, protocol = "TCP" }]', version="8.7.0")}, select=rules)
     assert found(old) == [] and any("no module contract describes it at this version" in n.message for n in old.notes)
+
+
+def test_avm_aks_api_server_in_both_shapes_of_the_module(scan) -> None:
+    rule = ["azure-aks-api-server-public"]
+    azapi = CONTEXT[AVM_AKS]
+    # 0.5 and later (azapi): no access profile means every address reaches the API server,
+    # decided by the module's default; the private switch lives inside the profile
+    default = scan({"main.tf": call(AVM_AKS, *azapi)}, select=rule)
+    assert [(f.span.line, f.verdict) for f in default.findings] == [(1, "default")]
+    narrow = scan({"main.tf": call(AVM_AKS, 'api_server_access_profile = { authorized_ip_ranges = ["203.0.113.0/24"] }', *azapi)}, select=rule)
+    assert found(narrow) == []
+    # 0.2.x (azurerm): private_cluster_enabled is its own input, the default node pool a required one
+    azurerm = ['location = "westeurope"', 'resource_group_name = "rg"', 'default_node_pool = { name = "system", vm_size = "Standard_D2s_v5" }']
+    old = scan({"main.tf": call(AVM_AKS, 'api_server_access_profile = { authorized_ip_ranges = ["0.0.0.0/0"] }', *azurerm, version="0.2.5")}, select=rule)
+    assert found(old) == [("azure-aks-api-server-public", "main.tf", 4)]
+    assert any(">= 0.2.0, < 0.3.0" in e.message for e in old.findings[0].evidence)
+    assert found(scan({"main.tf": call(AVM_AKS, "private_cluster_enabled = true", *azurerm, version="0.2.5")}, select=rule)) == []
+    nodes = scan({"main.tf": call(AVM_AKS, 'default_node_pool = { name = "system", vm_size = "Standard_D2s_v5", node_public_ip_enabled = true }', 'location = "westeurope"', 'resource_group_name = "rg"', "private_cluster_enabled = true", version="~> 0.2.0")}, select=["azure-aks-node-public-ip"])
+    assert found(nodes) == [("azure-aks-node-public-ip", "main.tf", 4)]
+    # 0.3 and 0.4 are not tied to either shape: a note, not a guess
+    between = scan({"main.tf": call(AVM_AKS, 'api_server_access_profile = { authorized_ip_ranges = ["0.0.0.0/0"] }', *azapi, version="0.4.1")}, select=rule)
+    assert found(between) == [] and any("no module contract describes it at this version" in n.message for n in between.notes)
