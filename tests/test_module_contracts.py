@@ -34,6 +34,10 @@ GCS = 'source = "terraform-google-modules/cloud-storage/google//modules/simple_b
 AVM_STORAGE = 'source = "Azure/avm-res-storage-storageaccount/azurerm"'
 AVM_VAULT = 'source = "Azure/avm-res-keyvault-vault/azurerm"'
 EC2 = 'source = "terraform-aws-modules/ec2-instance/aws"'
+OPENSEARCH = 'source = "terraform-aws-modules/opensearch/aws"'
+ELASTICACHE = 'source = "terraform-aws-modules/elasticache/aws"'
+ALB = 'source = "terraform-aws-modules/alb/aws"'
+AVM_AKS = 'source = "Azure/avm-res-containerservice-managedcluster/azurerm"'
 EVERYONE = 'principals = [{ type = "AWS", identifiers = ["*"] }]'
 MYSQL = 'source = "git::https://github.com/terraform-google-modules/terraform-google-sql-db.git//modules/mysql?ref=v26.1.0"'
 
@@ -60,7 +64,11 @@ CASES = [
     # Azure Verified Modules have no create switch: the safe value is shown by the tests below
     (AVM_STORAGE, 'network_rules = { default_action = "Allow" }', "azure-storage-account-network-open", ""),
     (AVM_VAULT, 'network_acls = { default_action = "Allow" }', "azure-key-vault-public-network", ""),
+    (AVM_AKS, 'api_server_access_profile = { authorized_ip_ranges = ["0.0.0.0/0"] }', "azure-aks-api-server-public", ""),
     (SNS, f'topic_policy_statements = {{ anyone = {{ actions = ["sns:Publish"], {EVERYONE} }} }}', "aws-sns-topic-public-policy", "create_topic_policy = false"),
+    (ALB, 'listeners = { ssh = { port = 22, protocol = "TCP" } }', "aws-lb-public-admin-port", "create = false"),
+    (ELASTICACHE, 'security_group_rules = { office = { cidr_ipv4 = "0.0.0.0/0" } }', "aws-security-group-public-ingress", "create_security_group = false"),
+    (OPENSEARCH, f'access_policy_statements = {{ anyone = {{ actions = ["es:ESHttpGet"], {EVERYONE} }} }}', "aws-opensearch-domain-public-policy", "create_access_policy = false"),
 ]
 # arguments every call of that module needs to become something with the public setting
 CONTEXT = {
@@ -75,6 +83,9 @@ CONTEXT = {
     GKE_PRIVATE: ['project_id = "p"'],
     GCS: ['project_id = "p"', 'location = "EU"'],
     AVM_STORAGE: ['location = "westeurope"', "public_network_access_enabled = true"],
+    AVM_AKS: ['location = "westeurope"', 'parent_id = "/subscriptions/0/resourceGroups/rg"'],
+    ALB: ['load_balancer_type = "network"', 'security_group_ingress_rules = { ssh = { from_port = 22, to_port = 22, cidr_ipv4 = "0.0.0.0/0" } }', 'vpc_id = "vpc-1"'],
+    ELASTICACHE: ['vpc_id = "vpc-1"', 'replication_group_id = "cache"', 'subnet_ids = ["subnet-1"]'],
     AVM_VAULT: ['location = "westeurope"', 'resource_group_name = "rg"', 'tenant_id = "00000000-0000-0000-0000-000000000000"'],
 }
 
@@ -111,10 +122,10 @@ def test_gate_off_is_clean(scan, head: str, argument: str, rule: str, gate: str)
 
 
 PRIVATE_SQL = 'ip_configuration = { ipv4_enabled = false, private_network = "projects/p/global/networks/n" }'
-SAFE = {SQL: [PRIVATE_SQL], MYSQL: [PRIVATE_SQL], GKE_PRIVATE: ["enable_private_endpoint = true"]}
+SAFE = {SQL: [PRIVATE_SQL], MYSQL: [PRIVATE_SQL], GKE_PRIVATE: ["enable_private_endpoint = true"], ALB: ["internal = true"], AVM_AKS: ["api_server_access_profile = { enable_private_cluster = true }"]}
 
 
-@pytest.mark.parametrize("head", [S3, SG, VPC, RDS, AURORA, EKS, SQL, MYSQL, SQS, SNS, GKE_PRIVATE, GCS, AVM_STORAGE, AVM_VAULT, EC2])
+@pytest.mark.parametrize("head", [S3, SG, VPC, RDS, AURORA, EKS, SQL, MYSQL, SQS, SNS, GKE_PRIVATE, GCS, AVM_STORAGE, AVM_VAULT, EC2, OPENSEARCH, ELASTICACHE, ALB, AVM_AKS])
 def test_safe_call_is_clean_and_not_a_note(scan, head: str) -> None:
     result = scan({"main.tf": call(head, *CONTEXT.get(head, []), *SAFE.get(head, []))})
     assert not result.errors
@@ -122,8 +133,9 @@ def test_safe_call_is_clean_and_not_a_note(scan, head: str) -> None:
     assert exposures == []
     # one step away only: the VPC module's default network ACL admits everything, as AWS's
     # own default does; an instance with no subnet is in the default VPC, whose subnets give
-    # it a public address with nothing open yet
-    posture = {VPC: {"aws-network-acl-public-ingress"}, EC2: {"aws-instance-public-ip"}}
+    # it a public address with nothing open yet; an internal load balancer's group open to
+    # SSH is one step away
+    posture = {VPC: {"aws-network-acl-public-ingress"}, EC2: {"aws-instance-public-ip"}, ALB: {"aws-security-group-public-ingress"}}
     assert {f.rule_id for f in result.findings} <= posture.get(head, set())
     assert not [n for n in result.notes if "remote module" in n.message]
 
@@ -193,6 +205,10 @@ def test_builtin_contracts_are_valid_and_describe_their_modules() -> None:
         "Azure/avm-res-storage-storageaccount/azurerm",
         "Azure/avm-res-keyvault-vault/azurerm",
         "terraform-aws-modules/ec2-instance/aws",
+        "terraform-aws-modules/opensearch/aws",
+        "terraform-aws-modules/elasticache/aws",
+        "terraform-aws-modules/alb/aws",
+        "Azure/avm-res-containerservice-managedcluster/azurerm",
     } <= modules
 
 
@@ -454,3 +470,95 @@ def test_builtin_contracts_are_read_only_when_a_call_needs_them(rules: RuleSet, 
     result = run(RunConfig(paths=[str(called)], cache=False, workers=1), rules)
     assert reads and not result.errors
     assert [f.rule_id for f in result.findings] == ["aws-sqs-queue-public-policy"]
+
+
+def test_opensearch_domain_public_by_its_policy_and_endpoint(scan) -> None:
+    rule = ["aws-opensearch-domain-public-policy"]
+    statements = f'access_policy_statements = {{ anyone = {{ actions = ["es:ESHttpGet"], {EVERYONE} }} }}'
+    # fine-grained access control is on by the module's default: public, one grade down
+    default = scan({"main.tf": call(OPENSEARCH, statements)}, select=rule)
+    assert found(default) == [("aws-opensearch-domain-public-policy", "main.tf", 4)]
+    assert str(default.findings[0].severity) == "high" and default.findings[0].verdict == "exposed"
+    # turned off, anyone with the endpoint reads the indices
+    bare = scan({"main.tf": call(OPENSEARCH, statements, "advanced_security_options = {}")}, select=rule)
+    assert [(f.span.line, str(f.severity)) for f in bare.findings] == [(4, "critical")]
+    # in a VPC the endpoint is private; without the module's policy nothing is attached
+    for closed in ('vpc_options = { subnet_ids = ["subnet-1"], security_group_ids = ["sg-1"] }', "enable_access_policy = false", "create = false"):
+        assert found(scan({"main.tf": call(OPENSEARCH, statements, closed)}, select=rule)) == [], closed
+    # a whole document given instead of statements is the domain's policy
+    document = 'access_policies = jsonencode({ Statement = [{ Effect = "Allow", Principal = "*", Action = "es:*", Resource = "*" }] })'
+    given = scan({"main.tf": call(OPENSEARCH, "create_access_policy = false", document)}, select=rule)
+    assert found(given) == [("aws-opensearch-domain-public-policy", "main.tf", 5)]
+    # before 1.0 there was no terraform-aws-modules opensearch module to describe
+    old = scan({"main.tf": call(OPENSEARCH, statements, version="0.1.0")}, select=rule)
+    assert found(old) == [] and any("no module contract describes it at this version" in n.message for n in old.notes)
+
+
+def test_elasticache_security_group_opens_the_engine_port(scan) -> None:
+    rule = ["aws-security-group-public-ingress"]
+    context = CONTEXT[ELASTICACHE]
+    # a rule without ports opens the engine's port; the cache has no public address, so the
+    # opening is one step away
+    redis = scan({"main.tf": call(ELASTICACHE, 'security_group_rules = { office = { cidr_ipv4 = "0.0.0.0/0" } }', *context)}, select=rule)
+    [f] = redis.findings
+    assert f.span.line == 4 and "6379" in f.message and f.verdict == "posture"
+    assert "aws_elasticache_replication_group.this[0]" in f.verdict_reason
+    # a memcached cluster instead of the replication group: its port, the same group
+    memcached = call(ELASTICACHE, 'security_group_rules = { office = { cidr_ipv4 = "0.0.0.0/0" } }', 'engine = "memcached"', "create_cluster = true", "create_replication_group = false", 'cluster_id = "c"', 'vpc_id = "vpc-1"')
+    [m] = scan({"main.tf": memcached}, select=rule).findings
+    assert m.span.line == 4 and "11211" in m.message and "aws_elasticache_cluster.this[0]" in m.verdict_reason
+    # egress rules and a narrow range admit nobody from the internet; create = false makes nothing
+    for closed in ('security_group_rules = { out = { type = "egress", cidr_ipv4 = "0.0.0.0/0" } }', 'security_group_rules = { vpc = { cidr_ipv4 = "10.0.0.0/16" } }'):
+        assert found(scan({"main.tf": call(ELASTICACHE, closed, *context)}, select=rule)) == [], closed
+    off = scan({"main.tf": call(ELASTICACHE, 'security_group_rules = { office = { cidr_ipv4 = "0.0.0.0/0" } }', "create = false", *context)}, select=rule)
+    assert found(off) == []
+    # 2.x is not described (typed inputs): a note, not a guess
+    two = scan({"main.tf": call(ELASTICACHE, 'security_group_rules = { office = { cidr_ipv4 = "0.0.0.0/0" } }', *context[:2], version="~> 2.0")}, select=rule)
+    assert found(two) == [] and any("no module contract describes it at this version" in n.message for n in two.notes)
+
+
+def test_alb_listeners_behind_the_module_security_group(scan) -> None:
+    rules = ["aws-lb-public-admin-port", "aws-lb-internet-facing"]
+    database = [
+        'listeners = { tls = { port = 443, protocol = "TCP", forward = { target_group_key = "db" } } }',
+        'target_groups = { db = { port = 5432, protocol = "TCP", target_type = "ip", target_id = "10.0.0.5" } }',
+        'security_group_ingress_rules = { https = { from_port = 443, to_port = 443, cidr_ipv4 = "0.0.0.0/0" } }',
+        'load_balancer_type = "network"',
+        'vpc_id = "vpc-1"',
+    ]
+    # a public listener forwarding to the database port: reported at the listener's entry as
+    # written (not as the module's default port), the target group named
+    [f] = [f for f in scan({"main.tf": call(ALB, *database)}, select=rules).findings if f.rule_id == "aws-lb-public-admin-port"]
+    assert f.span.line == 4 and f.verdict == "exposed" and "5432" in f.message and 'aws_lb_target_group.this["db"]' in f.message
+    # internal is the module's switch; a group that admits only the VPN closes the listener
+    assert found(scan({"main.tf": call(ALB, *database, "internal = true")}, select=rules)) == []
+    narrow = [a.replace("0.0.0.0/0", "10.0.0.0/8") for a in database]
+    assert found(scan({"main.tf": call(ALB, *narrow)}, select=rules)) == []
+    # a web listener on the module's default port 80 is posture, decided by the module's default
+    web = scan({"main.tf": call(ALB, "listeners = { web = { forward = { target_group_key = \"app\" } } }", 'target_groups = { app = { target_id = "i-1" } }', 'security_group_ingress_rules = { http = { from_port = 80, to_port = 80, cidr_ipv4 = "0.0.0.0/0" } }')}, select=rules)
+    assert [(f.rule_id, f.verdict, f.span.line) for f in web.findings] == [("aws-lb-internet-facing", "posture", 1)]
+    # 8.x (lists of listeners, create_lb) is another shape: not described
+    old = scan({"main.tf": call(ALB, 'http_tcp_listeners = [{ port = 22, protocol = "TCP" }]', version="8.7.0")}, select=rules)
+    assert found(old) == [] and any("no module contract describes it at this version" in n.message for n in old.notes)
+
+
+def test_avm_aks_api_server_in_both_shapes_of_the_module(scan) -> None:
+    rule = ["azure-aks-api-server-public"]
+    azapi = CONTEXT[AVM_AKS]
+    # 0.5 and later (azapi): no access profile means every address reaches the API server,
+    # decided by the module's default; the private switch lives inside the profile
+    default = scan({"main.tf": call(AVM_AKS, *azapi)}, select=rule)
+    assert [(f.span.line, f.verdict) for f in default.findings] == [(1, "default")]
+    narrow = scan({"main.tf": call(AVM_AKS, 'api_server_access_profile = { authorized_ip_ranges = ["203.0.113.0/24"] }', *azapi)}, select=rule)
+    assert found(narrow) == []
+    # 0.2.x (azurerm): private_cluster_enabled is its own input, the default node pool a required one
+    azurerm = ['location = "westeurope"', 'resource_group_name = "rg"', 'default_node_pool = { name = "system", vm_size = "Standard_D2s_v5" }']
+    old = scan({"main.tf": call(AVM_AKS, 'api_server_access_profile = { authorized_ip_ranges = ["0.0.0.0/0"] }', *azurerm, version="0.2.5")}, select=rule)
+    assert found(old) == [("azure-aks-api-server-public", "main.tf", 4)]
+    assert any(">= 0.2.0, < 0.3.0" in e.message for e in old.findings[0].evidence)
+    assert found(scan({"main.tf": call(AVM_AKS, "private_cluster_enabled = true", *azurerm, version="0.2.5")}, select=rule)) == []
+    nodes = scan({"main.tf": call(AVM_AKS, 'default_node_pool = { name = "system", vm_size = "Standard_D2s_v5", node_public_ip_enabled = true }', 'location = "westeurope"', 'resource_group_name = "rg"', "private_cluster_enabled = true", version="~> 0.2.0")}, select=["azure-aks-node-public-ip"])
+    assert found(nodes) == [("azure-aks-node-public-ip", "main.tf", 4)]
+    # 0.3 and 0.4 are not tied to either shape: a note, not a guess
+    between = scan({"main.tf": call(AVM_AKS, 'api_server_access_profile = { authorized_ip_ranges = ["0.0.0.0/0"] }', *azapi, version="0.4.1")}, select=rule)
+    assert found(between) == [] and any("no module contract describes it at this version" in n.message for n in between.notes)
