@@ -145,24 +145,40 @@ class Condition:
     fn: Fn
     spec: Any
 
+    def prepare(self) -> None:
+        """Compile now a condition that would be compiled when first evaluated (before
+        forking workers, so each does not compile it again)."""
+        if isinstance(self.fn, _Deferred):
+            self.fn.compile()
+
     def evaluate(self, root: Any, base: Path = (), env: Env | None = None) -> Result:
         """Evaluate against ``root``, the value found at path ``base`` (witnesses are full paths);
         ``env`` is needed by connection conditions only."""
         return self.fn(root, base, env)
 
 
+class _Deferred:
+    """The function of a condition compiled when first evaluated (:func:`deferred_condition`)."""
+
+    def __init__(self, spec: Any, where: str) -> None:
+        self.spec = spec
+        self.where = where
+        self.fn: Fn | None = None
+
+    def compile(self) -> Fn:
+        if self.fn is None:
+            self.fn = compile_condition(self.spec, self.where).fn
+        return self.fn
+
+    def __call__(self, root: Any, base: Path, env: Env | None) -> Result:
+        return (self.fn or self.compile())(root, base, env)
+
+
 def deferred_condition(spec: Any, where: str = "when") -> Condition:
     """A condition compiled when first evaluated: for a rule file already compiled and
     cached (``ruleset.load_rules``), so a scan compiles only the conditions of the rules
     whose resource types it meets (most of the catalogue, for one small file, none)."""
-    compiled: list[Fn] = []
-
-    def fn(root: Any, base: Path, env: Env | None) -> Result:
-        if not compiled:
-            compiled.append(compile_condition(spec, where).fn)
-        return compiled[0](root, base, env)
-
-    return Condition(fn, spec)
+    return Condition(_Deferred(spec, where), spec)
 
 
 def compile_condition(spec: Any, where: str = "when") -> Condition:

@@ -111,6 +111,33 @@ def _work(index: int) -> tuple[int, UnitResult]:
     return index, result
 
 
+def _before_fork(ctx: Context) -> None:
+    """Do once here what every worker would otherwise do for itself, then fork: import the
+    checks and the parsers, compile the rules' deferred conditions, and freeze the result so
+    no collection touches (and copies) the pages the workers share."""
+    import gc
+    import importlib
+
+    from linter import checks
+
+    checks.registry()
+    for rule in [*ctx.rules, *ctx.rules.deciding]:
+        rule.prepare()
+    for module in PARSERS:
+        importlib.import_module(module)
+    gc.freeze()
+
+
+# the readers a corpus-sized scan needs (imported lazily by a small one)
+PARSERS = (
+    "linter.parsers.terraform",
+    "linter.parsers.cloudformation",
+    "linter.parsers.kubernetes",
+    "linter.parsers.kubernetes.helm",
+    "linter.parsers.kubernetes.kustomize",
+)
+
+
 def _in_pool(units: list[tuple[Part, ...]], ctx: Context, workers: int, bar: object) -> Iterator[tuple[int, UnitResult]]:
     import multiprocessing
 
@@ -118,6 +145,7 @@ def _in_pool(units: list[tuple[Part, ...]], ctx: Context, workers: int, bar: obj
     # largest units first, so the workers finish together
     order = sorted(range(len(units)), key=lambda i: -sum(p.size() for p in units[i]))
     _job = (units, ctx)
+    _before_fork(ctx)
     try:
         with multiprocessing.get_context("fork").Pool(workers, initializer=_init_worker) as pool:
             for index, result in pool.imap_unordered(_work, order):
@@ -125,3 +153,6 @@ def _in_pool(units: list[tuple[Part, ...]], ctx: Context, workers: int, bar: obj
                 yield index, result
     finally:
         _job = None
+        import gc
+
+        gc.unfreeze()  # a long-lived caller (tests, a library user) collects it again

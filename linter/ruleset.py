@@ -101,6 +101,14 @@ class Rule:
         present = {c.format for c in self.clauses}
         return tuple(f for f in FORMATS if f in present)
 
+    def prepare(self) -> None:
+        """Compile what is compiled when first used (a cached rule file's conditions)."""
+        for clause in self.clauses:
+            if clause.when is not None:
+                clause.when.prepare()
+        for condition, _severity in self.severity_by:
+            condition.prepare()
+
     @functools.cached_property
     def types(self) -> frozenset[str]:
         """The types the rule judges (what must be present for it to run); asked once per
