@@ -62,6 +62,12 @@ class PeerCheck:
     def group(self) -> str:
         return group_of(self.id)
 
+    @property
+    def out_of_scope(self) -> bool:
+        """A reason saying the check is outside what seawall reads (ARM/Bicep, Dockerfiles,
+        secrets, settings read from an API)."""
+        return self.kind == "reason" and self.reason.startswith("out of scope")
+
 
 def group_of(peer_id: str) -> str:
     """The page section a peer id belongs to."""
@@ -191,11 +197,14 @@ def figures(checks: Iterable[PeerCheck]) -> dict[str, Figures]:
     out: dict[str, Figures] = {name: Figures() for name, _ in GROUPS}
     out["clouds"] = Figures()
     out["all"] = Figures()
+    out["in scope"] = Figures()
     for check in checks:
         out[check.group].add(check)
         out["all"].add(check)
         if check.group in CLOUDS:
             out["clouds"].add(check)
+        if not check.out_of_scope:
+            out["in scope"].add(check)
     return out
 
 
@@ -243,6 +252,8 @@ def render(peer_map: PeerMap, titles: dict[str, str]) -> str:
     clouds = counts["clouds"]
     lines.append(f"| AWS, Azure and Google Cloud | {clouds.rows} | {clouds.rules} | {clouds.posture} | {clouds.share()} | {clouds.reason} |")
     lines.append(f"| **all** | {total.rows} | {total.rules} | {total.posture} | {total.share()} | {total.reason} |")
+    scope = counts["in scope"]
+    lines.append(f"| **in scope** (all but the {total.rows - scope.rows} rows out of scope) | {scope.rows} | {scope.rules} | {scope.posture} | {scope.share()} | {scope.reason} |")
     for name, _ in GROUPS:
         checks = [c for c in peer_map.checks if c.group == name]
         if not checks:
