@@ -762,3 +762,11 @@ def test_internet_facing_load_balancer_names_its_waf(case: str, says: str, rules
     [finding] = result.findings
     assert finding.verdict == "posture"
     assert says in [e.message for e in finding.evidence]
+
+
+def test_the_table_of_checks_names_the_module_registering_each() -> None:
+    """``checks.WHERE`` lets a scan import only the check modules its rules use: it must
+    name every registered check and the module that registers it."""
+    from linter import checks
+
+    assert checks.WHERE == {name: check.module.rsplit(".", 1)[-1] for name, check in checks.registry().items()}

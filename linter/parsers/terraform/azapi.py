@@ -20,8 +20,6 @@ import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import yaml
-
 from linter.graph import Resource, ref_ids
 from linter.model import Evidence, Path, Span
 from linter.values import JsonString, PDict, PList, Unknown
@@ -32,6 +30,8 @@ _TABLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "azapi.yaml")
 @functools.lru_cache(maxsize=1)
 def table() -> dict[str, dict[str, Any]]:
     """ARM type (lower case) -> {type, settings} (azapi.yaml)."""
+    import yaml  # only a configuration with azapi resources needs it
+
     with open(_TABLE, encoding="utf-8") as fh:
         data = yaml.safe_load(fh)
     return {str(k).lower(): v for k, v in data.items()}
