@@ -12,7 +12,7 @@ peak memory of all its processes together (their resident memory summed, sampled
 ``/proc``; the largest single process where there is no ``/proc``). The machine is often
 shared: CPU seconds and ratios measured in one run are the figures to compare. Cases:
 
-- ``small``: one small Terraform file in a cold process with a cold parse cache (the
+- ``small``: one small Terraform file in a cold process with a cold cache (the
   pre-commit and editor case), and the same with a completely empty cache (the first run
   after installing, which also checks the rule files against their schema once);
 - ``corpus``: the whole corpus, cold cache; and ``terraform``, ``cloudformation``,

@@ -97,7 +97,7 @@ def _scan_options(fn: Any) -> Any:
         click.option("--helm-set", multiple=True, metavar="KEY=VALUE", help="A value for the Helm charts scanned (like helm --set); repeatable."),
         click.option("--stdin-filename", default="stdin.yaml", show_default=True, help="Name to give the text read from standard input when a PATH is '-'."),
         click.option("--workers", type=click.IntRange(min=0), default=0, show_default=True, help="Processes for parsing large scans (0: one per core; 1: none)."),
-        click.option("--no-cache", is_flag=True, help="Do not read or write the parse cache (in $SEAWALL_CACHE_DIR or ~/.cache/seawall)."),
+        click.option("--no-cache", is_flag=True, help="Do not read or write the cache of units' results (in $SEAWALL_CACHE_DIR or ~/.cache/seawall)."),
         click.option("--example", is_flag=True, help="Scan the example project bundled with seawall (shows real findings)."),
         click.option("--debug", is_flag=True, help="Show tracebacks of internal errors."),
     ]
