@@ -87,6 +87,31 @@ def stop_recording() -> set[str]:
     return looked
 
 
+# path -> (what its stat said, digest) of the bytes this process last read from it
+# (read_source, the planner): a fingerprint takes the digest when the file's stat is
+# unchanged, instead of reading and hashing the file again
+_DIGESTS: dict[str, tuple[tuple[int, int, int, int], str]] = {}
+# a file changed this recently may change again within its clock's resolution without a
+# different time (git's "racily clean" files): its digest is not remembered
+_RACY_NS = 2_000_000_000
+
+
+def _stat_key(st: os.stat_result) -> tuple[int, int, int, int]:
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+def remember_digest(path: str, st: os.stat_result, data: bytes) -> str:
+    """The digest of ``data``, read from ``path`` after ``st`` was taken; remembered unless
+    the file changed in the last two seconds."""
+    import hashlib
+    import time
+
+    digest = "f" + hashlib.sha256(data).hexdigest()
+    if time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) > _RACY_NS:
+        _DIGESTS[os.path.normpath(path)] = (_stat_key(st), digest)
+    return digest
+
+
 def fingerprints(paths: set[str]) -> dict[str, str]:
     """Path -> a digest of what is there now: a file's bytes, a folder's names, or missing.
     Equal fingerprints mean a unit reads the same."""
@@ -96,12 +121,17 @@ def fingerprints(paths: set[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     for path in sorted(paths):
         try:
-            mode = os.stat(path).st_mode
+            st = os.stat(path)
+            mode = st.st_mode
             if stat.S_ISDIR(mode):
                 out[path] = "d" + hashlib.sha256("\0".join(sorted(os.listdir(path))).encode("utf-8", "surrogateescape")).hexdigest()
             elif stat.S_ISREG(mode):
+                known = _DIGESTS.get(path)
+                if known is not None and known[0] == _stat_key(st):
+                    out[path] = known[1]
+                    continue
                 with open(path, "rb") as fh:
-                    out[path] = "f" + hashlib.sha256(fh.read()).hexdigest()
+                    out[path] = remember_digest(path, st, fh.read())
             else:  # a pipe or a device is never opened: it could block the scan
                 out[path] = f"s{stat.S_IFMT(mode)}"
         except OSError:
@@ -112,13 +142,16 @@ def fingerprints(paths: set[str]) -> dict[str, str]:
 def read_source(path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
     looked_at(path)
     try:
-        size = os.path.getsize(path)
+        st = os.stat(path)
+        size = st.st_size
         if size > max_bytes:
             raise SourceError(f"file is {size:,} bytes, over the {max_bytes:,}-byte limit (max-file-size): not checked", kind="read")
         with open(path, "rb") as fh:
             data = fh.read(max_bytes + 1)
     except OSError as exc:
         raise SourceError(f"cannot read: {exc.strerror or exc}", kind="read") from None
+    if _looked is not None:  # a unit is recording what it reads: its fingerprint follows
+        remember_digest(path, st, data)
     return decode_source(data)
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +29,7 @@ from linter.model import Finding, InputError, Note, Path
 from linter.parsers.base import ParseOutput
 from linter.ruleset import RuleSet
 from linter.sensitivity import SensitivityPolicy
-from linter.sources import SourceError, fingerprints, forget_lines, override_text, read_source, start_recording, stop_recording
+from linter.sources import SourceError, fingerprints, forget_lines, override_text, read_source, remember_digest, start_recording, stop_recording
 from linter.suppress import Directive, collect_directives, declarations
 from linter.values import count_unknown
 
@@ -148,18 +149,24 @@ def _tf_texts(directory: str, overrides: dict[str, str]) -> list[str]:
     except OSError:
         names = set()
     names.update(os.path.basename(p) for p in overrides if os.path.dirname(p) == directory and p.endswith(".tf"))
+    from linter.cache import current
+
+    digests = current().enabled  # units' results are cached: their fingerprints hash these files
     texts = []
     for name in sorted(names):
         path = os.path.normpath(os.path.join(directory, name))
         text = override_text(path)
         if text is None:
-            if not os.path.isfile(path):  # a pipe or a device is never opened (the scan reports it)
-                continue
             try:
+                st = os.stat(path)
+                if not stat.S_ISREG(st.st_mode):  # a pipe or a device is never opened (the scan reports it)
+                    continue
                 with open(path, "rb") as fh:
                     data = fh.read()
             except OSError:
                 continue  # the scan reports it when it reads the file
+            if digests:
+                remember_digest(path, st, data)  # the units' fingerprints take it from here
             if b"\0" in data:  # UTF-16/32: decoded as the scan decodes it
                 try:
                     text = read_source(path)

@@ -183,3 +183,48 @@ def test_a_changed_rule_re_evaluates(tmp_path: Path, counted: dict[str, int]) ->
     assert counted["units"] == 4
     assert Severity.HIGH in {f.severity for f in changed.findings}
     assert _seen(changed) == _seen(run(RunConfig(**config, cache=False), load_rules([str(folder)])))
+
+
+def test_a_same_size_change_right_after_a_scan_is_seen(rules: RuleSet, tmp_path: Path) -> None:
+    """A fingerprint reuses the digest of bytes this process read only when the file's stat is
+    unchanged and older than the clock's resolution: an edit of the same size at once is
+    read again (git's "racily clean" case)."""
+    use(Cache(root=tmp_path / "cache"))
+    live = tmp_path / "live"
+    live.mkdir()
+    main = live / "main.tf"
+    main.write_text('resource "aws_s3_bucket_acl" "b" {\n  bucket = "b"\n  acl    = "public-read"\n}\n# padding\n')
+    first = run(RunConfig(paths=[str(live)], workers=1), rules)
+    assert [f.rule_id for f in first.findings] == ["aws-s3-bucket-public-acl"]
+    edited = 'resource "aws_s3_bucket_acl" "b" {\n  bucket = "b"\n  acl    = "private"\n}\n# padding....\n'
+    assert len(edited) == len(main.read_text())
+    main.write_text(edited)
+    assert run(RunConfig(paths=[str(live)], workers=1), rules).findings == []
+
+
+def test_a_warm_scan_reads_each_terraform_file_once(rules: RuleSet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The planner reads every .tf file; the units' fingerprints take those digests instead
+    of reading the files again (counted: files the fingerprints open)."""
+    import time
+
+    from linter import sources
+
+    use(Cache(root=tmp_path / "cache"))
+    live = _project(tmp_path)
+    time.sleep(2.1)  # older than the racy window: digests are remembered
+    run(RunConfig(paths=[str(live)], workers=1), rules)
+    opened: list[str] = []
+    real_open = open
+
+    def counting(path, *args, **kwargs):  # type: ignore[no-untyped-def]
+        opened.append(str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(sources, "open", counting, raising=False)
+    sources._DIGESTS.clear()  # a new process: only the planner's reads are known
+    warm = run(RunConfig(paths=[str(live)], workers=1), rules)
+    assert warm.findings
+    # the module outside the scanned folder is not planned: its fingerprint hashes it, as
+    # it does the template and the manifest
+    assert sorted(os.path.relpath(p, tmp_path) for p in opened if p.endswith(".tf")) == [os.path.join("modules", "bucket", "main.tf")]
+    assert any(p.endswith("stack.yaml") for p in opened)
