@@ -29,7 +29,7 @@ from linter.ruleset import RuleSet, load_rules
 from linter.sensitivity import SensitivityPolicy
 from linter.sources import SourceError, set_overrides, source_problem
 from linter.suppress import META_RULE, Directive, Intent, SuppressionPolicy, apply_intent, apply_suppressions, known_rule_ids
-from linter.units import Context, Part, kubernetes_parts, load_parts, manifests_read_by_terraform, planning_texts, scan_digest, terraform_groups
+from linter.units import Context, Part, kubernetes_parts, load_parts, manifests_read_by_terraform, planning_facts, scan_digest, terraform_groups
 
 
 def select_rules(rules: RuleSet, config: RunConfig) -> RuleSet:
@@ -72,13 +72,13 @@ def plan_inputs(config: RunConfig) -> tuple[list[Part], Inventory, ParseOutput]:
     kustomizations = [doc for doc, kind in kinds.items() if kind == "kustomize"]
     charts = [doc for doc, kind in kinds.items() if kind == "helm-chart"]
     parts: list[Part] = []
-    texts = planning_texts([d for dirs in by_root.values() for d in dirs], overrides)
+    planned = planning_facts([d for dirs in by_root.values() for d in dirs], overrides)
     for root, dirs in by_root.items():
-        parts.extend(Part("terraform", tuple(group), root=root) for group in terraform_groups(dirs, overrides, texts))
+        parts.extend(Part("terraform", tuple(group), root=root) for group in terraform_groups(dirs, overrides, planned))
     parts.extend(Part("plan", (plan,), source=plan_sources[plan]) for plan in plans + states)
     parts.extend(Part("cloudformation", (t,)) for t in templates)
     # a YAML file a kubectl_manifest reads (file()) is judged through it, not again alone
-    read = manifests_read_by_terraform(texts)
+    read = manifests_read_by_terraform(planned)
     manifests = [m for m in manifests if os.path.normpath(m) not in read]
     parts.extend(kubernetes_parts(manifests, charts, kustomizations, overrides))
     chart_dirs = sorted({os.path.dirname(c) or "." for c in charts})

@@ -101,18 +101,42 @@ _KUBECTL = "kubectl_manifest"
 _PLANNING_BYTES = (*(m.encode() for m in _LOCAL), _KUBECTL.encode())
 
 
-def planning_texts(directories: list[str], overrides: dict[str, str]) -> dict[str, list[str]]:
-    """Each directory's ``.tf`` texts that planning searches (a local module call or a
-    ``kubectl_manifest``), each file read once for both searches."""
-    return {d: _tf_texts(d, overrides) for d in directories}
+@dataclass
+class Planned:
+    """What planning finds in one directory's ``.tf`` files, read once: the local module
+    sources its calls name and the files its ``kubectl_manifest`` resources read with
+    ``file()``. Only these are kept, not the texts (a scan of many copies of a tree held
+    every text at once)."""
+
+    sources: list[str] = field(default_factory=list)
+    manifests: list[str] = field(default_factory=list)
 
 
-def terraform_groups(directories: list[str], overrides: dict[str, str], texts: dict[str, list[str]] | None = None) -> list[list[str]]:
+def planning_facts(directories: list[str], overrides: dict[str, str]) -> dict[str, Planned]:
+    """Each directory's :class:`Planned`, from a text search of its ``.tf`` files."""
+    out: dict[str, Planned] = {}
+    for d in directories:
+        planned = out[d] = Planned()
+        for text in _tf_texts(d, overrides):
+            if any(mark in text for mark in _LOCAL):
+                for match in _SOURCE.finditer(text):
+                    before = text[match.start() - 1] if match.start() else " "
+                    if not (before.isalnum() or before in "_-"):
+                        planned.sources.append(match.group(1))
+            if _KUBECTL in text:
+                for match in _KUBECTL_FILE.finditer(text):
+                    target = match.group(1).replace("${path.module}", d).replace("${path.root}", d)
+                    if "${" not in target:
+                        planned.manifests.append(os.path.normpath(os.path.join(d, target)))
+    return out
+
+
+def terraform_groups(directories: list[str], overrides: dict[str, str], planned: dict[str, Planned] | None = None) -> list[list[str]]:
     """``directories`` (sorted) split into groups that no local module call joins: a call
     whose ``source`` names another scanned directory puts both in one group. Read from the
     text (every literal ``source = "..."``, which can only join more than needed), so the
-    grouping parses nothing. ``texts``: :func:`planning_texts`, when already read."""
-    texts = texts if texts is not None else planning_texts(directories, overrides)
+    grouping parses nothing. ``planned``: :func:`planning_facts`, when already found."""
+    planned = planned if planned is not None else planning_facts(directories, overrides)
     parent = {d: d for d in directories}
 
     def find(d: str) -> str:
@@ -122,20 +146,13 @@ def terraform_groups(directories: list[str], overrides: dict[str, str], texts: d
         return d
 
     for d in directories:
-        for text in texts.get(d, ()):
-            if not any(mark in text for mark in _LOCAL):
-                continue
-            for match in _SOURCE.finditer(text):
-                before = text[match.start() - 1] if match.start() else " "
-                if before.isalnum() or before in "_-":
-                    continue
-                src = match.group(1)
-                if src.startswith(("./", "../", ".\\", "..\\")) or src in (".", ".."):
-                    target = os.path.normpath(os.path.join(d, src))
-                    if target in parent:
-                        a, b = find(d), find(target)
-                        if a != b:
-                            parent[max(a, b)] = min(a, b)
+        for src in planned[d].sources if d in planned else ():
+            if src.startswith(("./", "../", ".\\", "..\\")) or src in (".", ".."):
+                target = os.path.normpath(os.path.join(d, src))
+                if target in parent:
+                    a, b = find(d), find(target)
+                    if a != b:
+                        parent[max(a, b)] = min(a, b)
     groups: dict[str, list[str]] = {}
     for d in directories:
         groups.setdefault(find(d), []).append(d)
@@ -183,20 +200,11 @@ def _tf_texts(directory: str, overrides: dict[str, str]) -> list[str]:
 _KUBECTL_FILE = re.compile(r'resource\s+"kubectl_manifest"[^{]*\{[^}]*?yaml_body\s*=\s*file\(\s*"([^"]+)"\s*\)', re.S)
 
 
-def manifests_read_by_terraform(texts: dict[str, list[str]]) -> set[str]:
-    """The YAML files a ``kubectl_manifest`` reads with ``file()`` (``texts``:
-    :func:`planning_texts`): they are judged through it (in its Terraform unit), not again
+def manifests_read_by_terraform(planned: dict[str, Planned]) -> set[str]:
+    """The YAML files a ``kubectl_manifest`` reads with ``file()`` (``planned``:
+    :func:`planning_facts`): they are judged through it (in its Terraform unit), not again
     alone. A text search like the grouping's; one it misses is judged twice, never lost."""
-    read: set[str] = set()
-    for directory, found in texts.items():
-        for text in found:
-            if _KUBECTL not in text:
-                continue
-            for match in _KUBECTL_FILE.finditer(text):
-                target = match.group(1).replace("${path.module}", directory).replace("${path.root}", directory)
-                if "${" not in target:
-                    read.add(os.path.normpath(os.path.join(directory, target)))
-    return read
+    return {m for found in planned.values() for m in found.manifests}
 
 
 def kubernetes_parts(manifests: list[str], charts: list[str], kustomizations: list[str], overrides: dict[str, str]) -> list[Part]:

@@ -21,6 +21,7 @@ except AttributeError:  # pragma: no cover - PyYAML built without libyaml
 
 _RESOLVED: dict[str, str] = {}
 _RESOLVED_MAX = 200_000
+_RESOLVED_LEN = 64  # longer plain scalars (descriptions) are prose, rarely repeated: not kept
 
 
 class SafeLoader(_Base):
@@ -28,10 +29,11 @@ class SafeLoader(_Base):
     remembered: libyaml hands every scalar back to PyYAML's Python resolver, which tries
     its regular expressions each time, and the same keys and values recur across a
     corpus. A plain scalar's tag depends on its text alone (the safe loader has no path
-    resolvers), so the memo is exact."""
+    resolvers), so the memo is exact; it keeps short scalars only, and at most
+    ``_RESOLVED_MAX`` of them."""
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
-        if kind is yaml.ScalarNode and implicit[0]:
+        if kind is yaml.ScalarNode and implicit[0] and len(value) <= _RESOLVED_LEN:
             tag = _RESOLVED.get(value)
             if tag is None:
                 tag = super().resolve(kind, value, implicit)
