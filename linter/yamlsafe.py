@@ -10,6 +10,7 @@ documents over the budget before anything walks them.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import yaml
@@ -127,18 +128,21 @@ def compose_all(text: str) -> list[Any]:
     return nodes
 
 
+def bounded_nodes(loader: Any, text: str) -> Iterator[Any]:
+    """The root node of each document ``loader`` (made from ``text``) composes, each within
+    the budget (YamlBudgetError, after the documents before it)."""
+    while loader.check_node():
+        node = loader.get_node()
+        if node is not None:
+            check_node_budget(node, text)
+            yield node
+
+
 def load_all_bounded(text: str) -> list[Any]:
     """``yaml.safe_load_all``, refusing alias bombs."""
     loader = SafeLoader(text)
-    docs: list[Any] = []
     try:
-        while loader.check_node():
-            node = loader.get_node()
-            if node is None:
-                continue
-            check_node_budget(node, text)
-            docs.append(loader.construct_document(node))
-        return docs
+        return [loader.construct_document(node) for node in bounded_nodes(loader, text)]
     finally:
         loader.dispose()
 

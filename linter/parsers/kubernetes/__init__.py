@@ -38,7 +38,7 @@ from linter.positioned import Converter
 from linter.progress import current as progress
 from linter.sources import SourceError, read_source, source_problem
 from linter.values import PDict, Unknown
-from linter.yamlsafe import SafeLoader, YamlBudgetError, check_node_budget, describe_yaml_error
+from linter.yamlsafe import SafeLoader, YamlBudgetError, bounded_nodes, describe_yaml_error
 
 # the name every object carrying a pod template is also indexed under in the graph, so a
 # rule about pods names ``type: workload`` and sees every kind that runs pods
@@ -289,11 +289,7 @@ def read_yaml(text: str, path: str, mapper: Any = None) -> tuple[list[Any], Inpu
     place = mapper or (lambda line, col: (line + 1, col + 1))
     loader = SafeLoader(text)
     try:
-        while loader.check_node():
-            node = loader.get_node()
-            if node is None:
-                continue
-            check_node_budget(node, text)
+        for node in bounded_nodes(loader, text):
             docs.append(converter.convert(node))
     except YamlBudgetError as exc:
         line, column = place(exc.line - 1, exc.column - 1)
