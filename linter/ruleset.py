@@ -229,6 +229,8 @@ def parse_rule(data: Any, file: str, builtin: bool, validated: bool = False) -> 
             raise RuleError(file, "check", f"unknown check {check_name!r} (the library has: {known})")
     elif common:
         raise RuleError(file, "params", "params are given to a named check; this rule names none")
+    # a cached rule file compiled once already: its conditions are compiled when first used
+    condition = deferred_condition if validated else compile_condition
     clauses: list[Clause] = []
     for fmt, entry in data["match"].items():
         listed = isinstance(entry, list)
@@ -237,7 +239,7 @@ def parse_rule(data: Any, file: str, builtin: bool, validated: bool = False) -> 
             when = None
             if "when" in clause:
                 try:
-                    when = (deferred_condition if validated else compile_condition)(clause["when"], f"{where}.when")
+                    when = condition(clause["when"], f"{where}.when")
                 except ConditionError as exc:
                     raise RuleError(file, "", str(exc)) from None
             own = dict(clause.get("params") or {})
@@ -262,7 +264,7 @@ def parse_rule(data: Any, file: str, builtin: bool, validated: bool = False) -> 
     severity_by = []
     for i, entry in enumerate(data.get("severity_by", ())):
         try:
-            severity_by.append(((deferred_condition if validated else compile_condition)(entry["when"], f"severity_by[{i}].when"), Severity.parse(entry["severity"])))
+            severity_by.append((condition(entry["when"], f"severity_by[{i}].when"), Severity.parse(entry["severity"])))
         except ConditionError as exc:
             raise RuleError(file, "", str(exc)) from None
     return Rule(

@@ -114,10 +114,13 @@ class Planned:
 
 def planning_facts(directories: list[str], overrides: dict[str, str]) -> dict[str, Planned]:
     """Each directory's :class:`Planned`, from a text search of its ``.tf`` files."""
+    from linter.cache import current
+
+    digests = current().enabled  # units' results are cached: their fingerprints hash these files
     out: dict[str, Planned] = {}
     for d in directories:
         planned = out[d] = Planned()
-        for text in _tf_texts(d, overrides):
+        for text in _tf_texts(d, overrides, digests):
             if any(mark in text for mark in _LOCAL):
                 for match in _SOURCE.finditer(text):
                     before = text[match.start() - 1] if match.start() else " "
@@ -159,16 +162,14 @@ def terraform_groups(directories: list[str], overrides: dict[str, str], planned:
     return list(groups.values())
 
 
-def _tf_texts(directory: str, overrides: dict[str, str]) -> list[str]:
-    """The texts of a folder's ``.tf`` files that hold one of ``_PLANNING_BYTES``."""
+def _tf_texts(directory: str, overrides: dict[str, str], digests: bool) -> list[str]:
+    """The texts of a folder's ``.tf`` files that hold one of ``_PLANNING_BYTES``; with
+    ``digests``, the digest of every file read is remembered for the units' fingerprints."""
     try:
         names = set(n for n in os.listdir(directory) if n.endswith(".tf"))
     except OSError:
         names = set()
     names.update(os.path.basename(p) for p in overrides if os.path.dirname(p) == directory and p.endswith(".tf"))
-    from linter.cache import current
-
-    digests = current().enabled  # units' results are cached: their fingerprints hash these files
     texts = []
     for name in sorted(names):
         path = os.path.normpath(os.path.join(directory, name))

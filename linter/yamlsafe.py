@@ -122,10 +122,11 @@ def expanded_size(root: Any, limit: int = MAX_EXPANDED_NODES) -> int:
 
 def compose_all(text: str) -> list[Any]:
     """Compose every document of a YAML stream into nodes (with marks), within the budget."""
-    nodes = [n for n in yaml.compose_all(text, Loader=SafeLoader) if n is not None]
-    for node in nodes:
-        check_node_budget(node, text)
-    return nodes
+    loader = SafeLoader(text)
+    try:
+        return list(bounded_nodes(loader, text))
+    finally:
+        loader.dispose()
 
 
 def bounded_nodes(loader: Any, text: str) -> Iterator[Any]:
