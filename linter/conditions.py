@@ -142,6 +142,8 @@ Fn = Callable[[Any, Path, "Env | None"], Result]
 
 @dataclass(frozen=True)
 class Condition:
+    """A compiled ``when`` condition, with the spec it was compiled from."""
+
     fn: Fn
     spec: Any
 

@@ -35,11 +35,6 @@ from typing import Any
 from linter.model import Severity
 from linter.sources import DEFAULT_MAX_BYTES
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
-
 
 class ConfigError(Exception):
     """A configuration that cannot be used; the message names the file and the key."""
@@ -47,6 +42,8 @@ class ConfigError(Exception):
 
 @dataclass(frozen=True)
 class PathIgnore:
+    """Rules not reported under some paths, with the reason (``per-path-ignores``)."""
+
     paths: tuple[str, ...]
     rules: tuple[str, ...]
     reason: str
@@ -54,6 +51,8 @@ class PathIgnore:
 
 @dataclass
 class RunConfig:
+    """How to scan: the command line and the configuration file merged."""
+
     paths: list[str] = field(default_factory=lambda: ["."])
     select: list[str] = field(default_factory=list)  # rule ids; empty means all
     ignore: list[str] = field(default_factory=list)
@@ -116,6 +115,12 @@ def find_config(start: str) -> str | None:
 
 
 def _load_toml(path: str) -> dict[str, Any]:
+    # imported here: a run without a configuration file does not pay for the TOML parser
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
+
     try:
         with open(path, "rb") as fh:
             return tomllib.load(fh)

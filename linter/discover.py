@@ -24,6 +24,8 @@ DOCUMENT_SUFFIXES = (".yaml", ".yml", ".json", ".template")
 
 @dataclass
 class Inventory:
+    """What discovery found to scan: module folders and documents, and what to report."""
+
     # module directory -> the scan root it was found under (file functions stay inside it)
     terraform_dirs: dict[str, str] = field(default_factory=dict)
     documents: list[str] = field(default_factory=list)

@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from linter.conditions import Env
-from linter.fixes import make_fix
 from linter.graph import Resource, ResourceGraph
 from linter.internal import internal_error
 from linter.locate import locate, value_at
@@ -295,7 +294,11 @@ def grade(rule: Rule, hit: Hit, sensitivity: SensitivityPolicy | None, override:
 
 def fix_of(rule: Rule, hit: Hit, span: Span) -> Fix | None:
     spec = rule.fixes.get(hit.at.format)
-    return make_fix(spec, hit.at, hit.path, span) if spec is not None else None
+    if spec is None:
+        return None
+    from linter.fixes import make_fix  # imported by the first finding that has a fix
+
+    return make_fix(spec, hit.at, hit.path, span)
 
 
 def to_finding(rule: Rule, hit: Hit, sensitivity: SensitivityPolicy | None = None, override: Severity | None = None) -> Finding:

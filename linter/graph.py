@@ -35,6 +35,8 @@ class Case(NamedTuple):
 
 @dataclass(eq=False)
 class Resource:
+    """One resource of any format: its attributes with positions, and what it refers to."""
+
     id: str  # unique in a scan: "<root>::<address>"
     address: str  # what users see: aws_s3_bucket.data, module.x.aws_s3_bucket.y["k"], Deployment/web
     type: str  # aws_s3_bucket, AWS::S3::Bucket, Deployment

@@ -8,8 +8,6 @@ traceback in the message.
 
 from __future__ import annotations
 
-import traceback
-
 from linter.model import InputError
 
 _debug = False
@@ -21,7 +19,12 @@ def set_debug(value: bool) -> None:
 
 
 def internal_error(file: str, exc: BaseException, what: str = "reading this file", line: int = 1) -> InputError:
-    detail = traceback.format_exc() if _debug else f"{type(exc).__name__}: {exc}"
+    if _debug:
+        import traceback  # only for --debug: a scan's start-up does not pay for it
+
+        detail = traceback.format_exc()
+    else:
+        detail = f"{type(exc).__name__}: {exc}"
     return InputError(
         file,
         line,

@@ -134,6 +134,8 @@ class Fix:
 
 @dataclass(frozen=True, slots=True)
 class Finding:
+    """One exposure a rule found: where, why (evidence), how bad, and how to fix it."""
+
     rule_id: str
     severity: Severity
     title: str
@@ -202,6 +204,8 @@ class Note:
 
 @dataclass(slots=True)
 class ScanResult:
+    """Everything a scan produced, in the order the reporters show it."""
+
     findings: list[Finding] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)

@@ -180,6 +180,8 @@ def _named(ports: Iterable[int]) -> str:
 
 @dataclass(frozen=True)
 class Grade:
+    """How bad an opening is, with what it reaches in words."""
+
     severity: Severity
     why: str  # in words: what the opening reaches
 

@@ -18,10 +18,11 @@ import importlib
 import importlib.util
 import json
 import os
+import pickle
 import sys
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, Any
 
 from linter.conditions import Condition, ConditionError, compile_condition, deferred_condition
 from linter.model import Severity
@@ -68,6 +69,8 @@ class FixSpec:
 
 @dataclass
 class Rule:
+    """One rule file, parsed: what it judges (clauses), how it ranks, its docs and fixes."""
+
     id: str
     title: str
     severity: Severity
@@ -95,6 +98,9 @@ class Rule:
     # rules whose exposure findings (not posture) make this rule's finding on the same
     # exposed resource redundant (a posture rule yields to the rules of the exposure it guards)
     yields_to: tuple[str, ...] = ()
+    # sha256 of the rule file's bytes, taken when it was read (units' cache keys include
+    # it: a start-up with the rules cached reads no rule file); "" when not read from a file
+    digest: str = ""
 
     @property
     def formats(self) -> tuple[str, ...]:
@@ -115,9 +121,43 @@ class Rule:
         rule and unit, so computed once."""
         return frozenset(t for c in self.clauses for t in c.types)
 
+    if not TYPE_CHECKING:  # mypy keeps checking every attribute of a Rule
+
+        def __getattr__(self, name: str) -> Any:
+            # a rule read from the cache holds its body (BODY) pickled until first asked for
+            # it: a scan unpickles the bodies of the rules whose types it meets
+            body = None if name.startswith("__") else self.__dict__.pop("_body", None)
+            if body is None:
+                raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+            self.__dict__.update(pickle.loads(body))
+            return getattr(self, name)
+
+
+# what a cached Rule keeps pickled until first used (``load_rules``): the fields that are
+# large or many objects. Each has no class-level default, so reading it on a rule whose
+# body is still pickled reaches ``Rule.__getattr__``; the rest (ids, severity, types,
+# what selection and the cache keys read) is plain.
+BODY = ("clauses", "description", "remediation", "references", "fixes")
+
+
+def _pack(rule: Rule) -> tuple[dict[str, Any], bytes]:
+    """A rule as (its plain fields with its types, its pickled body) for the cache."""
+    head = {f.name: getattr(rule, f.name) for f in fields(rule) if f.name not in BODY}
+    head["types"] = rule.types
+    return head, pickle.dumps({name: getattr(rule, name) for name in BODY}, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _unpack(head: dict[str, Any], body: bytes) -> Rule:
+    rule = Rule.__new__(Rule)
+    rule.__dict__.update(head)
+    rule.__dict__["_body"] = body
+    return rule
+
 
 @dataclass
 class RuleSet:
+    """The rules of a run, by id and alias."""
+
     rules: list[Rule]
     # rules not chosen for this run but evaluated to decide what a chosen rule yields to
     # (``yields_to``); their own findings are never reported
@@ -360,6 +400,16 @@ def rule_files(directory: str) -> list[str]:
     return [os.path.join(directory, n) for n in names if n.endswith((".yaml", ".yml"))]
 
 
+def _file_digest(path: str) -> str:
+    import hashlib
+
+    try:
+        with open(path, "rb") as fh:
+            return hashlib.sha256(fh.read()).hexdigest()
+    except OSError:
+        return ""
+
+
 def load_rules(extra_dirs: Iterable[str] = (), builtin: bool = True) -> RuleSet:
     rules: list[Rule] = []
     sources: list[tuple[str, bool]] = []
@@ -367,14 +417,18 @@ def load_rules(extra_dirs: Iterable[str] = (), builtin: bool = True) -> RuleSet:
         sources.extend((f, True) for f in rule_files(builtin_dir()))
     for d in extra_dirs:
         sources.extend((f, False) for f in rule_files(d))
-    # rule files already read and checked against the schema, by path, size and mtime
+    # rule files already read, checked against the schema and parsed, by path, size and
+    # mtime: each entry is the Rule packed (``_pack``: plain fields, pickled body), so a
+    # start-up neither builds the catalogue again nor unpickles the clauses of rules the
+    # scan never meets. The cache directory is per seawall code (``cache._versions``), so a
+    # pickled Rule always has the shape of the running code.
     from linter.cache import current
 
     cache = current()
-    known: dict[str, tuple[int, int, Any]] = cache.get_blob("rules") or {}
+    known: dict[str, tuple[int, int, bool, dict[str, Any], bytes]] = cache.get_blob("rules") or {}
     # only the rule files of this run are kept: folders used once (a test's, a user's
     # temporary rules) must not grow the blob every later run reads
-    kept: dict[str, tuple[int, int, Any]] = {}
+    kept: dict[str, tuple[int, int, bool, dict[str, Any], bytes]] = {}
     changed = False
     seen: dict[str, str] = {}
     for path, is_builtin in sources:
@@ -383,13 +437,18 @@ def load_rules(extra_dirs: Iterable[str] = (), builtin: bool = True) -> RuleSet:
         except OSError as exc:
             raise RuleError(path, "", f"cannot read: {exc.strerror or exc}") from None
         entry = known.get(path)
-        if entry is not None and entry[0] == st.st_mtime_ns and entry[1] == st.st_size:
-            rule = parse_rule(entry[2], path, is_builtin, validated=True)
+        if entry is not None and len(entry) == 5 and entry[:3] == (st.st_mtime_ns, st.st_size, is_builtin):
+            rule = _unpack(entry[3], entry[4])
             kept[path] = entry
         else:
             data = read_rule_data(path)
             rule = parse_rule(data, path, is_builtin)
-            kept[path] = (st.st_mtime_ns, st.st_size, data)
+            rule.digest = _file_digest(path)
+            # what is cached is parsed again as a cached file is (a compiled condition's
+            # closures do not pickle; a deferred one does)
+            stored = parse_rule(data, path, is_builtin, validated=True)
+            stored.digest = rule.digest
+            kept[path] = (st.st_mtime_ns, st.st_size, is_builtin, *_pack(stored))
             changed = True
         for name in (rule.id, *rule.aliases):
             if name in seen:

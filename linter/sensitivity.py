@@ -50,6 +50,8 @@ DEFAULT_VALUES = (
 
 @dataclass(frozen=True)
 class SensitivityPolicy:
+    """The names and values that mark data as sensitive (a finding on it is raised a step)."""
+
     keys: tuple[str, ...] = DEFAULT_KEYS
     values: tuple[str, ...] = DEFAULT_VALUES
     _keys: frozenset[str] = field(init=False, repr=False, compare=False, default=frozenset())

@@ -351,6 +351,8 @@ def _covers(d: Directive, f: Finding) -> bool:
 
 @dataclass
 class SuppressionPolicy:
+    """What a suppression must say and which rules it may silence."""
+
     require_reason: bool = True
     unsuppressible: frozenset[str] = frozenset()
     per_path_ignores: tuple[Any, ...] = ()

@@ -61,6 +61,8 @@ class Part:
 
 @dataclass
 class UnitResult:
+    """One unit's findings, errors and notes: what a worker returns and the cache stores."""
+
     findings: list[Finding] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
@@ -429,6 +431,9 @@ def scan_digest(config: RunConfig, rules: RuleSet, inventory: Inventory, debug: 
     digest = hashlib.sha256(_versions().encode())
     for rule in [*rules, *rules.deciding]:
         digest.update(f"rule:{rule.id}:{rule.source}:".encode())
+        if rule.digest and rule.companion is None:
+            digest.update(bytes.fromhex(rule.digest))  # the same bytes' digest, taken when the file was read
+            continue
         sources = [rule.source]
         if rule.companion is not None:
             try:

@@ -228,3 +228,69 @@ def test_a_warm_scan_reads_each_terraform_file_once(rules: RuleSet, tmp_path: Pa
     # it does the template and the manifest
     assert sorted(os.path.relpath(p, tmp_path) for p in opened if p.endswith(".tf")) == [os.path.join("modules", "bucket", "main.tf")]
     assert any(p.endswith("stack.yaml") for p in opened)
+
+
+# ------------------------------------------- the rules' cache entry (issue 19: one small file)
+
+
+def _plain(value):
+    """A rule's field with its conditions as their specs (compiled and deferred conditions
+    are different functions of the same spec)."""
+    from linter.conditions import Condition
+    from linter.ruleset import Clause
+
+    if isinstance(value, Condition):
+        return ("condition", value.spec)
+    if isinstance(value, Clause):
+        return (value.format, value.types, _plain(value.when), value.related, value.params)
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def test_a_cached_rule_is_the_rule_its_file_gives(tmp_path: Path) -> None:
+    """Every built-in rule read back from the cache (plain fields, body unpickled when first
+    asked for) equals the rule parsed from its file, field by field."""
+    from dataclasses import fields
+
+    from linter.ruleset import Rule, load_rules
+
+    use(Cache(root=tmp_path / "cache"))
+    parsed = load_rules()  # fills the cache entry
+    cached = load_rules()
+    assert len(cached) == len(parsed) > 300
+    assert all("_body" in r.__dict__ for r in cached) and not any("_body" in r.__dict__ for r in parsed)
+    for fresh, back in zip(parsed, cached, strict=True):
+        assert back.types == fresh.types and back.digest == fresh.digest != ""
+        for f in fields(Rule):
+            if f.name != "companion":
+                assert _plain(getattr(back, f.name)) == _plain(getattr(fresh, f.name)), (fresh.id, f.name)
+        assert "_body" not in back.__dict__  # the first field of its body unpickled it
+    # a name a Rule does not have is still an AttributeError, body or not
+    stub = load_rules().rules[0]
+    with pytest.raises(AttributeError):
+        stub.__no_such_dunder__  # noqa: B018
+    assert "_body" in stub.__dict__  # a dunder look-up (pickle, copy) does not unpickle it
+    with pytest.raises(AttributeError):
+        stub.no_such_field  # noqa: B018
+
+
+def test_a_small_scan_unpickles_only_the_rules_it_meets(tmp_path: Path) -> None:
+    """Counted, not timed: one small file's scan unpickles the bodies of the rules that judge
+    its resource types, not the catalogue's."""
+    from linter.ruleset import load_rules
+
+    use(Cache(root=tmp_path / "cache"))
+    load_rules()
+    rules = load_rules()
+    # a folder of its own: naming a file scans its whole module
+    (tmp_path / "small").mkdir()
+    shutil.copy(ROOT / "examples" / "network.tf", tmp_path / "small")
+    result = run(RunConfig(paths=[str(tmp_path / "small" / "network.tf")], workers=1, cache=False), rules)
+    assert result.findings
+    present = {"aws_security_group", "aws_vpc_security_group_ingress_rule", "aws_instance"}
+    opened = {r.id for r in rules if "_body" not in r.__dict__}
+    assert opened == {r.id for r in rules if r.types & present}
+    assert 0 < len(opened) < len(rules) / 10

@@ -14,7 +14,11 @@ import pytest
 from conftest import ROOT
 
 from linter import coverage, migrate, suppress
-from linter.config import tomllib
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
 
 GIT = ["git", "-c", "core.hooksPath=/dev/null", "-c", "user.name=t", "-c", "user.email=t@example.com"]
 

@@ -90,6 +90,8 @@ CheckFn = Callable[[Context, "Resource"], Iterable[Hit]]
 
 @dataclass(frozen=True)
 class NamedCheck:
+    """A check of the library: its function, the JSON schema of its params, its docs."""
+
     name: str
     run: CheckFn
     params: dict[str, Any]  # JSON schema of the params object

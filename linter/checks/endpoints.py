@@ -459,6 +459,8 @@ class Place:
 
 @dataclass
 class Admission:
+    """Whom an endpoint's access setting admits, and where that is written."""
+
     state: str  # EVERYONE, SOME, NONE, ABSENT or UNKNOWN
     reason: str = ""  # why, in words
     admits: str = ""  # what is admitted, in words
@@ -592,6 +594,8 @@ def _flag(res: Resource, spec: dict[str, Any]) -> Admission:
 
 @dataclass
 class FirewallRange:
+    """One address range of a database server firewall rule."""
+
     res: Resource
     start: int
     end: int
@@ -638,6 +642,8 @@ class FirewallGroup:
 
 @dataclass
 class FirewallIndex:
+    """A unit's server firewall rules, by rule resource and by the server they guard."""
+
     by_rule: dict[str, FirewallGroup] = field(default_factory=dict)
     by_server: dict[str, FirewallGroup] = field(default_factory=dict)
 
@@ -706,6 +712,8 @@ _RULE_VIA = ("security_group_id", "group_name")
 
 @dataclass
 class Opening:
+    """Ports opened to some addresses, and where that is written."""
+
     holder: Resource
     path: Path  # the source addresses
     ports: PortRange

@@ -130,6 +130,8 @@ PARAMS: dict[str, Any] = {
 
 @dataclass
 class Entry:
+    """One ingress entry of a security group, network ACL or firewall, as read from its holder."""
+
     holder: Resource  # the resource whose definition holds the entry
     base: Path  # the entry's path in holder.attrs
     data: Any

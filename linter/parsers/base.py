@@ -12,6 +12,8 @@ from linter.model import InputError, Note
 
 @dataclass
 class ParseOutput:
+    """A parser's resources, errors and notes for one unit, and the files it read."""
+
     resources: list[Resource] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)

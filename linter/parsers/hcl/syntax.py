@@ -233,6 +233,8 @@ class ForExpr(Expr):
 
 @dataclass(slots=True)
 class Attribute:
+    """``name = expression`` in an HCL body."""
+
     name: str
     expr: Expr
     span: Span
@@ -243,6 +245,8 @@ class Attribute:
 
 @dataclass(slots=True)
 class Block:
+    """``type "label" ... { body }`` in an HCL body."""
+
     type: str
     labels: list[str]
     body: Body
@@ -255,6 +259,8 @@ class Block:
 
 @dataclass(slots=True)
 class Body:
+    """An HCL body: its attributes by name and its blocks in order."""
+
     attributes: dict[str, Attribute] = field(default_factory=dict)
     blocks: list[Block] = field(default_factory=list)
     # attribute names defined more than once in this body (Terraform rejects them)
@@ -269,6 +275,8 @@ class Body:
 
 @dataclass(slots=True)
 class Comment:
+    """A comment of an HCL file (suppressions and declarations are read from them)."""
+
     line: int
     column: int
     text: str
@@ -280,6 +288,8 @@ class Comment:
 
 @dataclass(slots=True)
 class HclFile:
+    """One parsed ``.tf`` file: its body and its comments."""
+
     path: str
     body: Body
     comments: list[Comment]

@@ -15,6 +15,8 @@ from linter.sources import SourceError, looked_at, overridden_in, override_text,
 
 @dataclass
 class ModuleConfig:
+    """A Terraform module folder's files, sorted by what their blocks declare."""
+
     dir: str  # as shown to users
     files: list[HclFile] = field(default_factory=list)
     variables: dict[str, Block] = field(default_factory=dict)

@@ -130,6 +130,8 @@ def _overlap(a: Interval, b: Interval) -> bool:
 
 @dataclass(frozen=True)
 class SourceAddress:
+    """A module call's ``source``, normalised to the key contracts are found by."""
+
     key: str  # "terraform-aws-modules/s3-bucket/aws" or "github.com/owner/repo" (lower case)
     subdirectory: str  # "" or "modules/ssh"
     ref: str | None  # a git ref (?ref=v4.1.0)
@@ -172,6 +174,8 @@ def parse_source(source: str) -> SourceAddress | None:
 
 @dataclass
 class Contract:
+    """One contract file: the module and versions it describes, and its stand-in configuration."""
+
     file: str
     module: str
     subdirectory: str
@@ -200,6 +204,8 @@ class Contract:
 
 @dataclass
 class ContractSet:
+    """The contracts of a scan (built-in and ``--contracts`` folders), read when first needed."""
+
     contracts: list[Contract] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
     # built-in contract files not read yet (``load_contracts(lazy=True)``): read at the

@@ -34,6 +34,8 @@ SKIPPED_BLOCKS = frozenset({"lifecycle", "provisioner", "connection"})
 
 @dataclass
 class VarValue:
+    """A module variable's value and where it was set."""
+
     value: Any
     origin: Evidence | None  # where the value was set (tfvars line, default, module argument)
     deps: frozenset[str] = frozenset()
@@ -47,6 +49,8 @@ LazyVar = Callable[[], VarValue]
 
 @dataclass
 class Options:
+    """What every module instance of a scan shares: limits and the notes it collects."""
+
     max_bytes: int
     scan_root: str  # file functions may not read outside it
     notes: list[Note] = field(default_factory=list)
