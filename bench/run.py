@@ -10,7 +10,10 @@ several times; it reports the median wall time and its spread (min–max), the m
 time (user + system of the process and every worker it waited for, from ``wait4``) and the
 peak memory of all its processes together (their resident memory summed, sampled from
 ``/proc``; the largest single process where there is no ``/proc``). The machine is often
-shared: CPU seconds and ratios measured in one run are the figures to compare. Cases:
+shared: CPU seconds and ratios measured in one run are the figures to compare. Cases whose
+ratio is a target (two workers against one, x16 against x1, seawall against Checkov on
+the small file) run in turn, A B A B, and their ratio is the median of the runs' ratios, so
+a drift in the machine's speed cancels out. Cases:
 
 - ``small``: one small Terraform file in a cold process with a cold cache (the
   pre-commit and editor case), and the same with a completely empty cache (the first run
@@ -67,6 +70,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "bench" / ".work"
@@ -90,6 +94,8 @@ class Measure:
     total_mib: list[float] = field(default_factory=list)  # the peak of the sum over all its processes
     exit_codes: list[int] = field(default_factory=list)
     timed_out: float = 0.0  # the limit a run exceeded, if one did
+    # cases run in turn with this one (``measure_in_turn``): ratios among them are per run
+    group: str = ""
 
     @property
     def median(self) -> float:
@@ -196,22 +202,51 @@ def measure(
 ) -> Measure:
     m = Measure(name, command)
     for _ in range(runs):
-        if callable(before):
-            before()
-        seconds, cpu, peak, total, code = timed(command, env, timeout=timeout, log=log)
-        m.seconds.append(seconds)
-        m.cpu.append(cpu)
-        m.total_mib.append(total)
-        m.peak_mib.append(peak)
-        m.exit_codes.append(code)
-        if timeout and seconds >= timeout and code < 0:
-            m.timed_out = timeout
-            print(f"  {name:<28} did not finish in {timeout:.0f}s", flush=True)
-            return m
-        if code not in ok_codes:  # seawall: 0 clean, 1 findings; anything else did not scan, so its time means nothing
-            raise SystemExit(f"{name}: exit code {code} from {' '.join(command)}; run it by hand to see why")
-    print(f"  {name:<28} median {m.median:7.3f}s  [{min(m.seconds):.3f}-{max(m.seconds):.3f}]  cpu {m.cpu_median:7.3f}s  peak {max(m.total_mib):7.1f} MiB (all processes; largest {max(m.peak_mib):.1f})", flush=True)
+        if not _run_once(m, env, before, timeout, ok_codes, log):
+            break
+    _report(m)
     return m
+
+
+def measure_in_turn(cases: list[dict[str, Any]], runs: int) -> list[Measure]:
+    """Several cases run in turn (A B A B ...), each with ``measure``'s arguments: the
+    machine's speed drifts over minutes, so a ratio between cases is taken run against run
+    (``Measure.group``) rather than between medians measured minutes apart."""
+    group = " / ".join(c["name"] for c in cases)
+    measures = [Measure(c["name"], c["command"], group=group) for c in cases]
+    live = list(range(len(cases)))
+    for _ in range(runs):
+        for i in list(live):
+            c = cases[i]
+            if not _run_once(measures[i], c.get("env"), c.get("before"), c.get("timeout"), c.get("ok_codes", (0, 1)), c.get("log")):
+                live.remove(i)
+    for m in measures:
+        _report(m)
+    return measures
+
+
+def _run_once(m: Measure, env: dict[str, str] | None, before: object, timeout: float | None, ok_codes: tuple[int, ...], log: Path | None) -> bool:
+    """One run of ``m``'s command, added to ``m``; False when it ran out of time."""
+    if callable(before):
+        before()
+    seconds, cpu, peak, total, code = timed(m.command, env, timeout=timeout, log=log)
+    m.seconds.append(seconds)
+    m.cpu.append(cpu)
+    m.total_mib.append(total)
+    m.peak_mib.append(peak)
+    m.exit_codes.append(code)
+    if timeout and seconds >= timeout and code < 0:
+        m.timed_out = timeout
+        print(f"  {m.name:<28} did not finish in {timeout:.0f}s", flush=True)
+        return False
+    if code not in ok_codes:  # seawall: 0 clean, 1 findings; anything else did not scan, so its time means nothing
+        raise SystemExit(f"{m.name}: exit code {code} from {' '.join(m.command)}; run it by hand to see why")
+    return True
+
+
+def _report(m: Measure) -> None:
+    if m.seconds and not m.timed_out:
+        print(f"  {m.name:<28} median {m.median:7.3f}s  [{min(m.seconds):.3f}-{max(m.seconds):.3f}]  cpu {m.cpu_median:7.3f}s  peak {max(m.total_mib):7.1f} MiB (all processes; largest {max(m.peak_mib):.1f})", flush=True)
 
 
 def copy_format(corpus: Path, dest: Path, kind: str) -> Path:
@@ -602,9 +637,13 @@ def main() -> int:
         small.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(ROOT / "examples" / "network.tf", small)
         results.append(measure("small file, first run", seawall + [str(small)], args.runs, env, empty))
-        results.append(measure("small file, cold", seawall + [str(small)], args.runs, env, cold))
+        small_cases = [dict(name="small file, cold", command=seawall + [str(small)], env=env, before=cold)]
         if checkov_bin and "small" in checkov_cases:
-            checkov["small file, cold"] = measure("checkov: small file", [checkov_bin, "-f", str(small), "--quiet", "-o", "json"], args.runs, checkov_env, timeout=args.checkov_timeout, ok_codes=CHECKOV_CODES, log=WORK / "checkov-small.log")
+            small_cases.append(dict(name="checkov: small file", command=[checkov_bin, "-f", str(small), "--quiet", "-o", "json"], env=checkov_env, timeout=args.checkov_timeout, ok_codes=CHECKOV_CODES, log=WORK / "checkov-small.log"))
+        measured = measure_in_turn(small_cases, args.runs)
+        results.append(measured[0])
+        if len(measured) > 1:
+            checkov["small file, cold"] = measured[1]
     if "corpus" in cases:
         targets.append(("corpus, cold", corpus))
     for kind in ("terraform", "cloudformation", "kubernetes"):
@@ -616,13 +655,12 @@ def main() -> int:
             log = WORK / f"checkov-{name.split(',')[0].replace(' ', '-')}.log"
             checkov[name] = measure(f"checkov: {name}", [checkov_bin, "-d", str(path), "--quiet", "-o", "json"], max(1, args.runs // 2), checkov_env, timeout=args.checkov_timeout, ok_codes=CHECKOV_CODES, log=log)
     if "scale" in cases:
-        for factor in [int(x) for x in args.scales.split(",")]:
-            tree = scaled(corpus, factor)
-            results.append(measure(f"corpus x{factor}, cold", seawall + [str(tree)], max(1, args.runs if factor < 16 else min(args.runs, 3)), env, cold, ok_codes=TREE_CODES))
+        factors = [int(x) for x in args.scales.split(",")]
+        runs = max(1, args.runs if max(factors) < 16 else min(args.runs, 3))
+        results.extend(measure_in_turn([dict(name=f"corpus x{f}, cold", command=seawall + [str(scaled(corpus, f))], env=env, before=cold, ok_codes=TREE_CODES) for f in factors], runs))
     if "workers" in cases:
-        # parallel efficiency: the same cold scan in one process and with two workers
-        for n in (1, 2):
-            results.append(measure(f"corpus, cold, {n} worker{'s' if n > 1 else ''}", seawall + ["--workers", str(n), str(corpus)], args.runs, env, cold, ok_codes=TREE_CODES))
+        # parallel efficiency: the same cold scan in one process and with two workers, in turn
+        results.extend(measure_in_turn([dict(name=f"corpus, cold, {n} worker{'s' if n > 1 else ''}", command=seawall + ["--workers", str(n), str(corpus)], env=env, before=cold, ok_codes=TREE_CODES) for n in (1, 2)], args.runs))
     if "warm" in cases:
         cold()
         timed(seawall + [str(corpus)], env)  # fill the cache
@@ -645,8 +683,14 @@ def main() -> int:
     ratios: dict[str, float] = {}
 
     def pair(label: str, a: Measure | None, b: Measure | None) -> None:
-        """``a / b`` in wall time and in CPU time."""
-        if a and b:
+        """``a / b`` in wall time and in CPU time: the median of the runs' ratios when the two
+        ran in turn (``measure_in_turn``), else the ratio of the medians."""
+        if not (a and b):
+            return
+        if a.group and a.group == b.group and len(a.seconds) == len(b.seconds):
+            ratios[f"{label}, wall"] = statistics.median(x / y for x, y in zip(a.seconds, b.seconds, strict=True))
+            ratios[f"{label}, CPU"] = statistics.median(x / y for x, y in zip(a.cpu, b.cpu, strict=True))
+        else:
             ratios[f"{label}, wall"] = a.median / b.median
             ratios[f"{label}, CPU"] = a.cpu_median / b.cpu_median
 

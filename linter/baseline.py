@@ -12,8 +12,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import replace
 from typing import Any
+
+from msgspec.structs import replace
 
 from linter.model import Finding, Note, Suppression, format_path
 

@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
+
+from msgspec import Struct, field
 
 from linter.internet import world_networks
 from linter.model import Path
@@ -126,8 +127,7 @@ def static_path(parts: tuple[Any, ...], base: Path = ()) -> Path:
 # --------------------------------------------------------------------------- compiled conditions
 
 
-@dataclass
-class Env:
+class Env(Struct):
     """What a connection condition needs besides the values: the graph, the resource being
     judged, the clause's roles; and what the connections found (for messages and evidence)."""
 
@@ -140,8 +140,7 @@ class Env:
 Fn = Callable[[Any, Path, "Env | None"], Result]
 
 
-@dataclass(frozen=True)
-class Condition:
+class Condition(Struct, frozen=True):
     """A compiled ``when`` condition, with the spec it was compiled from."""
 
     fn: Fn

@@ -29,8 +29,9 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, field
 from typing import Any
+
+from msgspec import Struct, field
 
 from linter.model import Severity
 from linter.sources import DEFAULT_MAX_BYTES
@@ -40,8 +41,7 @@ class ConfigError(Exception):
     """A configuration that cannot be used; the message names the file and the key."""
 
 
-@dataclass(frozen=True)
-class PathIgnore:
+class PathIgnore(Struct, frozen=True):
     """Rules not reported under some paths, with the reason (``per-path-ignores``)."""
 
     paths: tuple[str, ...]
@@ -49,11 +49,10 @@ class PathIgnore:
     reason: str
 
 
-@dataclass
-class RunConfig:
+class RunConfig(Struct):
     """How to scan: the command line and the configuration file merged."""
 
-    paths: list[str] = field(default_factory=lambda: ["."])
+    paths: list[str] = field(default_factory=lambda: ['.'])
     select: list[str] = field(default_factory=list)  # rule ids; empty means all
     ignore: list[str] = field(default_factory=list)
     fail_on: Severity = Severity.LOW

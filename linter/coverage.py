@@ -14,10 +14,10 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
+from msgspec import Struct, field
 
 from linter.yamlsafe import SafeLoader
 
@@ -42,8 +42,7 @@ class CoverageError(Exception):
     """The map file is malformed; the message names the entry and the field."""
 
 
-@dataclass(frozen=True)
-class PeerCheck:
+class PeerCheck(Struct, frozen=True):
     """One check of the peer and what seawall does about it."""
 
     id: str
@@ -77,8 +76,7 @@ def group_of(peer_id: str) -> str:
     return GROUPS[-1][0]
 
 
-@dataclass(frozen=True)
-class PeerMap:
+class PeerMap(Struct, frozen=True):
     peer: str
     checks: tuple[PeerCheck, ...]
     # other tools' ids for the same checks: a peer id of the map, or seawall rule ids
@@ -173,8 +171,7 @@ def load() -> PeerMap:
 # --------------------------------------------------------------------------- figures and the page
 
 
-@dataclass
-class Figures:
+class Figures(Struct):
     rows: int = 0
     rules: int = 0
     posture: int = 0

@@ -11,7 +11,8 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
-from dataclasses import dataclass, field
+
+from msgspec import Struct, field
 
 from linter.model import InputError, Note
 
@@ -22,8 +23,7 @@ SCANNED_HIDDEN_DIRS = frozenset({".serverless"})
 DOCUMENT_SUFFIXES = (".yaml", ".yml", ".json", ".template")
 
 
-@dataclass
-class Inventory:
+class Inventory(Struct):
     """What discovery found to scan: module folders and documents, and what to report."""
 
     # module directory -> the scan root it was found under (file functions stay inside it)

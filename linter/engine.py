@@ -9,7 +9,8 @@ from __future__ import annotations
 import gc
 import os
 import re
-from dataclasses import replace
+
+from msgspec.structs import replace
 
 from linter.baseline import apply_baseline
 from linter.cache import Cache

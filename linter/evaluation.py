@@ -24,8 +24,9 @@ Declared intended exposure and suppressions are the next stage (linter/suppress.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from typing import Any
+
+from msgspec import Struct, field
 
 from linter.conditions import Env
 from linter.graph import Resource, ResourceGraph
@@ -38,8 +39,7 @@ from linter.sensitivity import SensitivityPolicy
 from linter.values import Unknown, display
 
 
-@dataclass
-class Hit:
+class Hit(Struct):
     """What a rule found, before it is located and explained.
 
     ``at`` is the resource whose definition holds the reported setting and ``path`` where

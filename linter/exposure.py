@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass, field
+
+from msgspec import Struct, field
 
 from linter.graph import Resource, ResourceGraph
 from linter.model import Finding, Severity, Span
@@ -46,8 +47,7 @@ def rank(resource_type: str) -> int:
     return 2
 
 
-@dataclass
-class Node:
+class Node(Struct):
     key: str  # INTERNET, a resource id, or "value:<file>:<line>"
     kind: str  # internet | resource | value
     title: str  # a resource's address
@@ -58,16 +58,14 @@ class Node:
     rules: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class Edge:
+class Edge(Struct, frozen=True):
     source: str
     target: str
     label: str = ""
     dashed: bool = False
 
 
-@dataclass
-class ExposureGraph:
+class ExposureGraph(Struct):
     nodes: dict[str, Node] = field(default_factory=dict)
     edges: dict[tuple[str, str], Edge] = field(default_factory=dict)
 

@@ -25,7 +25,8 @@ import json
 import os
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 from linter.config import RunConfig
 from linter.graph import Resource
@@ -66,8 +67,7 @@ def _same(current: object, wanted: object) -> bool:
 # --------------------------------------------------------------------------- Terraform lines
 
 
-@dataclass
-class _Cells:
+class _Cells(Struct):
     """A line cut as ``terraform fmt`` cuts it: the lead (indentation and key), the
     assignment (from ``=`` to the end of a value complete on this line) and a trailing
     comment. ``assign`` is None for lines that are not one-line assignments."""
@@ -239,8 +239,7 @@ def _line_of(cells: _Cells) -> str:
 # --------------------------------------------------------------------------- edits
 
 
-@dataclass
-class _Edit:
+class _Edit(Struct):
     """Lines of one file to set (0-based index -> new text) and to insert after a line."""
 
     file: str
@@ -574,8 +573,7 @@ ORIGIN_PREFIXES = ("var.", "local.", "parameter ")
 MAX_PASSES = 5
 
 
-@dataclass
-class Outcome:
+class Outcome(Struct):
     """What ``seawall fix`` did (or would do): the new texts of the files it changes, each
     finding fixed with its fix, the findings of rules with a safe fix that got none (and
     where their value comes from), and the scan of the fixed texts."""

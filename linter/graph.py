@@ -14,8 +14,9 @@ indexes built once per graph, so linking N resources costs N lookups, not N x M.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 from typing import Any, NamedTuple
+
+from msgspec import Struct, field
 
 from linter.model import Evidence, Path, Span
 from linter.values import JsonString, PDict, Unknown
@@ -33,8 +34,7 @@ class Case(NamedTuple):
         return " and ".join(f"{what} is {'true' if value else 'false'}" for what, value in sorted(self.assumptions))
 
 
-@dataclass(eq=False)
-class Resource:
+class Resource(Struct, eq=False, weakref=True):  # weakref: tests watch a unit's resources be freed
     """One resource of any format: its attributes with positions, and what it refers to."""
 
     id: str  # unique in a scan: "<root>::<address>"

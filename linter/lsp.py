@@ -59,11 +59,11 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
 from lsprotocol import types as lsp
+from msgspec import Struct, field
 from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 from pygls.workspace import PositionCodec
@@ -141,8 +141,7 @@ def _range_from_json(data: Any) -> lsp.Range:
 # --------------------------------------------------------------------------- suppressions
 
 
-@dataclass(frozen=True)
-class Insertion:
+class Insertion(Struct, frozen=True):
     """Text to insert at a 0-based line and code-point column of the linted buffer."""
 
     title: str
@@ -381,8 +380,7 @@ def suppression_for(kind: str | None, lines: list[str], text: str, finding: Find
 # --------------------------------------------------------------------------- linting
 
 
-@dataclass
-class LintRequest:
+class LintRequest(Struct):
     uri: str
     path: str
     text: str
@@ -391,8 +389,7 @@ class LintRequest:
     codec: PositionCodec
 
 
-@dataclass
-class Linter:
+class Linter(Struct):
     """Configuration discovery, rules (cached) and the engine, for one buffer at a time.
     Runs on the worker thread only."""
 

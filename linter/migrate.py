@@ -35,11 +35,11 @@ import json
 import os
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 import tomlkit
 import yaml
+from msgspec import Struct, field
 
 from linter import coverage, suppress
 from linter.newonly import _git_ok
@@ -67,8 +67,7 @@ class MigrateError(Exception):
     """The repository cannot be migrated at all (not a directory)."""
 
 
-@dataclass(frozen=True)
-class Found:
+class Found(Struct, frozen=True):
     """One suppression of a peer, as written."""
 
     tool: str  # checkov, tfsec, trivy, kics, cfn_nag, kube-linter
@@ -84,8 +83,7 @@ class Found:
         return f"{self.tool} {self.check}".strip()
 
 
-@dataclass
-class Outcome:
+class Outcome(Struct):
     """What became of one peer suppression."""
 
     found: Found
@@ -94,8 +92,7 @@ class Outcome:
     notes: list[str] = field(default_factory=list)
 
 
-@dataclass
-class Plan:
+class Plan(Struct):
     """The migration of one repository: the files it changes and what became of each peer
     suppression."""
 

@@ -7,8 +7,9 @@ Lines and columns are 1-based; ``end_column`` is exclusive (the SARIF convention
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
 from typing import Any, NamedTuple
+
+from msgspec import Struct, field
 
 PathPart = str | int
 Path = tuple[PathPart, ...]
@@ -85,8 +86,7 @@ def format_path(path: Path) -> str:
     return "".join(out)
 
 
-@dataclass(frozen=True, slots=True)
-class Evidence:
+class Evidence(Struct, frozen=True):
     """One step of a finding's explanation, with the place it comes from when known.
 
     ``origin`` says where a deciding value was set, for the verdict: ``default`` (a
@@ -100,8 +100,7 @@ class Evidence:
     origin: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Suppression:
+class Suppression(Struct, frozen=True):
     """Why a finding does not count: declared intended, or silenced with a reason."""
 
     kind: str  # intended | inline | config | baseline | preexisting
@@ -122,8 +121,7 @@ class Suppression:
         return f"{label}{until}: {self.reason}{where}"
 
 
-@dataclass(frozen=True, slots=True)
-class Fix:
+class Fix(Struct, frozen=True):
     """Replace the text of ``span`` (whole lines: from the first column of its first line to
     the end of its last) with ``replacement``; see :mod:`linter.fixes`."""
 
@@ -132,8 +130,7 @@ class Fix:
     title: str
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(Struct, frozen=True):
     """One exposure a rule found: where, why (evidence), how bad, and how to fix it."""
 
     rule_id: str
@@ -176,8 +173,7 @@ class Finding:
         return (self.span.file, self.span.line, self.span.column, self.rule_id, self.resource)
 
 
-@dataclass(frozen=True, slots=True)
-class InputError:
+class InputError(Struct, frozen=True):
     """An input that could not be read or parsed; the rest of the run goes on."""
 
     file: str
@@ -190,8 +186,7 @@ class InputError:
         return (self.file, self.line, self.column, self.message)
 
 
-@dataclass(frozen=True, slots=True)
-class Note:
+class Note(Struct, frozen=True):
     """Information that is neither a finding nor an error (a module not analysed, a file skipped)."""
 
     file: str
@@ -202,8 +197,7 @@ class Note:
         return (self.file, self.line, self.message)
 
 
-@dataclass(slots=True)
-class ScanResult:
+class ScanResult(Struct):
     """Everything a scan produced, in the order the reporters show it."""
 
     findings: list[Finding] = field(default_factory=list)
@@ -216,7 +210,7 @@ class ScanResult:
     # the git revision the findings were compared with (--new-only), if any
     compared_with: str | None = None
     # the resource graph, when the caller asked to keep it (exposure pictures)
-    graph: Any = field(default=None, repr=False, compare=False)
+    graph: Any = None
     # how the run treats posture findings (linter/verdicts.py): failing it (--strict), and
     # listed in the text output and the editor (show-posture)
     strict: bool = False

@@ -14,7 +14,8 @@ import re
 import shutil
 import subprocess
 import tempfile
-from dataclasses import replace
+
+from msgspec.structs import replace
 
 from linter.baseline import fingerprint
 from linter.config import RunConfig

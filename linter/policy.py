@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
 
 from linter.internet import world_networks
 from linter.values import Unknown, decode_json_value
@@ -71,8 +72,7 @@ _NEGATED_OPERATORS = (
 )
 
 
-@dataclass
-class PublicGrant:
+class PublicGrant(Struct):
     """One Allow statement that lets anyone in."""
 
     index: int  # statement index

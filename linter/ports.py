@@ -21,8 +21,9 @@ Grading says what is known to listen, not what a range happens to overlap:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
 
 from linter.model import Severity
 from linter.values import Unknown
@@ -74,8 +75,7 @@ ENGINE_PORTS = {
 ALL_WORDS = frozenset({"*", "all", "any", "-1"})
 
 
-@dataclass(frozen=True)
-class PortRange:
+class PortRange(Struct, frozen=True):
     """``lo``-``hi`` inclusive; both None when the ports are not known."""
 
     lo: int | None
@@ -178,8 +178,7 @@ def _named(ports: Iterable[int]) -> str:
     return ", ".join(f"{p} ({service(p)[0]})" for p in ports if service(p) is not None)  # type: ignore[index]
 
 
-@dataclass(frozen=True)
-class Grade:
+class Grade(Struct, frozen=True):
     """How bad an opening is, with what it reaches in words."""
 
     severity: Severity

@@ -21,8 +21,10 @@ import os
 import pickle
 import sys
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, fields
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+from msgspec import Struct, field
+from msgspec.structs import replace
 
 from linter.conditions import Condition, ConditionError, compile_condition, deferred_condition
 from linter.model import Severity
@@ -40,8 +42,7 @@ class RuleError(Exception):
         self.field = field_path
 
 
-@dataclass(frozen=True)
-class Clause:
+class Clause(Struct, frozen=True):
     """One ``match`` entry: the types of one format a rule judges, how (``when``, params),
     and what it consults (``related``). A format may have several clauses when its resource
     types write the same thing in different shapes (a group's inline rules, a rule resource)."""
@@ -58,8 +59,7 @@ class Clause:
         return set(self.types).union(*self.related.values()) if self.related else set(self.types)
 
 
-@dataclass(frozen=True)
-class FixSpec:
+class FixSpec(Struct, frozen=True):
     """A safe fix: set the reported attribute (one of ``attributes``) to ``value``."""
 
     attributes: tuple[str, ...]
@@ -67,17 +67,29 @@ class FixSpec:
     title: str
 
 
-@dataclass
-class Rule:
+class RuleBody(Struct, frozen=True):
+    """What a rule judges (its clauses), its docs and its fixes: the part of a rule read
+    from the cache that stays pickled until first used."""
+
+    clauses: list[Clause]
+    description: str
+    remediation: str
+    references: tuple[str, ...]
+    fixes: dict[str, FixSpec] = field(default_factory=dict)
+
+
+class Rule(Struct):
     """One rule file, parsed: what it judges (clauses), how it ranks, its docs and fixes."""
 
     id: str
     title: str
     severity: Severity
-    description: str
-    remediation: str
-    references: tuple[str, ...]
-    clauses: list[Clause]
+    # the clauses, docs and fixes, or their pickle: a rule read from the cache
+    # (``load_rules``) keeps its body pickled until first used, so a scan unpickles the
+    # bodies of the rules whose types it meets only
+    body: RuleBody | bytes
+    # the types the rule judges: what must be present for it to run
+    types: frozenset[str]
     message: str = ""
     tags: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
@@ -86,8 +98,7 @@ class Rule:
     builtin: bool = True
     # the named check (linter/checks/), "python" for a one-off, None for a condition alone
     check: str | None = None
-    companion: Callable[..., Iterable[Any]] | None = field(default=None, repr=False)
-    fixes: dict[str, FixSpec] = field(default_factory=dict)
+    companion: Callable[..., Iterable[Any]] | None = None
     # (condition on the resource, severity): the first that holds decides the severity
     severity_by: tuple[tuple[Condition, Severity], ...] = ()
     # "posture" for rules about a guard or a step away from exposure, "conditional" for
@@ -102,6 +113,38 @@ class Rule:
     # it: a start-up with the rules cached reads no rule file); "" when not read from a file
     digest: str = ""
 
+    def unpacked(self) -> RuleBody:
+        """The body, unpickled the first time it is asked for."""
+        body = self.body
+        if isinstance(body, bytes):
+            body = self.body = pickle.loads(body)
+        return body
+
+    def packed(self) -> Rule:
+        """This rule with its body pickled (what the cache holds)."""
+        body = self.body
+        return replace(self, body=body if isinstance(body, bytes) else pickle.dumps(body, protocol=pickle.HIGHEST_PROTOCOL))
+
+    @property
+    def clauses(self) -> list[Clause]:
+        return self.unpacked().clauses
+
+    @property
+    def description(self) -> str:
+        return self.unpacked().description
+
+    @property
+    def remediation(self) -> str:
+        return self.unpacked().remediation
+
+    @property
+    def references(self) -> tuple[str, ...]:
+        return self.unpacked().references
+
+    @property
+    def fixes(self) -> dict[str, FixSpec]:
+        return self.unpacked().fixes
+
     @property
     def formats(self) -> tuple[str, ...]:
         present = {c.format for c in self.clauses}
@@ -115,53 +158,16 @@ class Rule:
         for condition, _severity in self.severity_by:
             condition.prepare()
 
-    @functools.cached_property
-    def types(self) -> frozenset[str]:
-        """The types the rule judges (what must be present for it to run); asked once per
-        rule and unit, so computed once."""
-        return frozenset(t for c in self.clauses for t in c.types)
 
-    if not TYPE_CHECKING:  # mypy keeps checking every attribute of a Rule
-
-        def __getattr__(self, name: str) -> Any:
-            # a rule read from the cache holds its body (BODY) pickled until first asked for
-            # it: a scan unpickles the bodies of the rules whose types it meets
-            body = None if name.startswith("__") else self.__dict__.pop("_body", None)
-            if body is None:
-                raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-            self.__dict__.update(pickle.loads(body))
-            return getattr(self, name)
-
-
-# what a cached Rule keeps pickled until first used (``load_rules``): the fields that are
-# large or many objects. Each has no class-level default, so reading it on a rule whose
-# body is still pickled reaches ``Rule.__getattr__``; the rest (ids, severity, types,
-# what selection and the cache keys read) is plain.
-BODY = ("clauses", "description", "remediation", "references", "fixes")
-
-
-def _pack(rule: Rule) -> tuple[dict[str, Any], bytes]:
-    """A rule as (its plain fields with its types, its pickled body) for the cache."""
-    head = {f.name: getattr(rule, f.name) for f in fields(rule) if f.name not in BODY}
-    head["types"] = rule.types
-    return head, pickle.dumps({name: getattr(rule, name) for name in BODY}, protocol=pickle.HIGHEST_PROTOCOL)
-
-
-def _unpack(head: dict[str, Any], body: bytes) -> Rule:
-    rule = Rule.__new__(Rule)
-    rule.__dict__.update(head)
-    rule.__dict__["_body"] = body
-    return rule
-
-
-@dataclass
-class RuleSet:
+class RuleSet(Struct):
     """The rules of a run, by id and alias."""
 
     rules: list[Rule]
     # rules not chosen for this run but evaluated to decide what a chosen rule yields to
     # (``yields_to``); their own findings are never reported
     deciding: list[Rule] = field(default_factory=list)
+    # id and alias -> rule (derived from ``rules``)
+    by_id: dict[str, Rule] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.by_id = {r.id: r for r in self.rules}
@@ -315,10 +321,21 @@ def parse_rule(data: Any, file: str, builtin: bool, validated: bool = False) -> 
         id=data["id"],
         title=data["title"],
         severity=Severity.parse(data["severity"]),
-        description=data["description"].strip(),
-        remediation=data["remediation"].strip(),
-        references=tuple(data["references"]),
-        clauses=clauses,
+        body=RuleBody(
+            clauses=clauses,
+            description=data["description"].strip(),
+            remediation=data["remediation"].strip(),
+            references=tuple(data["references"]),
+            fixes={
+                fmt: FixSpec(
+                    (spec["attribute"],) if isinstance(spec["attribute"], str) else tuple(spec["attribute"]),
+                    spec["value"],
+                    spec.get("title", ""),
+                )
+                for fmt, spec in data.get("fix", {}).items()
+            },
+        ),
+        types=frozenset(t for c in clauses for t in c.types),
         message=data.get("message", ""),
         tags=tuple(data.get("tags", ())),
         aliases=tuple(data.get("aliases", ())),
@@ -327,14 +344,6 @@ def parse_rule(data: Any, file: str, builtin: bool, validated: bool = False) -> 
         builtin=builtin,
         check=check_name,
         companion=companion,
-        fixes={
-            fmt: FixSpec(
-                (spec["attribute"],) if isinstance(spec["attribute"], str) else tuple(spec["attribute"]),
-                spec["value"],
-                spec.get("title", ""),
-            )
-            for fmt, spec in data.get("fix", {}).items()
-        },
     )
 
 
@@ -418,17 +427,17 @@ def load_rules(extra_dirs: Iterable[str] = (), builtin: bool = True) -> RuleSet:
     for d in extra_dirs:
         sources.extend((f, False) for f in rule_files(d))
     # rule files already read, checked against the schema and parsed, by path, size and
-    # mtime: each entry is the Rule packed (``_pack``: plain fields, pickled body), so a
-    # start-up neither builds the catalogue again nor unpickles the clauses of rules the
-    # scan never meets. The cache directory is per seawall code (``cache._versions``), so a
-    # pickled Rule always has the shape of the running code.
+    # mtime: each entry is the Rule with its body pickled (``Rule.packed``), so a start-up
+    # neither builds the catalogue again nor unpickles the clauses of rules the scan never
+    # meets. The cache directory is per seawall code (``cache._versions``), so a pickled
+    # Rule always has the shape of the running code.
     from linter.cache import current
 
     cache = current()
-    known: dict[str, tuple[int, int, bool, dict[str, Any], bytes]] = cache.get_blob("rules") or {}
+    known: dict[str, tuple[int, int, bool, Rule]] = cache.get_blob("rules") or {}
     # only the rule files of this run are kept: folders used once (a test's, a user's
     # temporary rules) must not grow the blob every later run reads
-    kept: dict[str, tuple[int, int, bool, dict[str, Any], bytes]] = {}
+    kept: dict[str, tuple[int, int, bool, Rule]] = {}
     changed = False
     seen: dict[str, str] = {}
     for path, is_builtin in sources:
@@ -437,9 +446,9 @@ def load_rules(extra_dirs: Iterable[str] = (), builtin: bool = True) -> RuleSet:
         except OSError as exc:
             raise RuleError(path, "", f"cannot read: {exc.strerror or exc}") from None
         entry = known.get(path)
-        if entry is not None and len(entry) == 5 and entry[:3] == (st.st_mtime_ns, st.st_size, is_builtin):
-            rule = _unpack(entry[3], entry[4])
-            kept[path] = entry
+        if entry is not None and entry[:3] == (st.st_mtime_ns, st.st_size, is_builtin) and isinstance(entry[3], Rule):
+            rule = entry[3]
+            kept[path] = entry  # written back (below) before anything unpickles a body
         else:
             data = read_rule_data(path)
             rule = parse_rule(data, path, is_builtin)
@@ -448,7 +457,7 @@ def load_rules(extra_dirs: Iterable[str] = (), builtin: bool = True) -> RuleSet:
             # closures do not pickle; a deferred one does)
             stored = parse_rule(data, path, is_builtin, validated=True)
             stored.digest = rule.digest
-            kept[path] = (st.st_mtime_ns, st.st_size, is_builtin, *_pack(stored))
+            kept[path] = (st.st_mtime_ns, st.st_size, is_builtin, stored.packed())
             changed = True
         for name in (rule.id, *rule.aliases):
             if name in seen:

@@ -7,7 +7,8 @@ common conventions (``data_classification = confidential``, ``pii = true``…).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from msgspec import Struct
+from msgspec.structs import force_setattr
 
 from linter.graph import Resource
 from linter.model import Evidence
@@ -48,18 +49,18 @@ DEFAULT_VALUES = (
 )
 
 
-@dataclass(frozen=True)
-class SensitivityPolicy:
+class SensitivityPolicy(Struct, frozen=True):
     """The names and values that mark data as sensitive (a finding on it is raised a step)."""
 
     keys: tuple[str, ...] = DEFAULT_KEYS
     values: tuple[str, ...] = DEFAULT_VALUES
-    _keys: frozenset[str] = field(init=False, repr=False, compare=False, default=frozenset())
-    _values: frozenset[str] = field(init=False, repr=False, compare=False, default=frozenset())
+    # the same, lower case: set from the two above (derived, so equal policies stay equal)
+    _keys: frozenset[str] = frozenset()
+    _values: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_keys", frozenset(k.lower() for k in self.keys))
-        object.__setattr__(self, "_values", frozenset(v.lower() for v in self.values))
+        force_setattr(self, "_keys", frozenset(k.lower() for k in self.keys))
+        force_setattr(self, "_values", frozenset(v.lower() for v in self.values))
 
     def sensitive(self, res: Resource) -> Evidence | None:
         """Evidence that ``res`` holds sensitive data, or None. Its own tags and the default

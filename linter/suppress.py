@@ -30,8 +30,10 @@ import datetime as _dt
 import json
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
 from typing import Any
+
+from msgspec import Struct, field
+from msgspec.structs import replace
 
 from linter.graph import Resource, ResourceGraph
 from linter.locate import locate
@@ -64,11 +66,12 @@ _MEDIUM_PROBLEMS = ("gives no reason", "gives a placeholder")
 def meta_rule() -> Any:
     """The documentation of ``seawall-suppression`` as a Rule (for ``seawall rules show``
     and SARIF rule metadata); it has no match clauses: ``apply_suppressions`` is the check."""
-    from linter.ruleset import Rule
+    from linter.ruleset import Rule, RuleBody
 
     return Rule(
-        id=META_RULE, title=META_TITLE, severity=Severity.LOW, description=META_DESCRIPTION,
-        remediation=META_FIX, references=(), clauses=[], tags=("suppression",),
+        id=META_RULE, title=META_TITLE, severity=Severity.LOW,
+        body=RuleBody(clauses=[], description=META_DESCRIPTION, remediation=META_FIX, references=()),
+        types=frozenset(), tags=("suppression",),
     )
 
 # The suppression syntax, read here and written here (the language server's quick fix).
@@ -128,8 +131,7 @@ def is_placeholder(reason: str) -> bool:
 _SCOPE = re.compile(r"\s*(?P<key>ports?|rules?)=(?P<list>[^\s]+)", re.I)
 
 
-@dataclass(frozen=True)
-class Intent:
+class Intent(Struct, frozen=True):
     """A declaration that a resource is public by design, and what it accepts."""
 
     reason: str
@@ -248,8 +250,7 @@ def apply_intent(findings: list[Finding], intents: dict[str, tuple[str, Intent |
     return out
 
 
-@dataclass
-class Directive:
+class Directive(Struct):
     """One inline suppression: which rules, why, until when, and where it is written."""
 
     rules: tuple[str, ...]
@@ -349,8 +350,7 @@ def _covers(d: Directive, f: Finding) -> bool:
     return header is not None and header.file == d.span.file and (line == header.line or (d.whole_line and line == header.line - 1))
 
 
-@dataclass
-class SuppressionPolicy:
+class SuppressionPolicy(Struct):
     """What a suppression must say and which rules it may silence."""
 
     require_reason: bool = True

@@ -19,8 +19,9 @@ from __future__ import annotations
 import os
 import re
 import stat
-from dataclasses import dataclass, field
 from typing import Any
+
+from msgspec import Struct, field
 
 from linter.config import RunConfig
 from linter.discover import Inventory
@@ -34,8 +35,7 @@ from linter.suppress import Directive, collect_directives, declarations
 from linter.values import count_unknown
 
 
-@dataclass(frozen=True)
-class Part:
+class Part(Struct, frozen=True):
     """One input of a unit: ``kind`` terraform (``paths`` = the module directories, ``root``
     = the scan root), plan (``paths`` = the plan or state, ``source`` = its Terraform
     directory), cloudformation (one template) or kubernetes (``paths`` = manifests,
@@ -59,8 +59,7 @@ class Part:
         return total
 
 
-@dataclass
-class UnitResult:
+class UnitResult(Struct):
     """One unit's findings, errors and notes: what a worker returns and the cache stores."""
 
     findings: list[Finding] = field(default_factory=list)
@@ -78,8 +77,7 @@ class UnitResult:
     prints: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass
-class Context:
+class Context(Struct):
     """What evaluating a unit needs besides the unit: the same for every unit of a scan."""
 
     config: RunConfig
@@ -103,8 +101,7 @@ _KUBECTL = "kubectl_manifest"
 _PLANNING_BYTES = (*(m.encode() for m in _LOCAL), _KUBECTL.encode())
 
 
-@dataclass
-class Planned:
+class Planned(Struct):
     """What planning finds in one directory's ``.tf`` files, read once: the local module
     sources its calls name and the files its ``kubectl_manifest`` resources read with
     ``file()``. Only these are kept, not the texts (a scan of many copies of a tree held

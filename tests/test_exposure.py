@@ -147,7 +147,7 @@ def test_markdown_embeds_a_diagram_for_each_critical_finding(example: tuple[Expo
     high = report.split("### High", 1)[1]
     assert "```mermaid" not in high, "only critical findings get a diagram"
     # without the graph (a caller that did not keep it) the report has no diagrams
-    from dataclasses import replace
+    from msgspec.structs import replace
 
     assert "```mermaid" not in markdown(replace(result, graph=None), rules)  # type: ignore[type-var]
 

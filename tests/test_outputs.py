@@ -9,12 +9,12 @@ import os
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
-from dataclasses import replace
 from importlib.metadata import version
 from pathlib import Path
 
 import pytest
 from conftest import FIXTURES, ROOT
+from msgspec.structs import replace
 
 from linter.baseline import fingerprint, write_baseline
 from linter.config import PathIgnore, RunConfig

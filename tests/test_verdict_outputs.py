@@ -7,12 +7,12 @@ from __future__ import annotations
 import json
 import shutil
 import xml.etree.ElementTree as ET
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from conftest import FIXTURES, ROOT
+from msgspec.structs import replace
 
 from linter.config import RunConfig
 from linter.engine import run

@@ -30,8 +30,9 @@ import functools
 import importlib
 import inspect
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct, field
 
 from linter.evaluation import Hit
 
@@ -65,8 +66,7 @@ WHERE: dict[str, str] = {
 MODULES: tuple[str, ...] = tuple(sorted(set(WHERE.values())))
 
 
-@dataclass
-class Context:
+class Context(Struct):
     """What a named check sees besides the resource it judges."""
 
     graph: ResourceGraph
@@ -88,8 +88,7 @@ class Context:
 CheckFn = Callable[[Context, "Resource"], Iterable[Hit]]
 
 
-@dataclass(frozen=True)
-class NamedCheck:
+class NamedCheck(Struct, frozen=True):
     """A check of the library: its function, the JSON schema of its params, its docs."""
 
     name: str

@@ -25,8 +25,9 @@ import json
 import re
 import shlex
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
+
+from msgspec import Struct, field
 
 from linter.checks import CONDITION, Context, named_check
 from linter.conditions import WILDCARD, Condition, compile_condition, parse_path
@@ -108,8 +109,7 @@ _VERSION = re.compile(r"^v?(\d+)\.(\d+)")
 # --------------------------------------------------------------------------- command lines
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(Struct, frozen=True):
     """One word of a command line and where it is written."""
 
     text: str | Unknown
@@ -118,8 +118,7 @@ class Token:
     unknown: Unknown | None = None
 
 
-@dataclass
-class Invocation:
+class Invocation(Struct):
     """A component started somewhere: its flags, environment and version, and where it is."""
 
     where: str  # in messages: "container apiserver", "" for a configuration object
@@ -314,8 +313,7 @@ def _from_object(ctx: Context, res: Resource) -> Iterator[Invocation]:
 # --------------------------------------------------------------------------- effective values
 
 
-@dataclass
-class Value:
+class Value(Struct):
     """A setting's effective value and how it came to be."""
 
     value: Any  # typed value, None when nothing sets it and it has no default, or Unknown
@@ -448,8 +446,7 @@ def effective(ctx: Context, inv: Invocation, name: str, spec: dict[str, Any], re
 # --------------------------------------------------------------------------- the check
 
 
-@dataclass(frozen=True)
-class _Compiled:
+class _Compiled(Struct, frozen=True):
     open: Condition
     grades: tuple[tuple[Condition, Severity, str, str], ...]
 

@@ -30,8 +30,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from typing import Any
+
+from msgspec import Struct, field
 
 from linter import conditions
 from linter.checks import Context, named_check
@@ -340,8 +341,7 @@ def linked_from(graph: ResourceGraph, target: Resource, types: Iterable[str], vi
 # --------------------------------------------------------------------------- the switch
 
 
-@dataclass
-class Switch:
+class Switch(Struct):
     """How a public switch reads: public (None: not known), where, and in words."""
 
     public: Truth
@@ -447,8 +447,7 @@ def closed(ctx: Context, res: Resource, closers: list[dict[str, Any]], switch: S
 # --------------------------------------------------------------------------- allow-lists
 
 
-@dataclass
-class Place:
+class Place(Struct):
     """Where an allow-list admits everyone."""
 
     holder: Resource
@@ -457,8 +456,7 @@ class Place:
     admits: str  # the value, in words
 
 
-@dataclass
-class Admission:
+class Admission(Struct):
     """Whom an endpoint's access setting admits, and where that is written."""
 
     state: str  # EVERYONE, SOME, NONE, ABSENT or UNKNOWN
@@ -592,8 +590,7 @@ def _flag(res: Resource, spec: dict[str, Any]) -> Admission:
 # --------------------------------------------------------------------------- start-end firewall rules
 
 
-@dataclass
-class FirewallRange:
+class FirewallRange(Struct):
     """One address range of a database server firewall rule."""
 
     res: Resource
@@ -613,8 +610,7 @@ class FirewallRange:
         return ipv4_text(self.start) if self.start == self.end else f"{ipv4_text(self.start)}-{ipv4_text(self.end)}"
 
 
-@dataclass
-class FirewallGroup:
+class FirewallGroup(Struct):
     """The firewall rules of one server (or of an unknown server: one rule alone)."""
 
     server: Resource | None
@@ -640,8 +636,7 @@ class FirewallGroup:
         return self._analysed
 
 
-@dataclass
-class FirewallIndex:
+class FirewallIndex(Struct):
     """A unit's server firewall rules, by rule resource and by the server they guard."""
 
     by_rule: dict[str, FirewallGroup] = field(default_factory=dict)
@@ -710,8 +705,7 @@ _TO_KEYS = ("to_port", "ToPort")
 _RULE_VIA = ("security_group_id", "group_name")
 
 
-@dataclass
-class Opening:
+class Opening(Struct):
     """Ports opened to some addresses, and where that is written."""
 
     holder: Resource

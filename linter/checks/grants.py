@@ -37,8 +37,9 @@ import fnmatch
 import functools
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
 
 from linter.checks import CONDITION, Context, named_check
 from linter.conditions import WILDCARD, Condition, compile_condition, parse_path, resolve
@@ -190,8 +191,7 @@ GRANT_GUARDS_OFF = {
 # --------------------------------------------------------------------------- compiled params
 
 
-@dataclass(frozen=True)
-class Location:
+class Location(Struct, frozen=True):
     principals: tuple[Any, ...] | None
     setting: tuple[Any, ...] | None
     entries: tuple[Any, ...] | None
@@ -202,8 +202,7 @@ class Location:
     unless: Condition | None
 
 
-@dataclass(frozen=True)
-class Guard:
+class Guard(Struct, frozen=True):
     scope: str
     via: str | None
     select: Condition | None
@@ -215,15 +214,13 @@ class Guard:
     key: str  # the guard as written, for indexes
 
 
-@dataclass(frozen=True)
-class Parent:
+class Parent(Struct, frozen=True):
     settings: tuple[str, ...]
     name_setting: str
     missing: str | None
 
 
-@dataclass(frozen=True)
-class Spec:
+class Spec(Struct, frozen=True):
     public: dict[str, tuple[str, str]]
     locations: tuple[Location, ...]
     roles: tuple[tuple[str, Severity | None], ...]
@@ -305,8 +302,7 @@ def spec_of(ctx: Context) -> Spec:
 # --------------------------------------------------------------------------- grants
 
 
-@dataclass
-class Grant:
+class Grant(Struct):
     """One public grant written in a resource."""
 
     path: Path  # where to report it

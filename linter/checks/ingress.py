@@ -13,8 +13,9 @@ of the same group refuses that traffic first, and how bad the reachable ports ar
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from typing import Any
+
+from msgspec import Struct, field
 
 from linter.checks import CONDITION, Context, named_check
 from linter.conditions import Condition, compile_condition, parse_path
@@ -128,8 +129,7 @@ PARAMS: dict[str, Any] = {
 }
 
 
-@dataclass
-class Entry:
+class Entry(Struct):
     """One ingress entry of a security group, network ACL or firewall, as read from its holder."""
 
     holder: Resource  # the resource whose definition holds the entry

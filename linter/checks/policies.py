@@ -36,8 +36,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from typing import Any
+
+from msgspec import Struct, field
 
 from linter.checks import CONDITION as SHARED_CONDITION
 from linter.checks import Context, Hit, named_check
@@ -291,8 +292,7 @@ def _format(template: str, fields: dict[str, str]) -> str:
 # --------------------------------------------------------------------------- the grant's circumstances
 
 
-@dataclass
-class Verdict:
+class Verdict(Struct):
     """What the circumstances of one grant on one subject decide."""
 
     severity: Severity | None

@@ -21,8 +21,9 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
+
+from msgspec import Struct, field
 
 from linter.checks import Context, named_check
 from linter.conditions import parse_path, resolve
@@ -143,8 +144,7 @@ def _strings(value: Any) -> list[str] | None:
     return [str(v) for v in value]
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(Struct, frozen=True):
     """One rule of a role, normalised: verbs, API groups, resources, URLs."""
 
     verbs: tuple[str, ...]
@@ -194,8 +194,7 @@ def reaches(rule: Rule, entry: dict[str, Any]) -> bool:
     return any(r not in public for r in rule.resources)
 
 
-@dataclass
-class Grade:
+class Grade(Struct):
     """What a role lets its subjects do: its level, why, and where."""
 
     level: str  # control | write | read | none | unknown
@@ -266,8 +265,7 @@ def _role_rules(ctx: Context, role: Resource) -> list[tuple[Rule, Written | None
     return None if own is None else list(own)
 
 
-@dataclass(frozen=True)
-class Written:
+class Written(Struct, frozen=True):
     """Where a rule is written: the role holding it, and its span."""
 
     role: str

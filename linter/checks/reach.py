@@ -31,8 +31,10 @@ only where a rule says so (``placement``).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
 from typing import Any
+
+from msgspec import Struct, field
+from msgspec.structs import replace
 
 from linter.checks import Context, named_check
 from linter.checks.endpoints import _CLOSER, _SWITCH, closed, read_switch, shown
@@ -342,8 +344,7 @@ SUBNET_PARAMS: dict[str, Any] = {
 # --------------------------------------------------------------------------- the model
 
 
-@dataclass
-class Address:
+class Address(Struct):
     """Whether a resource has a public address (None: not known), where that is decided in
     the resource, and why, in evidence."""
 
@@ -353,8 +354,7 @@ class Address:
     how: str = ""
 
 
-@dataclass
-class Route:
+class Route(Struct):
     """A route that sends the whole internet to an internet gateway."""
 
     holder: Resource  # the route table (inline route) or the route resource
@@ -370,8 +370,7 @@ class Route:
         return Evidence(f"{where} sends {self.destination} to {gw}{via}", locate(self.holder, self.path))
 
 
-@dataclass(eq=False)
-class Opening:
+class Opening(Struct, eq=False):
     """Entries of a filter that admit the whole internet, with what they belong to."""
 
     what: str  # "security group", "firewall rule"
@@ -915,8 +914,7 @@ def placement_verdict(ctx: Context, group: Resource | None) -> tuple[str, str, l
 # --------------------------------------------------------------------------- the checks
 
 
-@dataclass
-class Published:
+class Published(Struct):
     """A port something listens on, where it is written, and ports it forwards to."""
 
     path: Path
@@ -970,8 +968,7 @@ def _severity(g: Grade | None, params: dict[str, Any]) -> Severity | None:
     return None if word == "none" else Severity.parse(word)
 
 
-@dataclass
-class Reached:
+class Reached(Struct):
     """Ports the internet reaches, graded, with the openings that let it in; shown at
     ``path`` of ``holder`` (None: where the public address is decided)."""
 
@@ -1002,8 +999,7 @@ def _graded(ranges: Iterable[PortRange], params: dict[str, Any]) -> tuple[Grade,
     return (best[0], best[1], kept) if best is not None else None
 
 
-@dataclass
-class Filter:
+class Filter(Struct):
     """What filters a resource's traffic: the openings that admit the internet, or nothing
     at all (``everything`` is admitted)."""
 

@@ -16,8 +16,9 @@ graph and rule, through an index.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
+
+from msgspec import Struct, field
 
 from linter.checks import Context, named_check
 from linter.evaluation import Hit
@@ -105,8 +106,7 @@ PARAMS: dict[str, Any] = {
 }
 
 
-@dataclass
-class Index:
+class Index(Struct):
     """Store id -> why it holds data, built once per graph and rule."""
 
     holds: dict[str, list[Evidence]] = field(default_factory=dict)

@@ -24,7 +24,8 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 _GIT = ["git", "-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", "-c", "advice.detachedHead=false"]
 _ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "", "SSH_ASKPASS": "", "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
@@ -50,8 +51,7 @@ def git(args: list[str], cwd: str, timeout: int = TIMEOUT) -> str:
     return proc.stdout.decode("utf-8", "replace")
 
 
-@dataclass(frozen=True)
-class Repository:
+class Repository(Struct, frozen=True):
     """A local git repository and the folder of it a source names (``prefix``, "" for all)."""
 
     git_dir: str  # where git commands run

@@ -34,8 +34,9 @@ import re
 import sqlite3
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
 
 from linter.fleet.sources import Source
 from linter.fleet.unit import FindingRecord, Previous, Step, UnitResult
@@ -82,8 +83,7 @@ def shown(where: str) -> str:
     return re.sub(r"^([a-z]+://[^:/@]*):[^@/]*@", r"\1:***@", where, flags=re.IGNORECASE)
 
 
-@dataclass(frozen=True)
-class Dialect:
+class Dialect(Struct, frozen=True):
     """What differs between the two databases, the SQL being the same."""
 
     name: str
@@ -105,8 +105,7 @@ class HistoryError(Exception):
     """The history database cannot be opened or is not seawall's."""
 
 
-@dataclass(frozen=True)
-class Recorded:
+class Recorded(Struct, frozen=True):
     """What recording one result changed: exposures that appeared and that were fixed."""
 
     appeared: list[FindingRecord]

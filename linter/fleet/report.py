@@ -22,8 +22,9 @@ import json
 import re
 import time
 import urllib.parse
-from dataclasses import dataclass, field
 from typing import Any
+
+from msgspec import Struct, field
 
 from linter.fleet.history import History
 
@@ -39,8 +40,7 @@ LIST_LIMIT = 10
 _FORGE = re.compile(r"^https://(github\.com|gitlab\.com)/([^/]+/[^/]+?)(?:\.git)?/?$")
 
 
-@dataclass(frozen=True)
-class Exposure:
+class Exposure(Struct, frozen=True):
     repository: str
     rule_id: str
     severity: str
@@ -71,8 +71,7 @@ class Exposure:
         return f"{_date(self.first_time)}{'' if self.first_exact else ' or earlier'}" + (f" ({self.first_commit[:12]})" if self.first_commit and ":" not in self.first_commit else "")
 
 
-@dataclass
-class Repo:
+class Repo(Struct):
     name: str
     commit: str
     status: str
@@ -81,8 +80,7 @@ class Repo:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-@dataclass
-class FleetReport:
+class FleetReport(Struct):
     now: int
     run: dict[str, Any] | None
     public: list[Exposure]

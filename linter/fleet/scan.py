@@ -15,7 +15,8 @@ import hashlib
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+
+from msgspec import Struct, field
 
 from linter.fleet.engines import Engine
 from linter.fleet.git import GitError
@@ -24,8 +25,7 @@ from linter.fleet.sources import Source, read_sources
 from linter.fleet.unit import FindingRecord, Unit, UnitError, UnitResult, identify, locate
 
 
-@dataclass
-class FleetRun:
+class FleetRun(Struct):
     """What one fleet scan did."""
 
     run: int

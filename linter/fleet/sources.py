@@ -34,7 +34,8 @@ import os
 import re
 import shlex
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 STATE_SUFFIXES = (".tfstate", ".json")
 _NETWORK_URL = re.compile(r"^(?:https?|ssh|git|git\+ssh|ssh\+git)://|^[\w.-]+@[\w.-]+:")
@@ -44,8 +45,7 @@ class SourcesError(Exception):
     """SOURCES itself cannot be read: nothing can be scanned."""
 
 
-@dataclass(frozen=True)
-class Source:
+class Source(Struct, frozen=True):
     """One repository (or state file) of the fleet."""
 
     name: str

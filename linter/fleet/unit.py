@@ -29,8 +29,9 @@ import threading
 import time
 import traceback
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct, field
 
 from linter.fleet.git import GitError, Repository, clone, config_identity, find_repository, first_parents, materialize, resolve
 from linter.fleet.sources import STATE_SUFFIXES, Source
@@ -42,8 +43,7 @@ if TYPE_CHECKING:
 CONFIG_NAMES = (".seawall.toml", "pyproject.toml")
 
 
-@dataclass(frozen=True)
-class Previous:
+class Previous(Struct, frozen=True):
     """What the history knows of a source's last successful scan."""
 
     commit: str
@@ -52,8 +52,7 @@ class Previous:
     errors: tuple[str, ...] = ()  # its input errors: still there while nothing changes
 
 
-@dataclass(frozen=True)
-class Unit:
+class Unit(Struct, frozen=True):
     source: Source
     rules_version: str
     commit: str = ""  # pinned by the coordinator (local repositories); "" resolves here
@@ -65,8 +64,7 @@ class Unit:
     rule_dirs: tuple[str, ...] = ()  # the fleet's own extra rules
 
 
-@dataclass(frozen=True)
-class FindingRecord:
+class FindingRecord(Struct, frozen=True):
     fingerprint: str
     rule_id: str
     severity: str
@@ -79,8 +77,7 @@ class FindingRecord:
     suppression: str = ""  # "kind: reason" when suppressed
 
 
-@dataclass(frozen=True)
-class Step:
+class Step(Struct, frozen=True):
     """An older commit of the walk and the fingerprints found there."""
 
     commit: str
@@ -88,8 +85,7 @@ class Step:
     fingerprints: frozenset[str]
 
 
-@dataclass
-class UnitResult:
+class UnitResult(Struct):
     name: str
     status: str  # scanned | unchanged | error
     problem: str = ""
@@ -107,8 +103,7 @@ class UnitResult:
     seconds: float = 0.0
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(Struct, frozen=True):
     """Where a source is read from: a git repository, a plain folder or a single file."""
 
     kind: str  # git | folder | file

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
+
+from msgspec import Struct, field
 
 from linter.graph import Resource
 from linter.model import InputError, Note
 
 
-@dataclass
-class ParseOutput:
+class ParseOutput(Struct):
     """A parser's resources, errors and notes for one unit, and the files it read."""
 
     resources: list[Resource] = field(default_factory=list)

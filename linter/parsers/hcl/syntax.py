@@ -15,9 +15,10 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
+
+from msgspec import Struct, field
 
 from linter.model import Span
 
@@ -231,20 +232,15 @@ class ForExpr(Expr):
         self.span = span
 
 
-@dataclass(slots=True)
-class Attribute:
+class Attribute(Struct):
     """``name = expression`` in an HCL body."""
 
     name: str
     expr: Expr
     span: Span
 
-    def __reduce__(self) -> Any:  # faster than the generic dataclass state when unpickling the cache
-        return (Attribute, (self.name, self.expr, self.span))
 
-
-@dataclass(slots=True)
-class Block:
+class Block(Struct):
     """``type "label" ... { body }`` in an HCL body."""
 
     type: str
@@ -253,12 +249,8 @@ class Block:
     span: Span  # the whole block
     header: Span  # the block type and labels, the line an editor underlines for the block
 
-    def __reduce__(self) -> Any:  # faster than the generic dataclass state when unpickling the cache
-        return (Block, (self.type, self.labels, self.body, self.span, self.header))
 
-
-@dataclass(slots=True)
-class Body:
+class Body(Struct):
     """An HCL body: its attributes by name and its blocks in order."""
 
     attributes: dict[str, Attribute] = field(default_factory=dict)
@@ -269,12 +261,8 @@ class Body:
     def blocks_of(self, block_type: str) -> Iterator[Block]:
         return (b for b in self.blocks if b.type == block_type)
 
-    def __reduce__(self) -> Any:  # faster than the generic dataclass state when unpickling the cache
-        return (Body, (self.attributes, self.blocks, self.duplicates))
 
-
-@dataclass(slots=True)
-class Comment:
+class Comment(Struct):
     """A comment of an HCL file (suppressions and declarations are read from them)."""
 
     line: int
@@ -282,20 +270,13 @@ class Comment:
     text: str
     whole_line: bool = False  # nothing but whitespace before it on its line
 
-    def __reduce__(self) -> Any:  # faster than the generic dataclass state when unpickling the cache
-        return (Comment, (self.line, self.column, self.text, self.whole_line))
 
-
-@dataclass(slots=True)
-class HclFile:
+class HclFile(Struct):
     """One parsed ``.tf`` file: its body and its comments."""
 
     path: str
     body: Body
     comments: list[Comment]
-
-    def __reduce__(self) -> Any:  # faster than the generic dataclass state when unpickling the cache
-        return (HclFile, (self.path, self.body, self.comments))
 
 
 class HclSyntaxError(Exception):
@@ -309,8 +290,7 @@ class HclSyntaxError(Exception):
 UNTERMINATED_STRING = "unterminated string: a quoted string ends on the line where it starts (use \\n or a heredoc for several lines)"
 
 
-@dataclass(slots=True)
-class PartialParse:
+class PartialParse(Struct):
     """What could be read of a file that may be half-typed: the top-level attributes and
     blocks that parsed cleanly, and every syntax error with its position."""
 

@@ -25,8 +25,9 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
 
 from linter.graph import Resource
 from linter.internal import internal_error
@@ -55,8 +56,7 @@ def chart_roots(chart_files: list[str]) -> list[str]:
     return [d for d in dirs if not any(d.startswith(os.path.join(r, "charts") + os.sep) for r in dirs if r != d)]
 
 
-@dataclass
-class ValueSource:
+class ValueSource(Struct):
     """Values read with positions: the chart's own file, a --helm-values file, or what a
     Terraform ``helm_release`` gives (``values`` entries, ``set`` blocks)."""
 
@@ -70,8 +70,7 @@ class ValueSource:
     sensitive: bool = False
 
 
-@dataclass
-class Release:
+class Release(Struct):
     """A Terraform ``helm_release`` whose chart is a local folder: rendered with its name,
     namespace, ``values`` and ``set``/``set_list``/``set_sensitive``, as the provider would."""
 

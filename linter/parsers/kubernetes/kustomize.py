@@ -27,8 +27,9 @@ import json
 import os
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
+
+from msgspec import Struct, field
 
 from linter.graph import Resource
 from linter.internal import internal_error
@@ -70,8 +71,7 @@ class KustomizeError(Exception):
         self.span = span
 
 
-@dataclass
-class KObj:
+class KObj(Struct):
     """One object in a rendering, with what the rendering knows about it."""
 
     obj: PDict
@@ -94,8 +94,7 @@ class KObj:
         return KObj(_copy(self.obj), self.source, set(self.names), self.stem, self.hashed)
 
 
-@dataclass
-class Build:
+class Build(Struct):
     objects: list[KObj] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
@@ -1189,8 +1188,7 @@ def _rename_at(node: Any, rel: tuple[str, ...], kind: str, renamed: dict[tuple[s
 # ----------------------------------------------------------------------------- scanning
 
 
-@dataclass
-class Renderings:
+class Renderings(Struct):
     output: ParseOutput
     consumed: set[str]  # files read by a rendering: not scanned again on their own
 
@@ -1314,7 +1312,7 @@ def _distance(res: Resource, file: str) -> tuple[int, str]:
 def merge_overlay_findings(findings: list[Finding], resources: dict[str, Resource]) -> list[Finding]:
     """One finding per rule and place: a base's finding that an overlay left unchanged is
     reported once, by the kustomization nearest to the file, naming the other renderings."""
-    from dataclasses import replace
+    from msgspec.structs import replace
 
     groups: dict[tuple[str, Span], list[Finding]] = {}
     others: list[Finding] = []

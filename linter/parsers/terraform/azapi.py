@@ -13,12 +13,13 @@ they are (no rule judges ``azapi_resource`` itself).
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import json
 import os
 from collections.abc import Callable, Mapping
 from typing import Any
+
+import msgspec
 
 from linter.graph import Resource, ref_ids
 from linter.model import Evidence, Path, Span
@@ -95,7 +96,7 @@ def as_azurerm(res: Resource, by_id: Mapping[str, Resource]) -> Resource | None:
         f"{res.address} is a {found[0]} (API {found[1]}) written with azapi: its body's ARM properties are judged as the settings of {spec['type']}",
         res.attrs.spans.get("type") or res.span,
     )
-    return dataclasses.replace(
+    return msgspec.structs.replace(
         res,
         type=spec["type"],
         attrs=attrs,

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from typing import Any
+
+from msgspec import Struct, field
 
 from linter.cache import current
 from linter.internal import internal_error
@@ -13,8 +14,7 @@ from linter.parsers.hcl.syntax import Attribute, Block, HclFile, HclSyntaxError,
 from linter.sources import SourceError, looked_at, overridden_in, override_text, read_source, source_problem
 
 
-@dataclass
-class ModuleConfig:
+class ModuleConfig(Struct):
     """A Terraform module folder's files, sorted by what their blocks declare."""
 
     dir: str  # as shown to users

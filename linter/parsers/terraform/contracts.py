@@ -25,8 +25,9 @@ import json
 import os
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from typing import Any
+
+from msgspec import Struct, field
 
 from linter.model import Evidence, InputError, Span
 from linter.parsers.hcl import syntax as s
@@ -128,8 +129,7 @@ def _overlap(a: Interval, b: Interval) -> bool:
 # --------------------------------------------------------------------------- sources
 
 
-@dataclass(frozen=True)
-class SourceAddress:
+class SourceAddress(Struct, frozen=True):
     """A module call's ``source``, normalised to the key contracts are found by."""
 
     key: str  # "terraform-aws-modules/s3-bucket/aws" or "github.com/owner/repo" (lower case)
@@ -172,8 +172,7 @@ def parse_source(source: str) -> SourceAddress | None:
 # --------------------------------------------------------------------------- contracts
 
 
-@dataclass
-class Contract:
+class Contract(Struct):
     """One contract file: the module and versions it describes, and its stand-in configuration."""
 
     file: str
@@ -202,8 +201,7 @@ class Contract:
         return self.defaults
 
 
-@dataclass
-class ContractSet:
+class ContractSet(Struct):
     """The contracts of a scan (built-in and ``--contracts`` folders), read when first needed."""
 
     contracts: list[Contract] = field(default_factory=list)

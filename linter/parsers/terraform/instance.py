@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct, field
 
 from linter.model import Evidence, Note, Span
 from linter.parsers.hcl import syntax as s
@@ -32,8 +33,7 @@ META_ARGUMENTS = frozenset({"count", "for_each", "depends_on", "provider", "prov
 SKIPPED_BLOCKS = frozenset({"lifecycle", "provisioner", "connection"})
 
 
-@dataclass
-class VarValue:
+class VarValue(Struct):
     """A module variable's value and where it was set."""
 
     value: Any
@@ -47,8 +47,7 @@ class VarValue:
 LazyVar = Callable[[], VarValue]
 
 
-@dataclass
-class Options:
+class Options(Struct):
     """What every module instance of a scan shares: limits and the notes it collects."""
 
     max_bytes: int
